@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# One entry point for the README's quick start:
+#   bash scripts/run.sh demo   install what is missing, build, run `focal demo`
+#   bash scripts/run.sh test   install what is missing, build, run the test suite
+#   bash scripts/run.sh build  install what is missing and build only
+# Environment: BUILD_DIR (default build), JOBS (default nproc), FOCAL_CMAKE_ARGS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what=${1:-demo}
+shift || true
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${JOBS:-$(nproc)}
+
+# Debian 12 packages needed to build and run (the demo's plots use matplotlib).
+packages=(build-essential cmake pkg-config libopenblas-dev libstb-dev libpugixml-dev
+          doctest-dev libcli11-dev nlohmann-json3-dev python3 python3-matplotlib)
+[[ $what == test ]] && packages+=(clang)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "== installing: ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+echo "== building in $BUILD_DIR"
+# shellcheck disable=SC2086
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release ${FOCAL_CMAKE_ARGS:-} >/dev/null
+cmake --build "$BUILD_DIR" -j "$JOBS"
+
+case "$what" in
+  build) ;;
+  test)  ctest --test-dir "$BUILD_DIR" --output-on-failure "$@" ;;
+  demo)  "$BUILD_DIR/focal" demo "$@" ;;
+  *)     echo "usage: scripts/run.sh demo|test|build" >&2; exit 2 ;;
+esac

@@ -1,0 +1,13 @@
+// Subcommands of the `focal` command line. Each lives in its own cmd_<name>.cpp and
+// registers itself on the CLI11 app; its callback throws focal::Error on failure and
+// main() turns that into a message and a non-zero exit status.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace focal::cli {
+
+void add_demo(CLI::App& app);         // cmd_demo.cpp
+void add_make_shapes(CLI::App& app);  // cmd_make_shapes.cpp
+void add_inspect(CLI::App& app);      // cmd_inspect.cpp
+
+}  // namespace focal::cli

@@ -1,0 +1,27 @@
+// focal: one binary, subcommands (see README.md and DESIGN.md).
+#include <cstdio>
+#include <exception>
+
+#include "commands.h"
+#include "engine/error.h"
+
+int main(int argc, char** argv) {
+    CLI::App app{"focal: a from-scratch deep-learning engine and a RetinaNet-style detector"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "focal 0.1");
+    focal::cli::add_demo(app);
+    focal::cli::add_make_shapes(app);
+    focal::cli::add_inspect(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    } catch (const focal::Error& e) {
+        std::fprintf(stderr, "focal: error: %s\n", e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "focal: unexpected error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
