@@ -1,0 +1,138 @@
+#include "engine/autograd.h"
+
+#include <unordered_map>
+
+#include "engine/error.h"
+#include "engine/ops.h"
+
+namespace focal {
+
+namespace {
+thread_local bool g_grad_enabled = true;
+}
+
+bool grad_enabled() { return g_grad_enabled; }
+NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
+
+void Grads::Slot::operator+=(const Tensor& grad) {
+    const Edge& edge = owner_.edges_[i_];
+    if (!edge.needed()) return;
+    Tensor g = grad.shape() == edge.shape ? grad : sum_to(grad, edge.shape);
+    Tensor& slot = owner_.grads_[i_];
+    slot = slot.defined() ? add(slot, g) : g;
+}
+
+Node::~Node() {
+    // Unlink children we hold the last reference to and destroy them here, in a loop,
+    // instead of letting each destructor recurse into the next.
+    std::vector<std::shared_ptr<Node>> doomed;
+    auto collect = [&doomed](std::vector<Edge>& edges) {
+        for (Edge& e : edges)
+            if (e.node && e.node.use_count() == 1) doomed.push_back(std::move(e.node));
+    };
+    collect(edges);
+    while (!doomed.empty()) {
+        std::shared_ptr<Node> node = std::move(doomed.back());
+        doomed.pop_back();
+        collect(node->edges);
+    }
+}
+
+Tensor record(Tensor y, const char* name, std::vector<Tensor> inputs, BackwardFn backward) {
+    if (!grad_enabled()) return y;
+    bool any = false;
+    for (const Tensor& x : inputs) any = any || (x.defined() && x.requires_grad());
+    if (!any) return y;
+    auto node = std::make_shared<Node>();
+    node->name = name;
+    node->edges.reserve(inputs.size());
+    for (const Tensor& x : inputs) {
+        Edge e;
+        if (x.defined() && x.requires_grad()) {
+            if (x.grad_fn()) e.node = x.grad_fn();
+            else e.leaf = x.impl_ptr();
+            e.shape = x.shape();
+        }
+        node->edges.push_back(std::move(e));
+    }
+    node->backward = std::move(backward);
+    y.impl()->grad_fn = std::move(node);
+    y.impl()->requires_grad = true;
+    return y;
+}
+
+namespace {
+
+// Nodes reachable from root, each after every node that feeds gradient into it
+// (reverse post-order of an iterative depth-first search).
+std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>& root) {
+    std::vector<std::shared_ptr<Node>> post_order;
+    std::unordered_map<Node*, bool> visited;
+    std::vector<std::pair<Node*, size_t>> stack{{root.get(), 0}};
+    std::unordered_map<Node*, std::shared_ptr<Node>> owner{{root.get(), root}};
+    visited[root.get()] = true;
+    while (!stack.empty()) {
+        auto& [node, next] = stack.back();
+        if (next < node->edges.size()) {
+            const std::shared_ptr<Node>& child = node->edges[next++].node;
+            if (child && !visited[child.get()]) {
+                visited[child.get()] = true;
+                owner[child.get()] = child;
+                stack.emplace_back(child.get(), 0);
+            }
+            continue;
+        }
+        post_order.push_back(owner[node]);
+        stack.pop_back();
+    }
+    return {post_order.rbegin(), post_order.rend()};
+}
+
+void accumulate_leaf(TensorImpl& leaf, const Tensor& g) {
+    // A fresh tensor each time: the gradient never aliases another tensor's storage.
+    leaf.grad = leaf.grad.defined() ? add(leaf.grad, g) : g.clone();
+}
+
+}  // namespace
+
+void run_backward(const Tensor& root, const Tensor& seed) {
+    check(root.requires_grad(), "[backward] the tensor does not require grad (no input of the "
+          "ops that made it requires grad, or it was made under NoGradGuard)");
+    check(seed.shape() == root.shape(), "[backward] gradient of shape ", shape_str(seed.shape()),
+          " for an output of shape ", shape_str(root.shape()));
+    NoGradGuard no_grad;  // backward closures compute with ops; record nothing
+    if (root.is_leaf()) {
+        accumulate_leaf(*root.impl(), seed);
+        return;
+    }
+    std::vector<std::shared_ptr<Node>> order = topological_order(root.grad_fn());
+    std::unordered_map<Node*, Tensor> pending{{order.front().get(), seed}};
+    for (std::shared_ptr<Node>& node : order) {
+        auto it = pending.find(node.get());
+        if (it == pending.end()) continue;  // no gradient reached this node
+        Tensor dy = std::move(it->second);
+        pending.erase(it);
+        check(static_cast<bool>(node->backward), "[backward] the graph through '", node->name,
+              "' was already released by an earlier backward()");
+        Grads grads(node->edges);
+        node->backward(grads, dy);
+        for (size_t i = 0; i < node->edges.size(); ++i) {
+            Tensor& g = grads.result(i);
+            if (!g.defined()) continue;
+            const Edge& edge = node->edges[i];
+            if (edge.leaf) {
+                accumulate_leaf(*edge.leaf, g);
+            } else if (edge.node) {
+                auto [slot, fresh] = pending.try_emplace(edge.node.get(), g);
+                if (!fresh) slot->second = add(slot->second, g);
+            }
+        }
+        // Release what this node held: its saved tensors (in the closure) and its edges.
+        node->backward = nullptr;
+        node->edges.clear();
+        node.reset();
+    }
+}
+
+}  // namespace focal

@@ -1,0 +1,93 @@
+// The backend seam (STYLE.md section 3): a short, fixed list of kernels that every device
+// implements. Ops in engine/ops/ are written against this interface only, so they run on
+// every backend; engine/cpu implements it with OpenBLAS + OpenMP, engine/cuda with cuBLAS.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/shape.h"
+
+namespace focal {
+
+// A strided window on device memory, as kernels see it. `data` already includes the
+// tensor's offset. All operands of one kernel call are described in the output's shape:
+// a broadcast operand simply has stride 0 along the broadcast dims.
+struct View {
+    void* data = nullptr;
+    Shape shape;
+    Strides strides;
+    DType dtype = DType::F32;
+
+    int64_t numel() const { return focal::numel(shape); }
+    float* f32() const { return static_cast<float*>(data); }
+    int32_t* i32() const { return static_cast<int32_t*>(data); }
+};
+
+// Element-wise math lives in engine/kernels/elementwise_math.h, shared by CPU and CUDA.
+enum class UnaryOp : uint8_t {
+    Neg, Exp, Log, Sqrt, Abs, Sign, Relu, Step,  // Step: 1 where x > 0, else 0
+    Sigmoid, Tanh, Softplus, LogSigmoid,
+    AddScalar, MulScalar, RSubScalar, Pow,  // x + a, x * a, a - x, x ^ a
+    Clamp, InRange,  // min(max(x, a), b); 1 where a <= x <= b, else 0
+};
+enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge };
+enum class ReduceOp : uint8_t { Sum, Max, Min };
+
+struct UnaryParams {
+    float a = 0, b = 0;
+};
+
+// One operand of a (batched) matrix product: a matrix stored row-major with leading
+// dimension `ld`, read transposed when `transposed`; consecutive batch items `batch_stride`
+// apart (0 for a broadcast operand).
+struct GemmOperand {
+    const float* data;
+    int64_t ld;
+    bool transposed;
+    int64_t batch_stride;
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual Device device() const = 0;
+
+    // Memory.
+    virtual void* allocate(size_t bytes) = 0;
+    virtual void deallocate(void* ptr, size_t bytes) = 0;
+    virtual void copy_from_host(void* dst, const void* src, size_t bytes) = 0;
+    virtual void copy_to_host(void* dst, const void* src, size_t bytes) = 0;
+
+    // dst[i] = src[i] over dst's shape (strided both sides; converts between dtypes).
+    virtual void copy(const View& src, const View& dst) = 0;
+    virtual void fill(const View& dst, float value) = 0;
+
+    // out = f(x), out = f(a, b), out = mask != 0 ? a : b; out contiguous, inputs strided.
+    virtual void unary(UnaryOp op, UnaryParams params, const View& x, const View& out) = 0;
+    virtual void binary(BinaryOp op, const View& a, const View& b, const View& out) = 0;
+    virtual void where(const View& mask, const View& a, const View& b, const View& out) = 0;
+
+    // x has shape out.shape ++ (reduced dims); out[i] = reduce over x[i, ...]. out contiguous.
+    virtual void reduce(ReduceOp op, const View& x, const View& out) = 0;
+    // out[i] = index of the max of x[i, :] (x is (rows, n) strided; out int32, first max wins).
+    virtual void argmax(const View& x, const View& out) = 0;
+
+    // C[b] = alpha * op(A[b]) @ op(B[b]) + beta * C[b], C row-major (m, n) with ldc = n.
+    virtual void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, float alpha,
+                      const GemmOperand& a, const GemmOperand& b, float beta, float* c,
+                      int64_t c_batch_stride) = 0;
+
+    // Indexing along one dim, with x viewed as (outer, size, inner) and int32 indices:
+    // index_select: out(outer, len(index), inner) = x[:, index, :]
+    // index_add:    out[:, index[j], :] += src[:, j, :]   (out contiguous, accumulates)
+    // gather:       out[o, j, i] = x[o, index[o, j, i], i];  scatter_add is its adjoint.
+    virtual void index_select(const View& x, int64_t dim, const View& index, const View& out) = 0;
+    virtual void index_add(const View& src, int64_t dim, const View& index, const View& out) = 0;
+    virtual void gather(const View& x, int64_t dim, const View& index, const View& out) = 0;
+    virtual void scatter_add(const View& src, int64_t dim, const View& index, const View& out) = 0;
+};
+
+Backend& backend(Device device);  // throws a clear error for cuda in a CPU-only build
+bool cuda_available();            // built with CUDA and a device is present
+
+}  // namespace focal

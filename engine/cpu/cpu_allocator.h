@@ -1,0 +1,20 @@
+// A caching host allocator: a training step allocates the same sizes every iteration, so
+// freed blocks are kept in per-size free lists and handed out again, which avoids the page
+// faults of fresh large allocations (glibc maps big blocks anew each time).
+#pragma once
+#include <cstddef>
+
+namespace focal::cpu {
+
+void* cached_allocate(size_t bytes);  // 64-byte aligned; throws focal::Error when out of memory
+void cached_deallocate(void* ptr, size_t bytes);
+
+struct MemoryStats {
+    size_t in_use = 0;   // bytes handed out and not yet returned
+    size_t peak = 0;     // high-water mark of in_use
+    size_t cached = 0;   // bytes held in free lists
+};
+MemoryStats memory_stats();
+void empty_cache();  // returns every cached block to the system
+
+}  // namespace focal::cpu

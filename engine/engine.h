@@ -1,0 +1,9 @@
+// Everything a user of the engine needs: tensors, ops, autograd, threads, random numbers.
+#pragma once
+#include "engine/autograd.h"
+#include "engine/backend.h"
+#include "engine/error.h"
+#include "engine/ops.h"
+#include "engine/parallel.h"
+#include "engine/random.h"
+#include "engine/tensor.h"
