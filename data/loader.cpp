@@ -1,0 +1,164 @@
+#include "data/loader.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "engine/error.h"
+
+namespace focal::data {
+
+Sample load_sample(const VocDataset& dataset, std::size_t index, bool keep_difficult) {
+    Sample s;
+    s.image = dataset.load_image(index);
+    for (const Object& o : dataset.annotation(index).objects) {
+        if (o.difficult && !keep_difficult) continue;
+        s.boxes.push_back(o.box);
+        s.labels.push_back(o.label);
+        s.difficult.push_back(o.difficult ? 1 : 0);
+    }
+    return s;
+}
+
+Sample prepare_sample(const VocDataset& dataset, std::size_t index, const LoaderOptions& o, Rng& rng) {
+    Sample s = load_sample(dataset, index, o.keep_difficult);
+    if (o.augment) {
+        // Jitter first: it then sees only real pixels, never the padding added below.
+        color_jitter(s, rng, o.jitter);
+        if (rng.chance(o.crop_probability)) random_scale_crop(s, rng, o.crop);
+        if (rng.chance(o.flip_probability)) hflip(s);
+    }
+    letterbox(s, o.image_size);
+    return s;
+}
+
+Batch make_batch(const VocDataset& dataset, const std::vector<std::size_t>& indices,
+                 const LoaderOptions& o, int epoch) {
+    Batch batch;
+    batch.n = int(indices.size());
+    batch.h = batch.w = o.image_size;
+    const std::size_t plane = std::size_t(3) * o.image_size * o.image_size;
+    batch.images.resize(plane * indices.size());
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+        const std::size_t index = indices[i];
+        Rng rng(mix_seed(o.seed, std::uint64_t(epoch), index));
+        Sample s = prepare_sample(dataset, index, o, rng);
+        normalize_to_chw(s.image, batch.images.data() + i * plane, o.mean, o.std);
+        const Annotation& a = dataset.annotation(index);
+        batch.boxes.push_back(std::move(s.boxes));
+        batch.labels.push_back(std::move(s.labels));
+        batch.difficult.push_back(std::move(s.difficult));
+        batch.ids.push_back(a.id);
+        batch.indices.push_back(index);
+        batch.frames.push_back(s.frame);
+        batch.original_sizes.push_back({a.width, a.height});
+    }
+    return batch;
+}
+
+Loader::Loader(const VocDataset& dataset, const LoaderOptions& options)
+    : dataset_(dataset), options_(options) {
+    check(options.batch_size > 0, "[loader] batch size must be positive, got ", options.batch_size);
+    check(options.image_size > 0, "[loader] image size must be positive, got ", options.image_size);
+    check(options.workers >= 0, "[loader] workers must be >= 0, got ", options.workers);
+    check(dataset.size() > 0, "[loader] the dataset is empty");
+    options_.prefetch = std::max(1, options.prefetch);
+}
+
+Loader::~Loader() { stop_workers(); }
+
+std::size_t Loader::batches_per_epoch() const {
+    const std::size_t n = dataset_.size(), b = std::size_t(options_.batch_size);
+    return options_.drop_last ? n / b : (n + b - 1) / b;
+}
+
+void Loader::stop_workers() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    can_work_.notify_all();
+    for (std::thread& t : workers_) t.join();
+    workers_.clear();
+}
+
+void Loader::start_epoch(int epoch) {
+    stop_workers();
+    epoch_ = epoch;
+    order_.resize(dataset_.size());
+    std::iota(order_.begin(), order_.end(), std::size_t(0));
+    if (options_.shuffle) {
+        // Fisher-Yates with our own generator: std::shuffle's draws are implementation-defined.
+        Rng rng(mix_seed(options_.seed, std::uint64_t(epoch), ~std::uint64_t(0)));
+        for (std::size_t i = order_.size() - 1; i > 0; --i)
+            std::swap(order_[i], order_[std::size_t(rng.uniform_int(0, int(i)))]);
+    }
+    num_batches_ = batches_per_epoch();
+    next_claim_ = next_yield_ = 0;
+    ready_.clear();
+    errors_.clear();
+    stopping_ = false;
+    for (int i = 0; i < options_.workers; ++i) workers_.emplace_back(&Loader::work, this);
+}
+
+Batch Loader::build(std::size_t b) const {
+    const std::size_t begin = b * std::size_t(options_.batch_size);
+    const std::size_t end = std::min(order_.size(), begin + std::size_t(options_.batch_size));
+    const std::vector<std::size_t> indices(order_.begin() + std::ptrdiff_t(begin),
+                                           order_.begin() + std::ptrdiff_t(end));
+    return make_batch(dataset_, indices, options_, epoch_);
+}
+
+void Loader::work() {
+    while (true) {
+        std::size_t b;
+        {
+            std::unique_lock lock(mutex_);
+            can_work_.wait(lock, [&] {
+                return stopping_ || (next_claim_ < num_batches_ &&
+                                     next_claim_ < next_yield_ + std::size_t(options_.prefetch));
+            });
+            if (stopping_) return;
+            b = next_claim_++;
+        }
+        Batch batch;
+        std::exception_ptr error;
+        try {
+            batch = build(b);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        {
+            std::lock_guard lock(mutex_);
+            if (error) errors_[b] = error;
+            else ready_[b] = std::move(batch);
+        }
+        has_batch_.notify_all();
+    }
+}
+
+bool Loader::next(Batch& batch) {
+    check(epoch_ >= 0, "[loader] call start_epoch() before next()");
+    if (next_yield_ >= num_batches_) return false;
+    if (workers_.empty()) {
+        batch = build(next_yield_++);
+        return true;
+    }
+    std::exception_ptr error;
+    {
+        std::unique_lock lock(mutex_);
+        has_batch_.wait(lock, [&] { return ready_.count(next_yield_) || errors_.count(next_yield_); });
+        if (auto it = errors_.find(next_yield_); it != errors_.end()) {
+            error = it->second;
+            errors_.erase(it);
+        } else {
+            auto node = ready_.extract(next_yield_);
+            batch = std::move(node.mapped());
+        }
+        ++next_yield_;
+    }
+    can_work_.notify_all();
+    if (error) std::rethrow_exception(error);
+    return true;
+}
+
+}  // namespace focal::data
