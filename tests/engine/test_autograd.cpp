@@ -1,0 +1,92 @@
+// Autograd mechanics: accumulation, no-grad, detach, release, deep graphs.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "engine/engine.h"
+
+using namespace focal;
+
+TEST_CASE("a tensor used twice accumulates its gradient") {
+    Tensor x = Tensor::from_vector(std::vector<float>{2.0f, -1.0f}, {2}).requires_grad_();
+    Tensor y = sum(x * x + 3.0f * x);  // dy/dx = 2x + 3
+    y.backward();
+    CHECK(x.grad().to_vector<float>() == std::vector<float>{7.0f, 1.0f});
+    // A second graph adds onto the existing gradient, until it is zeroed.
+    sum(x).backward();
+    CHECK(x.grad().to_vector<float>() == std::vector<float>{8.0f, 2.0f});
+    x.zero_grad();
+    CHECK_FALSE(x.grad().defined());
+}
+
+TEST_CASE("leaves, non-leaves and requires_grad") {
+    Tensor x = Tensor::ones({2}).requires_grad_();
+    Tensor c = Tensor::ones({2});
+    Tensor y = x * c;
+    CHECK(y.requires_grad());
+    CHECK_FALSE(y.is_leaf());
+    CHECK(std::string(y.grad_fn()->name) == "mul");
+    CHECK_FALSE((c * c).requires_grad());
+    CHECK_THROWS_WITH_AS(y.requires_grad_(), doctest::Contains("only leaf tensors"), Error);
+    CHECK_THROWS_WITH_AS((c * c).backward(Tensor::ones({2})), doctest::Contains("does not require grad"), Error);
+    CHECK_THROWS_WITH_AS(y.backward(), doctest::Contains("one-element output"), Error);
+    y.backward(Tensor::full({2}, 2.0f));
+    CHECK(x.grad().to_vector<float>() == std::vector<float>{2.0f, 2.0f});
+    CHECK_FALSE(c.grad().defined());
+}
+
+TEST_CASE("no-grad scope records nothing; detach cuts the graph") {
+    Tensor x = Tensor::ones({3}).requires_grad_();
+    {
+        NoGradGuard no_grad;
+        Tensor y = exp(x);
+        CHECK_FALSE(y.requires_grad());
+        CHECK(y.grad_fn() == nullptr);
+    }
+    CHECK(grad_enabled());
+    Tensor d = (x * 2.0f).detached();
+    CHECK_FALSE(d.requires_grad());
+    Tensor y = sum(d * x);
+    y.backward();
+    CHECK(x.grad().to_vector<float>() == std::vector<float>{2.0f, 2.0f, 2.0f});
+}
+
+TEST_CASE("in-place updates of tensors that require grad are refused outside no-grad") {
+    Tensor w = Tensor::ones({2}).requires_grad_();
+    CHECK_THROWS_WITH_AS(w.add_(Tensor::ones({2})), doctest::Contains("NoGradGuard"), Error);
+    NoGradGuard no_grad;
+    w.add_(Tensor::ones({2}), -0.5f);
+    CHECK(w.to_vector<float>() == std::vector<float>{0.5f, 0.5f});
+    w.mul_(4.0f);
+    CHECK(w.to_vector<float>() == std::vector<float>{2.0f, 2.0f});
+}
+
+TEST_CASE("the graph is released after backward") {
+    Tensor x = Tensor::ones({2}).requires_grad_();
+    Tensor y = sum(exp(x));
+    std::weak_ptr<Node> inner = y.grad_fn()->edges[0].node;
+    CHECK_FALSE(inner.expired());
+    y.backward();
+    CHECK(inner.expired());  // the exp node and its saved output are gone
+    CHECK_THROWS_WITH_AS(y.backward(), doctest::Contains("already released"), Error);
+}
+
+TEST_CASE("a 10,000-op chain backpropagates without overflowing the stack") {
+    Tensor x = Tensor::from_vector(std::vector<float>{0.5f}, {1}).requires_grad_();
+    Tensor y = x;
+    for (int i = 0; i < 10000; ++i) y = y * 1.0001f + 0.0f;
+    y.backward(Tensor::ones({1}));
+    CHECK(x.grad().item() == doctest::Approx(std::pow(1.0001, 10000)).epsilon(1e-3));
+    // Building and dropping a 200,000-node graph without backward: iterative destruction.
+    Tensor z = x;
+    for (int i = 0; i < 200000; ++i) z = z + 1.0f;
+    z = Tensor();
+}
+
+TEST_CASE("diamond graphs sum the gradients of every path") {
+    Tensor x = Tensor::from_vector(std::vector<float>{1.5f}, {1}).requires_grad_();
+    Tensor a = sigmoid(x), b = a * a, c = a * 3.0f;
+    (b + c).backward(Tensor::ones({1}));
+    float s = 1.0f / (1.0f + std::exp(-1.5f));
+    CHECK(x.grad().item() == doctest::Approx((2 * s + 3) * s * (1 - s)));
+}
