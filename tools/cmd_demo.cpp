@@ -10,9 +10,9 @@ namespace focal::cli {
 namespace {
 
 struct DemoOptions {
-    int steps = 300;
+    int steps = 2000;
     int hidden = 64;
-    float lr = 0.5f;
+    float lr = 1.0f;
     uint64_t seed = 0;
 };
 
@@ -58,7 +58,7 @@ void run_demo(const DemoOptions& opt) {
             NoGradGuard no_grad;
             for (Tensor& p : params) p.add_(p.grad(), -opt.lr);
         }
-        if (step % 50 == 0) {
+        if (step % 200 == 0) {
             float accuracy = mean(eq(gt(logits, 0.0f), y)).item();
             std::printf("  step %4d  loss %.4f  accuracy %5.1f%%\n", step, loss.item(), 100 * accuracy);
         }
