@@ -125,18 +125,17 @@ void color_jitter(Sample& s, Rng& rng, const JitterOptions& o) {
     const float sat = float(rng.uniform(1 - o.saturation, 1 + o.saturation));
     const double theta = rng.uniform(-o.hue, o.hue) * 2 * std::numbers::pi;
 
-    // Hue: rotate the chroma (I, Q) plane of YIQ. Saturation: blend with the luma.
-    // Contrast: blend with the mean luma. Brightness: scale. All linear: one 3x3 + offset.
-    static constexpr double to_yiq[3][3] = {{0.299, 0.587, 0.114}, {0.596, -0.274, -0.322}, {0.211, -0.523, 0.312}};
-    static constexpr double to_rgb[3][3] = {{1, 0.956, 0.621}, {1, -0.272, -0.647}, {1, -1.106, 1.703}};
-    const double cs = std::cos(theta) * sat, sn = std::sin(theta) * sat;
-    const double rot[3][3] = {{1, 0, 0}, {0, cs, -sn}, {0, sn, cs}};
+    // Hue: rotate about the grey axis a = (1,1,1)/sqrt(3) (Rodrigues). Saturation: blend
+    // with the luma. Contrast: blend with the mean luma. Brightness: scale. All linear, so one
+    // 3x3 matrix and an offset; with no jitter the matrix is exactly the identity.
+    const double cs = std::cos(theta), sn = std::sin(theta) / std::sqrt(3.0), k = (1 - cs) / 3;
+    const double hue[3][3] = {{cs + k, k - sn, k + sn}, {k + sn, cs + k, k - sn}, {k - sn, k + sn, cs + k}};
+    static constexpr double luma_weights[3] = {0.299, 0.587, 0.114};
     float m[3][3];
     for (int i = 0; i < 3; ++i)
         for (int j = 0; j < 3; ++j) {
             double v = 0;
-            for (int k = 0; k < 3; ++k)
-                for (int l = 0; l < 3; ++l) v += to_rgb[i][k] * rot[k][l] * to_yiq[l][j];
+            for (int l = 0; l < 3; ++l) v += (sat * (i == l) + (1 - sat) * luma_weights[l]) * hue[l][j];
             m[i][j] = float(v * c * b);
         }
     double luma = 0;
