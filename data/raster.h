@@ -1,6 +1,7 @@
 // Anti-aliased drawing for the synthetic dataset. Shapes are signed distance functions
-// (negative inside, in pixels); a pixel's coverage is clamp(0.5 - d, 0, 1) at its centre,
-// a one-pixel-wide ramp that looks like 4x supersampling for a fraction of the cost.
+// (negative inside, in pixels). A pixel's coverage is the share of its 4x4 sub-samples that
+// fall inside; the distance at its centre settles the pixels that lie wholly in or out
+// (|d| >= 0.75 > the half-diagonal), so only the edge band is supersampled.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -31,10 +32,12 @@ std::vector<Point> rectangle_polygon(float cx, float cy, float w, float h, float
 // The tight box of a point set.
 Box bounds(const std::vector<Point>& points);
 
-// Paints colour * shade over `image` where `distance(x, y)` < 0.5, inside `area`.
-// shade(x, y) lets a fill carry a gradient (1 = flat).
+// Paints colour * shade over `image` where `distance(x, y)` < 0, inside `area`;
+// shade(x, y) lets a fill carry a gradient (1 = flat). Returns the box of the pixels it
+// touched (any coverage), empty if none.
 template <class Distance, class Shade>
-void paint(Image& image, const Box& area, Distance distance, Rgb colour, Shade shade) {
+Box paint(Image& image, const Box& area, Distance distance, Rgb colour, Shade shade) {
+    Box covered{1e30f, 1e30f, -1e30f, -1e30f};
     const int xa = std::max(0, int(std::floor(area.x1)) - 1);
     const int ya = std::max(0, int(std::floor(area.y1)) - 1);
     const int xb = std::min(image.width, int(std::ceil(area.x2)) + 1);
@@ -42,8 +45,18 @@ void paint(Image& image, const Box& area, Distance distance, Rgb colour, Shade s
     for (int y = ya; y < yb; ++y)
         for (int x = xa; x < xb; ++x) {
             const float px = x + 0.5f, py = y + 0.5f;
-            const float cover = std::clamp(0.5f - distance(px, py), 0.0f, 1.0f);
-            if (cover <= 0) continue;
+            const float d = distance(px, py);
+            if (d >= 0.75f) continue;
+            float cover = 1;
+            if (d > -0.75f) {
+                int hits = 0;
+                for (int j = 0; j < 4; ++j)
+                    for (int i = 0; i < 4; ++i) hits += distance(x + (i + 0.5f) / 4, y + (j + 0.5f) / 4) < 0;
+                if (hits == 0) continue;
+                cover = float(hits) / 16;
+            }
+            covered = {std::min(covered.x1, float(x)), std::min(covered.y1, float(y)),
+                       std::max(covered.x2, float(x + 1)), std::max(covered.y2, float(y + 1))};
             const float s = shade(px, py);
             std::uint8_t* p = image.at(x, y);
             for (int c = 0; c < 3; ++c) {
@@ -51,11 +64,12 @@ void paint(Image& image, const Box& area, Distance distance, Rgb colour, Shade s
                 p[c] = std::uint8_t(p[c] + (target - p[c]) * cover + 0.5f);
             }
         }
+    return covered.valid() ? covered : Box{};
 }
 
 template <class Distance>
-void paint(Image& image, const Box& area, Distance distance, Rgb colour) {
-    paint(image, area, distance, colour, [](float, float) { return 1.0f; });
+Box paint(Image& image, const Box& area, Distance distance, Rgb colour) {
+    return paint(image, area, distance, colour, [](float, float) { return 1.0f; });
 }
 
 // Fills `image` with a cluttered texture: a gradient, two octaves of value noise, stripes

@@ -169,7 +169,7 @@ Scene make_shape_scene(const ShapesOptions& o, int index) {
         ++scene.distractors;
     }
 
-    const int objects = rng.chance(0.08) ? 0 : rng.uniform_int(1, std::max(1, o.max_objects));
+    const int objects = o.max_objects <= 0 || rng.chance(0.08) ? 0 : rng.uniform_int(1, o.max_objects);
     for (int i = 0; i < objects; ++i) {
         const int label = draw_class(rng);
         const float size = log_uniform(rng, float(o.min_object), side / 2);
@@ -189,15 +189,19 @@ Scene make_shape_scene(const ShapesOptions& o, int index) {
             // A gentle linear shading across the figure, as if lit from one side.
             const float g = float(rng.uniform(-0.25, 0.25)) / std::max(1.0f, size);
             const float gdir = float(rng.uniform(0, 2 * kPi)), gx = std::cos(gdir) * g, gy = std::sin(gdir) * g;
-            paint(scene.image, box, [&](float x, float y) { return f.distance(x, y); }, colour,
-                  [&](float x, float y) { return 1 + (x - c.x) * gx + (y - c.y) * gy; });
+            const Box covered = paint(
+                scene.image, box, [&](float x, float y) { return f.distance(x, y); }, colour,
+                [&](float x, float y) { return 1 + (x - c.x) * gx + (y - c.y) * gy; });
             taken.push_back(box);
 
             Object object;
             object.name = shape_classes()[std::size_t(label)];
             object.label = label;
-            // Whole pixels that the figure touches (anti-aliased edges included).
-            object.box = {std::floor(visible.x1), std::floor(visible.y1), std::ceil(visible.x2), std::ceil(visible.y2)};
+            // Every pixel the figure touched, anti-aliased edge included: whole pixels, as
+            // VOC expects, and tight on the picture.
+            object.box = covered.valid() ? covered
+                                         : Box{std::floor(visible.x1), std::floor(visible.y1),
+                                               std::ceil(visible.x2), std::ceil(visible.y2)};
             object.truncated = !(visible == box);
             object.difficult = std::min(object.box.width(), object.box.height()) < 8;
             a.objects.push_back(std::move(object));

@@ -81,7 +81,9 @@ void letterbox(Sample& s, int size, Rgb fill) {
     const int pad_x = (size - nw) / 2, pad_y = (size - nh) / 2;
     const Image resized = resize(s.image, nw, nh);
     s.image = cut_window(resized, -pad_x, -pad_y, size, size, fill);
-    for (Box& b : s.boxes) b = {b.x1 * sx + pad_x, b.y1 * sy + pad_y, b.x2 * sx + pad_x, b.y2 * sy + pad_y};
+    // The clip only absorbs rounding (x2 = W may come out as size + 1e-5).
+    for (Box& b : s.boxes)
+        b = clip({b.x1 * sx + pad_x, b.y1 * sy + pad_y, b.x2 * sx + pad_x, b.y2 * sy + pad_y}, float(size), float(size));
     s.frame = {s.frame.scale_x * sx, s.frame.offset_x * sx + pad_x, s.frame.scale_y * sy,
                s.frame.offset_y * sy + pad_y};
 }
