@@ -21,10 +21,14 @@ inline Box intersect(const Box& a, const Box& b) {
     return {std::max(a.x1, b.x1), std::max(a.y1, b.y1), std::min(a.x2, b.x2), std::min(a.y2, b.y2)};
 }
 
-// Intersection over union; 0 when either box is empty.
+// Intersection over union, computed in double; 0 when both boxes are empty.
 inline double iou(const Box& a, const Box& b) {
-    const double inter = intersect(a, b).area();
-    const double uni = double(a.area()) + double(b.area()) - inter;
+    const double iw = std::max(0.0, double(std::min(a.x2, b.x2)) - std::max(a.x1, b.x1));
+    const double ih = std::max(0.0, double(std::min(a.y2, b.y2)) - std::max(a.y1, b.y1));
+    const auto area = [](const Box& r) {
+        return std::max(0.0, double(r.x2) - r.x1) * std::max(0.0, double(r.y2) - r.y1);
+    };
+    const double inter = iw * ih, uni = area(a) + area(b) - inter;
     return uni > 0 ? inter / uni : 0.0;
 }
 
