@@ -10,8 +10,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", "focal 0.1");
     focal::cli::add_demo(app);
-    // focal::cli::add_make_shapes(app);  (data issue)
-    // focal::cli::add_inspect(app);      (data issue)
+    focal::cli::add_make_shapes(app);
+    focal::cli::add_inspect(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
