@@ -97,9 +97,9 @@ void accumulate_leaf(TensorImpl& leaf, const Tensor& g) {
 }  // namespace
 
 void run_backward(const Tensor& root, const Tensor& seed) {
-    check(root.requires_grad(), "[backward] the tensor does not require grad (no input of the "
+    FOCAL_CHECK(root.requires_grad(), "[backward] the tensor does not require grad (no input of the "
           "ops that made it requires grad, or it was made under NoGradGuard)");
-    check(seed.shape() == root.shape(), "[backward] gradient of shape ", shape_str(seed.shape()),
+    FOCAL_CHECK(seed.shape() == root.shape(), "[backward] gradient of shape ", shape_str(seed.shape()),
           " for an output of shape ", shape_str(root.shape()));
     NoGradGuard no_grad;  // backward closures compute with ops; record nothing
     if (root.is_leaf()) {
@@ -113,7 +113,7 @@ void run_backward(const Tensor& root, const Tensor& seed) {
         if (it == pending.end()) continue;  // no gradient reached this node
         Tensor dy = std::move(it->second);
         pending.erase(it);
-        check(static_cast<bool>(node->backward), "[backward] the graph through '", node->name,
+        FOCAL_CHECK(static_cast<bool>(node->backward), "[backward] the graph through '", node->name,
               "' was already released by an earlier backward()");
         Grads grads(node->edges);
         node->backward(grads, dy);

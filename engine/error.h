@@ -22,10 +22,17 @@ template <class... Parts>
     throw Error(out.str());
 }
 
-// check(cond, parts...): throws Error(parts...) when cond is false.
+// check(cond, parts...): throws Error(parts...) when cond is false. Its message parts are
+// evaluated even when cond holds; on hot paths use FOCAL_CHECK, which builds them only on
+// failure.
 template <class... Parts>
 void check(bool condition, const Parts&... parts) {
     if (!condition) fail(parts...);
 }
+
+#define FOCAL_CHECK(condition, ...)                            \
+    do {                                                       \
+        if (!(condition)) ::focal::fail(__VA_ARGS__);          \
+    } while (0)
 
 }  // namespace focal

@@ -24,7 +24,7 @@ Storage::~Storage() { backend(device).deallocate(data, bytes); }
 // ---------------------------------------------------------------- creation
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
-    for (int64_t s : shape) check(s >= 0, "[empty] negative size in shape ", shape_str(shape));
+    for (int64_t s : shape) FOCAL_CHECK(s >= 0, "[empty] negative size in shape ", shape_str(shape));
     auto impl = std::make_shared<TensorImpl>();
     impl->storage = std::make_shared<Storage>(focal::numel(shape) * dtype_size(dtype), device);
     impl->shape = shape;
@@ -43,7 +43,7 @@ Tensor Tensor::ones(const Shape& shape, DType dtype, Device device) { return ful
 Tensor Tensor::scalar(float value, Device device) { return full({}, value, DType::F32, device); }
 
 Tensor Tensor::arange(int64_t start, int64_t end, int64_t step, DType dtype) {
-    check(step != 0, "[arange] step must not be 0");
+    FOCAL_CHECK(step != 0, "[arange] step must not be 0");
     int64_t n = std::max<int64_t>(0, (end - start + step - (step > 0 ? 1 : -1)) / step);
     Tensor t = empty({n}, dtype);
     for (int64_t i = 0; i < n; ++i) {
@@ -76,7 +76,7 @@ Tensor Tensor::randn(const Shape& shape, Generator& gen) {
 namespace {
 template <class T>
 Tensor from_host(std::span<const T> values, const Shape& shape, DType dtype, Device device) {
-    check(static_cast<int64_t>(values.size()) == numel(shape), "[from_vector] ", values.size(),
+    FOCAL_CHECK(static_cast<int64_t>(values.size()) == numel(shape), "[from_vector] ", values.size(),
           " values do not fill shape ", shape_str(shape));
     Tensor t = Tensor::empty(shape, dtype, device);
     backend(device).copy_from_host(t.raw_data(), values.data(), values.size() * sizeof(T));
@@ -94,7 +94,7 @@ Tensor Tensor::from_vector(std::span<const int32_t> values, const Shape& shape, 
 template <class T>
 std::vector<T> Tensor::to_vector() const {
     constexpr DType want = std::is_same_v<T, float> ? DType::F32 : DType::I32;
-    check(dtype() == want, "[to_vector] tensor is ", dtype_name(dtype()), ", asked for ",
+    FOCAL_CHECK(dtype() == want, "[to_vector] tensor is ", dtype_name(dtype()), ", asked for ",
           dtype_name(want));
     Tensor c = contiguous();
     std::vector<T> out(c.numel());
@@ -133,17 +133,17 @@ void* Tensor::raw_data() const {
 
 template <class T>
 T* Tensor::data() const {
-    check(device() == Device::CPU, "[data] tensor is on ", device_name(device()),
+    FOCAL_CHECK(device() == Device::CPU, "[data] tensor is on ", device_name(device()),
           "; call .to(Device::CPU) first");
     constexpr DType want = std::is_same_v<T, float> ? DType::F32 : DType::I32;
-    check(dtype() == want, "[data] tensor is ", dtype_name(dtype()), ", asked for ", dtype_name(want));
+    FOCAL_CHECK(dtype() == want, "[data] tensor is ", dtype_name(dtype()), ", asked for ", dtype_name(want));
     return static_cast<T*>(raw_data());
 }
 template float* Tensor::data<float>() const;
 template int32_t* Tensor::data<int32_t>() const;
 
 float Tensor::item() const {
-    check(numel() == 1, "[item] tensor of shape ", shape_str(shape()), " has ", numel(),
+    FOCAL_CHECK(numel() == 1, "[item] tensor of shape ", shape_str(shape()), " has ", numel(),
           " elements, not one");
     if (dtype() == DType::I32) return static_cast<float>(to_vector<int32_t>()[0]);
     return to_vector<float>()[0];
@@ -160,8 +160,8 @@ Tensor Tensor::to(DType target) const {
 
 namespace {
 void check_writable(const Tensor& t, const char* op) {
-    check(t.defined(), "[", op, "] on an undefined tensor");
-    check(!(grad_enabled() && t.requires_grad()), "[", op,
+    FOCAL_CHECK(t.defined(), "[", op, "] on an undefined tensor");
+    FOCAL_CHECK(!(grad_enabled() && t.requires_grad()), "[", op,
           "] in-place update of a tensor that requires grad; wrap it in NoGradGuard");
 }
 }  // namespace
@@ -207,9 +207,9 @@ void Tensor::set_grad(const Tensor& grad) const { impl_->grad = grad; }
 void Tensor::zero_grad() const { impl_->grad = Tensor(); }
 
 Tensor& Tensor::requires_grad_(bool on) {
-    check(is_leaf(), "[requires_grad_] only leaf tensors can be marked; this one comes from ",
-          impl_->grad_fn->name);
-    check(!on || dtype() == DType::F32, "[requires_grad_] only float32 tensors can require grad");
+    if (!is_leaf())
+        fail("[requires_grad_] only leaf tensors can be marked; this one comes from ", impl_->grad_fn->name);
+    FOCAL_CHECK(!on || dtype() == DType::F32, "[requires_grad_] only float32 tensors can require grad");
     impl_->requires_grad = on;
     return *this;
 }
@@ -219,7 +219,7 @@ Tensor Tensor::detached() const {
 }
 
 void Tensor::backward() const {
-    check(numel() == 1, "[backward] needs a one-element output or an explicit gradient; got shape ",
+    FOCAL_CHECK(numel() == 1, "[backward] needs a one-element output or an explicit gradient; got shape ",
           shape_str(shape()));
     backward(Tensor::ones(shape(), DType::F32, device()));
 }

@@ -48,7 +48,7 @@ void* cached_allocate(size_t bytes) {
         empty_cache();
         ptr = std::aligned_alloc(kAlignment, size);
     }
-    check(ptr != nullptr, "[cpu] out of memory allocating ", bytes, " bytes");
+    FOCAL_CHECK(ptr != nullptr, "[cpu] out of memory allocating ", bytes, " bytes");
     std::lock_guard lock(p.mutex);
     p.stats.in_use += size;
     p.stats.peak = std::max(p.stats.peak, p.stats.in_use);

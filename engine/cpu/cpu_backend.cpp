@@ -78,7 +78,7 @@ const T* as(const View& v) { return static_cast<const T*>(v.data); }
 void check_indices(const View& index, int64_t size, const char* op) {
     const int32_t* idx = index.i32();
     for (int64_t i = 0, n = index.numel(); i < n; ++i)
-        check(idx[i] >= 0 && idx[i] < size, "[", op, "] index ", idx[i],
+        FOCAL_CHECK(idx[i] >= 0 && idx[i] < size, "[", op, "] index ", idx[i],
               " is out of range for a dim of size ", size);
 }
 

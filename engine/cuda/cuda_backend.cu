@@ -53,7 +53,7 @@ Geometry<N> geometry(const Shape& shape, std::array<const View*, N> views) {
     std::array<const Strides*, N> strides;
     for (int k = 0; k < N; ++k) strides[k] = &views[k]->strides;
     cpu::StridedLayout<N> layout = cpu::coalesce<N>(shape, strides);
-    check(layout.shape.size() <= kMaxDims, "[cuda] tensors of more than ", kMaxDims,
+    FOCAL_CHECK(layout.shape.size() <= kMaxDims, "[cuda] tensors of more than ", kMaxDims,
           " non-mergeable dims are not supported");
     Geometry<N> g;
     g.rank = static_cast<int>(layout.shape.size());
@@ -355,7 +355,7 @@ private:
         FOCAL_CUDA_CHECK(cudaGetLastError());
         int error = 0;
         FOCAL_CUDA_CHECK(cudaMemcpy(&error, error_flag_, sizeof(int), cudaMemcpyDeviceToHost));
-        check(error == 0, "[", op, "] an index is out of range");
+        FOCAL_CHECK(error == 0, "[", op, "] an index is out of range");
     }
 
     cublasHandle_t handle_ = nullptr;

@@ -75,7 +75,7 @@ Tensor pow(const Tensor& x, float exponent) {
 }
 
 Tensor clamp(const Tensor& x, float lo, float hi) {
-    check(!(lo > hi), "[clamp] lo ", lo, " is greater than hi ", hi);
+    FOCAL_CHECK(!(lo > hi), "[clamp] lo ", lo, " is greater than hi ", hi);
     Tensor y = unary_forward(UnaryOp::Clamp, x, "clamp", {lo, hi});
     return record(y, "clamp", {x}, [x = x.detached(), lo, hi](Grads& g, const Tensor& dy) {
         // gradient passes where lo <= x <= hi (the bounds included, as in PyTorch)

@@ -9,7 +9,7 @@ using detail::view_of;
 
 namespace {
 void check_index(const Tensor& index, const Tensor& x, const char* op) {
-    check(index.defined() && index.dtype() == DType::I32, "[", op, "] index must be int32");
+    FOCAL_CHECK(index.defined() && index.dtype() == DType::I32, "[", op, "] index must be int32");
     detail::check_same_device(index, x, op);
 }
 }  // namespace
@@ -17,7 +17,7 @@ void check_index(const Tensor& index, const Tensor& x, const char* op) {
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
     detail::check_f32(x, "index_select");
     check_index(index, x, "index_select");
-    check(index.dim() == 1, "[index_select] index must be 1-D, got shape ", shape_str(index.shape()));
+    FOCAL_CHECK(index.dim() == 1, "[index_select] index must be 1-D, got shape ", shape_str(index.shape()));
     dim = wrap_dim(dim, x.dim(), "index_select");
     Tensor src = x.detached().contiguous(), idx = index.contiguous();
     Shape shape = x.shape();
@@ -34,10 +34,10 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
     detail::check_f32(x, "gather");
     check_index(index, x, "gather");
-    check(index.dim() == x.dim(), "[gather] index has rank ", index.dim(), ", input has rank ", x.dim());
+    FOCAL_CHECK(index.dim() == x.dim(), "[gather] index has rank ", index.dim(), ", input has rank ", x.dim());
     dim = wrap_dim(dim, x.dim(), "gather");
     for (int64_t d = 0; d < x.dim(); ++d)
-        check(d == dim || index.shape()[d] == x.shape()[d], "[gather] index shape ",
+        FOCAL_CHECK(d == dim || index.shape()[d] == x.shape()[d], "[gather] index shape ",
               shape_str(index.shape()), " must match input shape ", shape_str(x.shape()),
               " outside dim ", dim);
     Tensor src = x.detached().contiguous(), idx = index.contiguous();

@@ -57,10 +57,10 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     detail::check_f32(a, "matmul");
     detail::check_f32(b, "matmul");
     detail::check_same_device(a, b, "matmul");
-    check(a.dim() >= 2 && b.dim() >= 2, "[matmul] needs 2-D or batched operands, got shapes ",
+    FOCAL_CHECK(a.dim() >= 2 && b.dim() >= 2, "[matmul] needs 2-D or batched operands, got shapes ",
           shape_str(a.shape()), " and ", shape_str(b.shape()));
     const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
-    check(b.size(-2) == k, "[matmul] shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
+    FOCAL_CHECK(b.size(-2) == k, "[matmul] shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
           " do not match: ", k, " columns against ", b.size(-2), " rows");
     Shape batch = broadcast_shapes(Shape(a.shape().begin(), a.shape().end() - 2),
                                    Shape(b.shape().begin(), b.shape().end() - 2), "matmul");

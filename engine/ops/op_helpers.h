@@ -17,12 +17,12 @@ View broadcast_view(const Tensor& t, const Shape& shape);
 inline Backend& backend_of(const Tensor& t) { return backend(t.device()); }
 
 inline void check_f32(const Tensor& t, const char* op) {
-    check(t.defined(), "[", op, "] got an undefined tensor");
-    check(t.dtype() == DType::F32, "[", op, "] expects float32, got ", dtype_name(t.dtype()));
+    FOCAL_CHECK(t.defined(), "[", op, "] got an undefined tensor");
+    FOCAL_CHECK(t.dtype() == DType::F32, "[", op, "] expects float32, got ", dtype_name(t.dtype()));
 }
 
 inline void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
-    check(a.device() == b.device(), "[", op, "] tensors are on different devices (",
+    FOCAL_CHECK(a.device() == b.device(), "[", op, "] tensors are on different devices (",
           device_name(a.device()), " and ", device_name(b.device()), ")");
 }
 

@@ -20,7 +20,7 @@ std::vector<int64_t> normalize_dims(std::vector<int64_t> dims, int64_t rank, con
     }
     for (int64_t& d : dims) d = wrap_dim(d, rank, op);
     std::sort(dims.begin(), dims.end());
-    check(std::adjacent_find(dims.begin(), dims.end()) == dims.end(), "[", op, "] a dim is repeated");
+    FOCAL_CHECK(std::adjacent_find(dims.begin(), dims.end()) == dims.end(), "[", op, "] a dim is repeated");
     return dims;
 }
 
@@ -50,7 +50,7 @@ Tensor reduce_forward(ReduceOp op, const Tensor& x, const std::vector<int64_t>& 
             }
     if (op != ReduceOp::Sum)
         for (int64_t d : dims)
-            check(x.shape()[d] > 0, "[", name, "] cannot reduce over an empty dim ", d);
+            FOCAL_CHECK(x.shape()[d] > 0, "[", name, "] cannot reduce over an empty dim ", d);
     Tensor y = Tensor::empty(out_shape, DType::F32, x.device());
     backend_of(x).reduce(op, in, view_of(y));
     return keepdim ? y.view(keepdim_shape(x.shape(), dims)) : y;
@@ -86,7 +86,7 @@ Tensor mean(const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
     dims = normalize_dims(std::move(dims), x.dim(), "mean");
     int64_t count = 1;
     for (int64_t d : dims) count *= x.shape()[d];
-    check(count > 0, "[mean] of an empty tensor of shape ", shape_str(x.shape()));
+    FOCAL_CHECK(count > 0, "[mean] of an empty tensor of shape ", shape_str(x.shape()));
     return sum(x, dims, keepdim) * (1.0f / static_cast<float>(count));
 }
 
@@ -101,7 +101,7 @@ Tensor min(const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
     check_f32(x, "argmax");
     dim = wrap_dim(dim, x.dim(), "argmax");
-    check(x.shape()[dim] > 0, "[argmax] over an empty dim ", dim);
+    FOCAL_CHECK(x.shape()[dim] > 0, "[argmax] over an empty dim ", dim);
     // Move `dim` last, keeping the other dims in order: (..., n) -> rows of length n.
     std::vector<int64_t> order;
     for (int64_t d = 0; d < x.dim(); ++d)
@@ -121,7 +121,7 @@ Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
     if (x.shape() == shape) return x;
-    check(x.dim() >= static_cast<int64_t>(shape.size()), "[sum_to] cannot sum ",
+    FOCAL_CHECK(x.dim() >= static_cast<int64_t>(shape.size()), "[sum_to] cannot sum ",
           shape_str(x.shape()), " to the larger rank of ", shape_str(shape));
     const int64_t lead = x.dim() - static_cast<int64_t>(shape.size());
     std::vector<int64_t> dims;
@@ -129,7 +129,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
         bool leading = d < lead;
         if (!leading) {
             int64_t want = shape[d - lead];
-            check(want == x.shape()[d] || want == 1, "[sum_to] shape ", shape_str(x.shape()),
+            FOCAL_CHECK(want == x.shape()[d] || want == 1, "[sum_to] shape ", shape_str(x.shape()),
                   " does not broadcast from ", shape_str(shape));
             if (want == x.shape()[d]) continue;
         }

@@ -23,7 +23,7 @@ Tensor detail::make_view(const Tensor& t, Shape shape, Strides strides, int64_t 
 }
 
 View detail::broadcast_view(const Tensor& t, const Shape& shape) {
-    check(t.dim() <= static_cast<int64_t>(shape.size()), "[broadcast] cannot broadcast ",
+    FOCAL_CHECK(t.dim() <= static_cast<int64_t>(shape.size()), "[broadcast] cannot broadcast ",
           shape_str(t.shape()), " to ", shape_str(shape));
     View v = view_of(t);
     const size_t lead = shape.size() - t.shape().size();
@@ -31,7 +31,7 @@ View detail::broadcast_view(const Tensor& t, const Shape& shape) {
     v.strides.assign(shape.size(), 0);
     for (size_t d = lead; d < shape.size(); ++d) {
         int64_t have = t.shape()[d - lead];
-        check(have == shape[d] || have == 1, "[broadcast] cannot broadcast ", shape_str(t.shape()),
+        FOCAL_CHECK(have == shape[d] || have == 1, "[broadcast] cannot broadcast ", shape_str(t.shape()),
               " to ", shape_str(shape));
         v.strides[d] = have == 1 ? 0 : t.strides()[d - lead];
     }
@@ -45,19 +45,19 @@ Shape infer_shape(Shape shape, int64_t count, const Shape& from) {
     int64_t known = 1, infer_at = -1;
     for (size_t i = 0; i < shape.size(); ++i) {
         if (shape[i] == -1) {
-            check(infer_at < 0, "[reshape] only one dim can be -1, got ", shape_str(shape));
+            FOCAL_CHECK(infer_at < 0, "[reshape] only one dim can be -1, got ", shape_str(shape));
             infer_at = static_cast<int64_t>(i);
         } else {
-            check(shape[i] >= 0, "[reshape] invalid size in ", shape_str(shape));
+            FOCAL_CHECK(shape[i] >= 0, "[reshape] invalid size in ", shape_str(shape));
             known *= shape[i];
         }
     }
     if (infer_at >= 0) {
-        check(known > 0 && count % known == 0, "[reshape] cannot reshape ", shape_str(from),
+        FOCAL_CHECK(known > 0 && count % known == 0, "[reshape] cannot reshape ", shape_str(from),
               " to ", shape_str(shape));
         shape[infer_at] = count / known;
     }
-    check(numel(shape) == count, "[reshape] cannot reshape ", shape_str(from), " (", count,
+    FOCAL_CHECK(numel(shape) == count, "[reshape] cannot reshape ", shape_str(from), " (", count,
           " elements) to ", shape_str(shape));
     return shape;
 }
@@ -99,7 +99,7 @@ Tensor copy_of(const Tensor& x) {
 Tensor Tensor::view(const Shape& requested) const {
     Shape shape = infer_shape(requested, numel(), this->shape());
     std::optional<Strides> strides = view_strides(this->shape(), this->strides(), shape);
-    check(strides.has_value(), "[view] cannot view ", shape_str(this->shape()), " with strides ",
+    FOCAL_CHECK(strides.has_value(), "[view] cannot view ", shape_str(this->shape()), " with strides ",
           shape_str(this->strides()), " as ", shape_str(shape), " without a copy; use reshape");
     Tensor y = make_view(*this, shape, *strides, offset());
     return record(y, "view", {*this}, [from = this->shape()](Grads& g, const Tensor& dy) {
@@ -114,14 +114,14 @@ Tensor Tensor::reshape(const Shape& requested) const {
 }
 
 Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
-    check(static_cast<int64_t>(dims.size()) == dim(), "[permute] got ", dims.size(),
+    FOCAL_CHECK(static_cast<int64_t>(dims.size()) == dim(), "[permute] got ", dims.size(),
           " dims for a tensor of rank ", dim());
     Shape shape(dims.size());
     Strides strides(dims.size());
     std::vector<int64_t> inverse(dims.size(), -1);
     for (size_t i = 0; i < dims.size(); ++i) {
         int64_t d = wrap_dim(dims[i], dim(), "permute");
-        check(inverse[d] < 0, "[permute] dim ", d, " appears twice");
+        FOCAL_CHECK(inverse[d] < 0, "[permute] dim ", d, " appears twice");
         inverse[d] = static_cast<int64_t>(i);
         shape[i] = this->shape()[d];
         strides[i] = this->strides()[d];
@@ -141,7 +141,7 @@ Tensor Tensor::transpose(int64_t a, int64_t b) const {
 
 Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const {
     d = wrap_dim(d, dim(), "slice");
-    check(step > 0, "[slice] step must be positive, got ", step);
+    FOCAL_CHECK(step > 0, "[slice] step must be positive, got ", step);
     const int64_t n = shape()[d];
     if (start < 0) start += n;
     if (end < 0) end += n;
@@ -160,14 +160,14 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
 }
 
 Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
-    check(length >= 0 && start >= 0 && start + length <= size(d), "[narrow] range [", start, ", ",
+    FOCAL_CHECK(length >= 0 && start >= 0 && start + length <= size(d), "[narrow] range [", start, ", ",
           start + length, ") is outside dim ", d, " of size ", size(d));
     return slice(d, start, start + length);
 }
 
 Tensor Tensor::select(int64_t d, int64_t index) const {
     d = wrap_dim(d, dim(), "select");
-    check(index >= -size(d) && index < size(d), "[select] index ", index,
+    FOCAL_CHECK(index >= -size(d) && index < size(d), "[select] index ", index,
           " is out of range for dim ", d, " of size ", size(d));
     if (index < 0) index += size(d);
     return slice(d, index, index + 1).squeeze(d);
@@ -190,7 +190,7 @@ Tensor Tensor::unsqueeze(int64_t d) const {
 
 Tensor Tensor::squeeze(int64_t d) const {
     d = wrap_dim(d, dim(), "squeeze");
-    check(shape()[d] == 1, "[squeeze] dim ", d, " has size ", shape()[d], ", not 1");
+    FOCAL_CHECK(shape()[d] == 1, "[squeeze] dim ", d, " has size ", shape()[d], ", not 1");
     Shape shape = this->shape();
     shape.erase(shape.begin() + d);
     return view(shape);
@@ -231,17 +231,17 @@ Tensor Tensor::to(Device target) const {
 }
 
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
-    check(!tensors.empty(), "[cat] needs at least one tensor");
+    FOCAL_CHECK(!tensors.empty(), "[cat] needs at least one tensor");
     const Tensor& first = tensors.front();
     dim = wrap_dim(dim, first.dim(), "cat");
     Shape shape = first.shape();
     shape[dim] = 0;
     for (const Tensor& t : tensors) {
-        check(t.dim() == first.dim() && t.dtype() == first.dtype(), "[cat] tensors of shapes ",
+        FOCAL_CHECK(t.dim() == first.dim() && t.dtype() == first.dtype(), "[cat] tensors of shapes ",
               shape_str(first.shape()), " and ", shape_str(t.shape()), " (or dtypes) differ");
         detail::check_same_device(first, t, "cat");
         for (int64_t d = 0; d < t.dim(); ++d)
-            check(d == dim || t.shape()[d] == first.shape()[d], "[cat] shapes ",
+            FOCAL_CHECK(d == dim || t.shape()[d] == first.shape()[d], "[cat] shapes ",
                   shape_str(first.shape()), " and ", shape_str(t.shape()), " differ outside dim ", dim);
         shape[dim] += t.shape()[dim];
     }
@@ -264,11 +264,11 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
 }
 
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
-    check(!tensors.empty(), "[stack] needs at least one tensor");
+    FOCAL_CHECK(!tensors.empty(), "[stack] needs at least one tensor");
     dim = wrap_dim(dim, tensors.front().dim() + 1, "stack");
     std::vector<Tensor> expanded;
     for (const Tensor& t : tensors) {
-        check(t.shape() == tensors.front().shape(), "[stack] shapes ",
+        FOCAL_CHECK(t.shape() == tensors.front().shape(), "[stack] shapes ",
               shape_str(tensors.front().shape()), " and ", shape_str(t.shape()), " differ");
         expanded.push_back(t.unsqueeze(dim));
     }
