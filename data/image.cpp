@@ -152,7 +152,7 @@ void save_png(const Image& image, const std::string& path) {
     write_bytes(bytes, path);
 }
 
-Image resize(const Image& image, int w, int h) {
+Image resize_stb(const Image& image, int w, int h) {
     check(!image.empty() && w > 0 && h > 0, "[image] resize: ", image.width, "x", image.height,
           " to ", w, "x", h);
     Image out(w, h, image.channels);

@@ -20,6 +20,12 @@ Box Frame::to_original(const Box& b) const {
     return {std::min(xa, xb), std::min(ya, yb), std::max(xa, xb), std::max(ya, yb)};
 }
 
+Box Sample::footprint() const {
+    const Box all{0, 0, float(image.width), float(image.height)};
+    if (source_width <= 0 || source_height <= 0) return all;
+    return intersect(all, frame.apply({0, 0, float(source_width), float(source_height)}));
+}
+
 namespace {
 
 // Copies the part of `src` that falls in the window [x0, x0 + w) x [y0, y0 + h) (which may
@@ -140,19 +146,25 @@ void color_jitter(Sample& s, Rng& rng, const JitterOptions& o) {
             for (int l = 0; l < 3; ++l) v += (sat * (i == l) + (1 - sat) * luma_weights[l]) * hue[l][j];
             m[i][j] = float(v * c * b);
         }
+    // The pixels that hold the original image (edge pixels half padding included).
+    const Box area = s.footprint();
+    const int xa = std::max(0, int(std::floor(area.x1))), xb = std::min(s.image.width, int(std::ceil(area.x2)));
+    const int ya = std::max(0, int(std::floor(area.y1))), yb = std::min(s.image.height, int(std::ceil(area.y2)));
     double luma = 0;
-    const std::size_t n = s.image.pixels.size() / 3;
-    for (std::size_t p = 0; p < n; ++p) {
-        const std::uint8_t* px = &s.image.pixels[3 * p];
-        luma += 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2];
-    }
-    const float offset = float((1 - c) * b * luma / double(std::max<std::size_t>(n, 1)));
-    for (std::size_t p = 0; p < n; ++p) {
-        std::uint8_t* px = &s.image.pixels[3 * p];
-        const float r = px[0], g = px[1], bl = px[2];
-        for (int i = 0; i < 3; ++i)
-            px[i] = std::uint8_t(std::clamp(m[i][0] * r + m[i][1] * g + m[i][2] * bl + offset + 0.5f, 0.0f, 255.0f));
-    }
+    for (int y = ya; y < yb; ++y)
+        for (int x = xa; x < xb; ++x) {
+            const std::uint8_t* px = s.image.at(x, y);
+            luma += 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2];
+        }
+    const double n = std::max(1.0, double(xb - xa) * double(yb - ya));
+    const float offset = float((1 - c) * b * luma / n);
+    for (int y = ya; y < yb; ++y)
+        for (int x = xa; x < xb; ++x) {
+            std::uint8_t* px = s.image.at(x, y);
+            const float r = px[0], g = px[1], bl = px[2];
+            for (int i = 0; i < 3; ++i)
+                px[i] = std::uint8_t(std::clamp(m[i][0] * r + m[i][1] * g + m[i][2] * bl + offset + 0.5f, 0.0f, 255.0f));
+        }
 }
 
 void normalize_to_chw(const Image& image, float* out, const std::array<float, 3>& mean,

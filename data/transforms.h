@@ -25,6 +25,11 @@ struct Sample {
     std::vector<int> labels;
     std::vector<std::uint8_t> difficult;  // parallel to boxes
     Frame frame;
+    int source_width = 0, source_height = 0;  // the original image's size; 0 = unknown
+
+    // Where the original image's pixels lie now (padding excluded); the whole image when the
+    // source size is unknown.
+    Box footprint() const;
 };
 
 using Rgb = std::array<std::uint8_t, 3>;
@@ -56,7 +61,8 @@ struct JitterOptions {
     float saturation = 0.25f;
     float hue = 0.03f;         // rotation of the chroma plane, in turns
 };
-// Photometric jitter (boxes untouched): one 3x3 colour matrix per sample.
+// Photometric jitter (boxes untouched): one 3x3 colour matrix per sample, applied to the
+// footprint only, so padding keeps its colour.
 void color_jitter(Sample& s, Rng& rng, const JitterOptions& options = {});
 
 // (H, W, 3) bytes -> (3, H, W) floats (x / 255 - mean) / std, written at `out`.

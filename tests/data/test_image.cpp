@@ -103,6 +103,21 @@ TEST_CASE("the real VOC JPEGs all end in an end-of-image marker") {
     CHECK(checked == 300);
 }
 
+TEST_CASE("our resize matches stb_image_resize's triangle filter within one level") {
+    Image im = gradient(97, 61);
+    for (std::size_t i = 0; i < im.pixels.size(); ++i) im.pixels[i] ^= std::uint8_t((i * 2654435761u) >> 24);  // texture
+    for (const auto& [w, h] : {std::pair{48, 30}, {200, 150}, {97, 20}, {13, 61}, {256, 256}, {1, 1}, {3, 200}}) {
+        const Image ours = resize(im, w, h), theirs = resize_stb(im, w, h);
+        REQUIRE(ours.pixels.size() == theirs.pixels.size());
+        int worst = 0;
+        for (std::size_t i = 0; i < ours.pixels.size(); ++i)
+            worst = std::max(worst, std::abs(int(ours.pixels[i]) - int(theirs.pixels[i])));
+        CAPTURE(w);
+        CAPTURE(h);
+        CHECK(worst <= 1);
+    }
+}
+
 TEST_CASE("resize keeps a flat image flat and the size asked for") {
     Image im(30, 20, 3, 77);
     const Image small = resize(im, 7, 5);

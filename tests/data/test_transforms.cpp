@@ -125,6 +125,25 @@ TEST_CASE("colour jitter changes pixels, not boxes, and is seeded") {
     CHECK(d.image.pixels == before.pixels);  // the identity matrix leaves every byte alone
 }
 
+TEST_CASE("after a letterbox, jitter touches the picture and leaves the padding alone") {
+    Sample s = rectangle_sample(200, 100, {20, 30, 60, 90});
+    s.source_width = 200;
+    s.source_height = 100;
+    letterbox(s, 100);
+    CHECK(s.footprint() == Box{0, 25, 100, 75});
+    const Image before = s.image;
+    Rng rng(3);
+    color_jitter(s, rng, {0.5f, 0.5f, 0.5f, 0.1f});
+    int changed_inside = 0;
+    for (int y = 0; y < 100; ++y)
+        for (int x = 0; x < 100; ++x) {
+            const bool same = std::equal(s.image.at(x, y), s.image.at(x, y) + 3, before.at(x, y));
+            if (y < 25 || y >= 75) CHECK(same);
+            else changed_inside += !same;
+        }
+    CHECK(changed_inside > 2500);
+}
+
 TEST_CASE("normalize_to_chw: planes in order, ImageNet statistics") {
     Image im(2, 1, 3);
     im.at(0, 0)[0] = 255;
