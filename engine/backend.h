@@ -47,6 +47,15 @@ struct GemmOperand {
     int64_t batch_stride;
 };
 
+// The window layout of one 2-D convolution or pooling over an (N, C, H, W) input.
+struct Conv2dGeometry {
+    int64_t batch = 1, channels = 1, height = 1, width = 1;
+    int64_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
+    int64_t pad_h = 0, pad_w = 0, dilation_h = 1, dilation_w = 1;
+    int64_t out_h = 1, out_w = 1;
+    int64_t out_plane() const { return out_h * out_w; }
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -85,6 +94,20 @@ public:
     virtual void index_add(const View& src, int64_t dim, const View& index, const View& out) = 0;
     virtual void gather(const View& x, int64_t dim, const View& index, const View& out) = 0;
     virtual void scatter_add(const View& src, int64_t dim, const View& index, const View& out) = 0;
+
+    // Convolution and pooling kernels, all on contiguous buffers. A backend that lacks one
+    // inherits a version that throws "[cuda] im2col is not implemented ...".
+    // im2col: x (N, C, H, W) -> cols (C*kh*kw, N*OH*OW), zero where the window leaves x.
+    // col2im: its adjoint; adds cols back into dx (N, C, H, W), which the caller zeroes.
+    virtual void im2col(const Conv2dGeometry& g, const float* x, float* cols);
+    virtual void col2im(const Conv2dGeometry& g, const float* cols, float* dx);
+    // Pooling: y (N, C, OH, OW). max_pool2d records the flat index (in its H*W plane) of
+    // each window's maximum; padding never wins. avg_pool2d counts padding (PyTorch's default).
+    virtual void max_pool2d(const Conv2dGeometry& g, const float* x, float* y, int32_t* argmax);
+    virtual void max_pool2d_backward(const Conv2dGeometry& g, const float* dy, const int32_t* argmax,
+                                     float* dx);
+    virtual void avg_pool2d(const Conv2dGeometry& g, const float* x, float* y);
+    virtual void avg_pool2d_backward(const Conv2dGeometry& g, const float* dy, float* dx);
 };
 
 Backend& backend(Device device);  // throws a clear error for cuda in a CPU-only build

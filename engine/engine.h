@@ -3,6 +3,7 @@
 #include "engine/autograd.h"
 #include "engine/backend.h"
 #include "engine/error.h"
+#include "engine/nn.h"
 #include "engine/ops.h"
 #include "engine/parallel.h"
 #include "engine/random.h"

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "engine/backend.h"
+#include "engine/cpu/conv_kernels.h"
 #include "engine/cpu/cpu_allocator.h"
 #include "engine/cpu/strided_loop.h"
 #include "engine/error.h"
@@ -234,6 +235,20 @@ public:
                         to[(o * s.size + idx[at]) * s.inner + i] += from[at];
                     }
         });
+    }
+
+    void im2col(const Conv2dGeometry& g, const float* x, float* cols) override { cpu::im2col(g, x, cols); }
+    void col2im(const Conv2dGeometry& g, const float* cols, float* dx) override { cpu::col2im(g, cols, dx); }
+    void max_pool2d(const Conv2dGeometry& g, const float* x, float* y, int32_t* argmax) override {
+        cpu::max_pool2d(g, x, y, argmax);
+    }
+    void max_pool2d_backward(const Conv2dGeometry& g, const float* dy, const int32_t* argmax,
+                             float* dx) override {
+        cpu::max_pool2d_backward(g, dy, argmax, dx);
+    }
+    void avg_pool2d(const Conv2dGeometry& g, const float* x, float* y) override { cpu::avg_pool2d(g, x, y); }
+    void avg_pool2d_backward(const Conv2dGeometry& g, const float* dy, float* dx) override {
+        cpu::avg_pool2d_backward(g, dy, dx);
     }
 
 private:

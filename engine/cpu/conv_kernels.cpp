@@ -1,0 +1,156 @@
+// im2col / col2im and pooling on the CPU. Parallel loops split work so that no two threads
+// write the same output element, which keeps every result independent of the thread count.
+#include "engine/cpu/conv_kernels.h"
+
+#include <cstring>
+#include <limits>
+
+#include "engine/parallel.h"
+
+namespace focal::cpu {
+
+// cols row r = (c, ki, kj) holds, for every image n and output pixel (oh, ow), the input
+// pixel x[n, c, oh*s - p + ki*d, ow*s - p + kj*d], or 0 outside the image.
+void im2col(const Conv2dGeometry& g, const float* x, float* cols) {
+    const int64_t kk = g.kernel_h * g.kernel_w, rows = g.channels * kk;
+    const int64_t plane = g.height * g.width, out_plane = g.out_plane();
+    const int64_t row_len = g.batch * out_plane;
+    parallel_for(rows, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+            const int64_t c = r / kk, ki = (r % kk) / g.kernel_w, kj = r % g.kernel_w;
+            float* out = cols + r * row_len;
+            for (int64_t n = 0; n < g.batch; ++n) {
+                const float* src = x + (n * g.channels + c) * plane;
+                for (int64_t oh = 0; oh < g.out_h; ++oh) {
+                    const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
+                    float* dst = out + n * out_plane + oh * g.out_w;
+                    if (ih < 0 || ih >= g.height) {
+                        std::memset(dst, 0, g.out_w * sizeof(float));
+                        continue;
+                    }
+                    const float* line = src + ih * g.width;
+                    const int64_t shift = kj * g.dilation_w - g.pad_w;
+                    if (g.stride_w == 1 && shift >= 0 && g.out_w + shift <= g.width) {
+                        std::memcpy(dst, line + shift, g.out_w * sizeof(float));  // interior fast path
+                        continue;
+                    }
+                    for (int64_t ow = 0; ow < g.out_w; ++ow) {
+                        const int64_t iw = ow * g.stride_w + shift;
+                        dst[ow] = (iw >= 0 && iw < g.width) ? line[iw] : 0.0f;
+                    }
+                }
+            }
+        }
+    });
+}
+
+// The adjoint of im2col: each column entry is added back to the pixel it was copied from.
+// Parallel over channels: all rows (c, ., .) write only to channel c.
+void col2im(const Conv2dGeometry& g, const float* cols, float* dx) {
+    const int64_t kk = g.kernel_h * g.kernel_w;
+    const int64_t plane = g.height * g.width, out_plane = g.out_plane();
+    const int64_t row_len = g.batch * out_plane;
+    parallel_for(g.channels, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t c = begin; c < end; ++c)
+            for (int64_t k = 0; k < kk; ++k) {
+                const int64_t ki = k / g.kernel_w, kj = k % g.kernel_w;
+                const float* in = cols + (c * kk + k) * row_len;
+                for (int64_t n = 0; n < g.batch; ++n) {
+                    float* dst = dx + (n * g.channels + c) * plane;
+                    for (int64_t oh = 0; oh < g.out_h; ++oh) {
+                        const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
+                        if (ih < 0 || ih >= g.height) continue;
+                        const float* src = in + n * out_plane + oh * g.out_w;
+                        float* line = dst + ih * g.width;
+                        const int64_t shift = kj * g.dilation_w - g.pad_w;
+                        for (int64_t ow = 0; ow < g.out_w; ++ow) {
+                            const int64_t iw = ow * g.stride_w + shift;
+                            if (iw >= 0 && iw < g.width) line[iw] += src[ow];
+                        }
+                    }
+                }
+            }
+    });
+}
+
+// Pooling windows, one (n, c) plane per task.
+template <class Body>
+void for_each_window(const Conv2dGeometry& g, Body&& body) {
+    parallel_for(g.batch * g.channels, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t nc = begin; nc < end; ++nc)
+            for (int64_t oh = 0; oh < g.out_h; ++oh)
+                for (int64_t ow = 0; ow < g.out_w; ++ow) body(nc, oh, ow);
+    });
+}
+
+void max_pool2d(const Conv2dGeometry& g, const float* x, float* y, int32_t* argmax) {
+    const int64_t plane = g.height * g.width, out_plane = g.out_plane();
+    for_each_window(g, [&](int64_t nc, int64_t oh, int64_t ow) {
+        const float* src = x + nc * plane;
+        float best = -std::numeric_limits<float>::infinity();
+        int32_t best_at = -1;
+        for (int64_t ki = 0; ki < g.kernel_h; ++ki) {
+            const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
+            if (ih < 0 || ih >= g.height) continue;
+            for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
+                const int64_t iw = ow * g.stride_w - g.pad_w + kj * g.dilation_w;
+                if (iw < 0 || iw >= g.width) continue;
+                const float v = src[ih * g.width + iw];
+                if (v > best || best_at < 0 || v != v) {  // NaN propagates, as in PyTorch
+                    best = v;
+                    best_at = static_cast<int32_t>(ih * g.width + iw);
+                }
+            }
+        }
+        y[nc * out_plane + oh * g.out_w + ow] = best;
+        argmax[nc * out_plane + oh * g.out_w + ow] = best_at;
+    });
+}
+
+void max_pool2d_backward(const Conv2dGeometry& g, const float* dy, const int32_t* argmax, float* dx) {
+    const int64_t plane = g.height * g.width, out_plane = g.out_plane();
+    parallel_for(g.batch * g.channels, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t nc = begin; nc < end; ++nc)
+            for (int64_t o = 0; o < out_plane; ++o) {
+                const int32_t at = argmax[nc * out_plane + o];
+                if (at >= 0) dx[nc * plane + at] += dy[nc * out_plane + o];
+            }
+    });
+}
+
+void avg_pool2d(const Conv2dGeometry& g, const float* x, float* y) {
+    const int64_t plane = g.height * g.width, out_plane = g.out_plane();
+    const float scale = 1.0f / static_cast<float>(g.kernel_h * g.kernel_w);
+    for_each_window(g, [&](int64_t nc, int64_t oh, int64_t ow) {
+        const float* src = x + nc * plane;
+        float total = 0;
+        for (int64_t ki = 0; ki < g.kernel_h; ++ki) {
+            const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
+            if (ih < 0 || ih >= g.height) continue;
+            for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
+                const int64_t iw = ow * g.stride_w - g.pad_w + kj * g.dilation_w;
+                if (iw >= 0 && iw < g.width) total += src[ih * g.width + iw];
+            }
+        }
+        y[nc * out_plane + oh * g.out_w + ow] = total * scale;
+    });
+}
+
+void avg_pool2d_backward(const Conv2dGeometry& g, const float* dy, float* dx) {
+    const int64_t plane = g.height * g.width, out_plane = g.out_plane();
+    const float scale = 1.0f / static_cast<float>(g.kernel_h * g.kernel_w);
+    for_each_window(g, [&](int64_t nc, int64_t oh, int64_t ow) {  // windows of one plane: one thread
+        const float share = dy[nc * out_plane + oh * g.out_w + ow] * scale;
+        float* dst = dx + nc * plane;
+        for (int64_t ki = 0; ki < g.kernel_h; ++ki) {
+            const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
+            if (ih < 0 || ih >= g.height) continue;
+            for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
+                const int64_t iw = ow * g.stride_w - g.pad_w + kj * g.dilation_w;
+                if (iw >= 0 && iw < g.width) dst[ih * g.width + iw] += share;
+            }
+        }
+    });
+}
+
+}  // namespace focal::cpu
