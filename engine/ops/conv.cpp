@@ -70,8 +70,10 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
         Tensor out = workspace(kGemmOut, {out_channels, g.batch, g.out_plane()}, x.device());
         gemm(be, out_channels, cols_n, ckk, f32(w2d), false, f32(cols), false, f32(out));
         Tensor per_image = out.permute({1, 0, 2});  // (O, N, L) -> (N, O, L), a view
+        // Always a fresh tensor: even when the view is already contiguous (N = 1), y must
+        // not alias the workspace, which the next conv overwrites.
         y = bias.defined() ? add(per_image, bias.detached().view({1, out_channels, 1}))
-                           : per_image.contiguous();
+                           : per_image.clone();
         y = y.view({g.batch, out_channels, g.out_h, g.out_w});
     }
     return record(y, "conv2d", {x, weight, bias}, [xc, w2d, g, ckk, cols_n, out_channels](Grads& grads, const Tensor& dy) {

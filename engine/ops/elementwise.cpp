@@ -92,8 +92,10 @@ Tensor relu(const Tensor& x) {
 
 Tensor sigmoid(const Tensor& x) {
     Tensor y = unary_forward(UnaryOp::Sigmoid, x, "sigmoid");  // y = 1 / (1 + e^-x)
-    return record(y, "sigmoid", {x}, [y = y.detached()](Grads& g, const Tensor& dy) {
-        g[0] += dy * y * (1.0f - y);  // dσ/dx = σ(1 - σ)
+    return record(y, "sigmoid", {x}, [x = x.detached(), y = y.detached()](Grads& g, const Tensor& dy) {
+        // dσ/dx = σ(x)(1 - σ(x)) = σ(x)σ(-x): the second form keeps its precision where
+        // σ(x) rounds to 1 (x > 17 in float32) instead of collapsing to 0.
+        g[0] += dy * y * unary_forward(UnaryOp::Sigmoid, neg(x), "sigmoid");
     });
 }
 
