@@ -23,8 +23,7 @@ void run_loader(const VocDataset& ds, const LoaderOptions& o, int images) {
     Loader loader(ds, o);
     loader.start_epoch(0);
     Batch batch;
-    for (int b = 0; b < images / o.batch_size && loader.next(batch); ++b) {
-    }
+    for (int b = 0; b < images / o.batch_size && loader.next(batch); ++b) {}
 }
 
 }  // namespace
@@ -56,7 +55,8 @@ int main(int argc, char** argv) {
         Batch x, y;
         for (int i = 0; i < 4; ++i) {
             bench::require(a.next(x) && b.next(y), "batches available");
-            bench::require(x.images == y.images && x.boxes == y.boxes && x.ids == y.ids, "1 and 2 workers agree");
+            bench::require(x.images == y.images && x.boxes == y.boxes && x.ids == y.ids,
+                           "1 and 2 workers agree");
         }
         Rng rng(mix_seed(o.seed, 0, x.indices[0]));
         const Sample s = prepare_sample(ds, x.indices[0], o, rng);
@@ -75,9 +75,11 @@ int main(int argc, char** argv) {
         results.push_back({{"case", name}, {"workers", workers}, {"images_per_s", rate}});
     };
 
-    const double decode = bench::median_seconds([&] {
-        for (int i = 0; i < images; ++i) ds.load_image(std::size_t(i));
-    }, 3, 1);
+    const double decode = bench::median_seconds(
+        [&] {
+            for (int i = 0; i < images; ++i) ds.load_image(std::size_t(i));
+        },
+        3, 1);
     report("decode only (stb_image)", 0, decode);
     for (int workers : {0, 1, 2}) {
         LoaderOptions train = o;
@@ -93,7 +95,8 @@ int main(int argc, char** argv) {
         report("decode + letterbox + normalise", workers,
                bench::median_seconds([&] { run_loader(ds, eval, images); }, 3, 1));
     }
-    const nlohmann::json summary = {{"bench", "loader"}, {"images", images}, {"size", 256}, {"cases", results}};
+    const nlohmann::json summary = {
+        {"bench", "loader"}, {"images", images}, {"size", 256}, {"cases", results}};
     std::printf("%s\n", summary.dump().c_str());
     return 0;
 }

@@ -15,10 +15,10 @@ struct DatasetStats {
     std::vector<int> per_class, per_class_difficult;  // all objects; the difficult among them
     // Box size as sqrt(area) in pixels of the original image, COCO's buckets (< 32, < 96, more).
     int small = 0, medium = 0, large = 0;
-    std::array<float, 5> size_quantiles{};    // min, 25 %, median, 75 %, max of sqrt(area)
-    std::array<float, 5> aspect_quantiles{};  // the same for width / height
+    std::array<float, 5> size_quantiles{};        // min, 25 %, median, 75 %, max of sqrt(area)
+    std::array<float, 5> aspect_quantiles{};      // the same for width / height
     std::array<int, 2> min_image{}, max_image{};  // (width, height) of the smallest / largest
-    std::vector<std::string> problems;  // suspicious annotations, one line each
+    std::vector<std::string> problems;            // suspicious annotations, one line each
 };
 
 // Flags boxes under 2 px a side and pairs of same-class boxes with IoU > 0.95 in one image.

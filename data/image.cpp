@@ -32,12 +32,19 @@ std::string jpeg_defect(const std::uint8_t* d, std::size_t n) {
         if (i + 1 >= n) return "cut short: no end-of-image marker";
         if (d[i] != 0xFF) return "corrupt: expected a marker at byte " + std::to_string(i);
         const std::uint8_t m = d[i + 1];
-        if (m == 0xFF) { ++i; continue; }  // fill byte before a marker
-        if (m == 0xD9) return "";          // EOI
-        if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { i += 2; continue; }  // no length field
+        if (m == 0xFF) {
+            ++i;
+            continue;
+        }                          // fill byte before a marker
+        if (m == 0xD9) return "";  // EOI
+        if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {
+            i += 2;
+            continue;
+        }  // no length field
         if (i + 3 >= n) return "cut short in a header segment";
         const std::size_t length = (std::size_t(d[i + 2]) << 8) | d[i + 3];
-        if (length < 2) return "corrupt: segment length " + std::to_string(length) + " at byte " + std::to_string(i);
+        if (length < 2)
+            return "corrupt: segment length " + std::to_string(length) + " at byte " + std::to_string(i);
         i += 2 + length;
         if (i > n) return "cut short in a header segment";
         if (m != 0xDA) continue;
@@ -54,8 +61,8 @@ namespace {
 
 void check_dimensions(int w, int h, const std::string& name) {
     check(w > 0 && h > 0, "[image] ", name, ": empty image (", w, "x", h, ")");
-    check(w <= kMaxImageSide && h <= kMaxImageSide, "[image] ", name, ": ", w, "x", h,
-          " is larger than the ", kMaxImageSide, " px limit");
+    check(w <= kMaxImageSide && h <= kMaxImageSide, "[image] ", name, ": ", w, "x", h, " is larger than the ",
+          kMaxImageSide, " px limit");
 }
 
 }  // namespace
@@ -71,8 +78,8 @@ Image decode_image(const std::uint8_t* data, std::size_t size, const std::string
     if (!stbi_info_from_memory(data, int(size), &w, &h, &c))
         fail("[image] ", name, ": cannot decode (", stbi_failure_reason(), ")");
     check_dimensions(w, h, name);
-    std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
-        stbi_load_from_memory(data, int(size), &w, &h, &c, 3), &stbi_image_free);
+    std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(data, int(size), &w, &h, &c, 3),
+                                                     &stbi_image_free);
     if (!pixels) fail("[image] ", name, ": cannot decode (", stbi_failure_reason(), ")");
     Image image;
     image.width = w;
@@ -153,14 +160,13 @@ void save_png(const Image& image, const std::string& path) {
 }
 
 Image resize_stb(const Image& image, int w, int h) {
-    check(!image.empty() && w > 0 && h > 0, "[image] resize: ", image.width, "x", image.height,
-          " to ", w, "x", h);
+    check(!image.empty() && w > 0 && h > 0, "[image] resize: ", image.width, "x", image.height, " to ", w,
+          "x", h);
     Image out(w, h, image.channels);
     if (w == image.width && h == image.height) return image;
-    if (!stbir_resize_uint8_generic(image.pixels.data(), image.width, image.height, 0,
-                                    out.pixels.data(), w, h, 0, image.channels, STBIR_ALPHA_CHANNEL_NONE,
-                                    0, STBIR_EDGE_CLAMP, STBIR_FILTER_TRIANGLE,
-                                    STBIR_COLORSPACE_LINEAR, nullptr))
+    if (!stbir_resize_uint8_generic(image.pixels.data(), image.width, image.height, 0, out.pixels.data(), w,
+                                    h, 0, image.channels, STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP,
+                                    STBIR_FILTER_TRIANGLE, STBIR_COLORSPACE_LINEAR, nullptr))
         fail("[image] resize: stb_image_resize failed");
     return out;
 }

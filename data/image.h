@@ -17,9 +17,7 @@ struct Image {
 
     bool empty() const { return pixels.empty(); }
     std::uint8_t* at(int x, int y) { return &pixels[(std::size_t(y) * width + x) * channels]; }
-    const std::uint8_t* at(int x, int y) const {
-        return &pixels[(std::size_t(y) * width + x) * channels];
-    }
+    const std::uint8_t* at(int x, int y) const { return &pixels[(std::size_t(y) * width + x) * channels]; }
 };
 
 // Larger sides are refused before decoding, so a hostile header cannot ask for gigabytes.

@@ -37,8 +37,8 @@ Sample prepare_sample(const VocDataset& dataset, std::size_t index, const Loader
     return s;
 }
 
-Batch make_batch(const VocDataset& dataset, const std::vector<std::size_t>& indices,
-                 const LoaderOptions& o, int epoch) {
+Batch make_batch(const VocDataset& dataset, const std::vector<std::size_t>& indices, const LoaderOptions& o,
+                 int epoch) {
     Batch batch;
     batch.n = int(indices.size());
     batch.h = batch.w = o.image_size;
@@ -135,8 +135,10 @@ void Loader::work() {
         }
         {
             std::lock_guard lock(mutex_);
-            if (error) errors_[b] = error;
-            else ready_[b] = std::move(batch);
+            if (error)
+                errors_[b] = error;
+            else
+                ready_[b] = std::move(batch);
         }
         has_batch_.notify_all();
     }

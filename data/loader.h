@@ -20,27 +20,27 @@ namespace focal::data {
 
 struct LoaderOptions {
     int batch_size = 8;
-    int image_size = 256;      // letterboxed to image_size x image_size
+    int image_size = 256;  // letterboxed to image_size x image_size
     bool shuffle = true;
     bool drop_last = false;
-    bool augment = true;       // colour jitter, scale-crop and flip; false = letterbox only (eval)
+    bool augment = true;  // colour jitter, scale-crop and flip; false = letterbox only (eval)
     float crop_probability = 0.5f;
     float flip_probability = 0.5f;
     ScaleCropOptions crop;
     JitterOptions jitter;
     bool keep_difficult = true;  // false drops 'difficult' objects from the targets
     std::uint64_t seed = 0;
-    int workers = 2;           // threads; 0 = load on the calling thread
-    int prefetch = 4;          // batches prepared ahead at most (the queue bound)
+    int workers = 2;   // threads; 0 = load on the calling thread
+    int prefetch = 4;  // batches prepared ahead at most (the queue bound)
     std::array<float, 3> mean = kImageNetMean, std = kImageNetStd;
 };
 
 // Plain arrays; the detector turns them into tensors.
 struct Batch {
     int n = 0, c = 3, h = 0, w = 0;
-    std::vector<float> images;                       // (N, 3, H, W), normalised
-    std::vector<std::vector<Box>> boxes;             // per image, in batch pixel coordinates
-    std::vector<std::vector<int>> labels;            // per image, 0..K-1
+    std::vector<float> images;             // (N, 3, H, W), normalised
+    std::vector<std::vector<Box>> boxes;   // per image, in batch pixel coordinates
+    std::vector<std::vector<int>> labels;  // per image, 0..K-1
     std::vector<std::vector<std::uint8_t>> difficult;
     std::vector<std::string> ids;
     std::vector<std::size_t> indices;                // dataset indices
@@ -52,8 +52,7 @@ struct Batch {
 Sample load_sample(const VocDataset& dataset, std::size_t index, bool keep_difficult = true);
 
 // One sample as the loader prepares it: augment (when enabled), letterbox.
-Sample prepare_sample(const VocDataset& dataset, std::size_t index, const LoaderOptions& options,
-                      Rng& rng);
+Sample prepare_sample(const VocDataset& dataset, std::size_t index, const LoaderOptions& options, Rng& rng);
 
 // The batch of the given dataset indices; item i draws from Rng(mix_seed(seed, epoch, i)).
 Batch make_batch(const VocDataset& dataset, const std::vector<std::size_t>& indices,

@@ -49,7 +49,7 @@ std::vector<Point> rotated(std::vector<Point> points, float cx, float cy, float 
 
 std::vector<Point> cross_polygon(float cx, float cy, float r, float arm, float turn) {
     const float a = r * arm / 2;  // half the arm thickness
-    const std::vector<Point> plus = {{-a, -r}, {a, -r}, {a, -a}, {r, -a}, {r, a}, {a, a},
+    const std::vector<Point> plus = {{-a, -r}, {a, -r}, {a, -a}, {r, -a}, {r, a},   {a, a},
                                      {a, r},   {-a, r}, {-a, a}, {-r, a}, {-r, -a}, {-a, -a}};
     return rotated(plus, cx, cy, turn);
 }
@@ -61,7 +61,8 @@ std::vector<Point> rectangle_polygon(float cx, float cy, float w, float h, float
 
 Box bounds(const std::vector<Point>& points) {
     Box b{1e30f, 1e30f, -1e30f, -1e30f};
-    for (const Point& p : points) b = {std::min(b.x1, p.x), std::min(b.y1, p.y), std::max(b.x2, p.x), std::max(b.y2, p.y)};
+    for (const Point& p : points)
+        b = {std::min(b.x1, p.x), std::min(b.y1, p.y), std::max(b.x2, p.x), std::max(b.y2, p.y)};
     return b;
 }
 
@@ -87,7 +88,10 @@ namespace {
 class ValueNoise {
 public:
     ValueNoise(Rng& rng, int width, int height, float cell)
-        : cell_(cell), gw_(int(width / cell) + 2), gh_(int(height / cell) + 2), values_(std::size_t(gw_) * gh_) {
+        : cell_(cell),
+          gw_(int(width / cell) + 2),
+          gh_(int(height / cell) + 2),
+          values_(std::size_t(gw_) * gh_) {
         for (float& v : values_) v = float(rng.uniform());
     }
     float at(float x, float y) const {
@@ -126,7 +130,8 @@ void paint_background(Image& im, Rng& rng) {
             float shade = (fine.at(float(x), float(y)) - 0.5f) * grain;
             if (stripes) shade += 18 * std::sin(ux * x + uy * y);
             std::uint8_t* p = im.at(x, y);
-            for (int c = 0; c < 3; ++c) p[c] = std::uint8_t(std::clamp(a[c] + (b[c] - a[c]) * t + shade, 0.0f, 255.0f));
+            for (int c = 0; c < 3; ++c)
+                p[c] = std::uint8_t(std::clamp(a[c] + (b[c] - a[c]) * t + shade, 0.0f, 255.0f));
         }
     // Clutter: strokes (capsules) and specks, each a random colour.
     const int strokes = rng.uniform_int(2, 8), specks = rng.uniform_int(5, 30);

@@ -63,15 +63,25 @@ Figure object_figure(int label, Point c, float size, Rng& rng) {
     const float r = size / 2;
     const float tilt = float(rng.uniform(-0.35, 0.35));  // squares and crosses stay upright-ish
     switch (label) {
-        case 0: f.kind = Figure::Circle, f.centre = c, f.rx = r; break;
+        case 0:
+            f.kind = Figure::Circle;
+            f.centre = c;
+            f.rx = r;
+            break;
         case 1: {
             const float side = size / (std::fabs(std::cos(tilt)) + std::fabs(std::sin(tilt)));
             f.polygon = rectangle_polygon(c.x, c.y, side, side, tilt);
             break;
         }
-        case 2: f.polygon = regular_polygon(c.x, c.y, r * 1.1f, 3, float(rng.uniform(0, 2 * kPi))); break;
-        case 3: f.polygon = star_polygon(c.x, c.y, r, 5, 0.45f, float(rng.uniform(0, 2 * kPi))); break;
-        default: f.polygon = cross_polygon(c.x, c.y, r * 1.05f, 0.7f, tilt); break;
+        case 2:
+            f.polygon = regular_polygon(c.x, c.y, r * 1.1f, 3, float(rng.uniform(0, 2 * kPi)));
+            break;
+        case 3:
+            f.polygon = star_polygon(c.x, c.y, r, 5, 0.45f, float(rng.uniform(0, 2 * kPi)));
+            break;
+        default:
+            f.polygon = cross_polygon(c.x, c.y, r * 1.05f, 0.7f, tilt);
+            break;
     }
     return f;
 }
@@ -83,11 +93,18 @@ Figure distractor_figure(Point c, float size, Rng& rng) {
     const float r = size / 2, turn = float(rng.uniform(0, kPi));
     switch (rng.uniform_int(0, 3)) {
         case 0:
-            f.kind = Figure::Ellipse, f.centre = c, f.rx = r, f.angle = turn;
+            f.kind = Figure::Ellipse;
+            f.centre = c;
+            f.angle = turn;
+            f.rx = r;
             f.ry = r / float(rng.uniform(2.0, 3.5));
             break;
-        case 1: f.polygon = rectangle_polygon(c.x, c.y, size, size / float(rng.uniform(3.0, 7.0)), turn); break;
-        case 2: f.polygon = regular_polygon(c.x, c.y, r, 6, turn); break;
+        case 1:
+            f.polygon = rectangle_polygon(c.x, c.y, size, size / float(rng.uniform(3.0, 7.0)), turn);
+            break;
+        case 2:
+            f.polygon = regular_polygon(c.x, c.y, r, 6, turn);
+            break;
         default:
             f = object_figure(rng.uniform_int(0, 2), c, size, rng);
             f.stroke = std::max(1.5f, 0.12f * size);
@@ -133,7 +150,10 @@ Rgb contrasting_colour(Rng& rng, const std::array<float, 3>& background) {
     for (int attempt = 0; attempt < 10 && best_distance < 100; ++attempt) {
         const Rgb c = random_colour(rng);
         const float d = std::hypot(c[0] - background[0], c[1] - background[1], c[2] - background[2]);
-        if (d > best_distance) best = c, best_distance = d;
+        if (d > best_distance) {
+            best = c;
+            best_distance = d;
+        }
     }
     return best;
 }
@@ -142,8 +162,8 @@ Rgb contrasting_colour(Rng& rng, const std::array<float, 3>& background) {
 
 Scene make_shape_scene(const ShapesOptions& o, int index) {
     check(o.size >= 32 && o.size <= 4096, "[shapes] image size must be 32..4096, got ", o.size);
-    check(o.min_object >= 2 && o.min_object <= o.size / 2, "[shapes] min object size ",
-          o.min_object, " must be 2..", o.size / 2);
+    check(o.min_object >= 2 && o.min_object <= o.size / 2, "[shapes] min object size ", o.min_object,
+          " must be 2..", o.size / 2);
     Rng rng(mix_seed(o.seed, std::uint64_t(index), std::uint64_t(o.size)));
     const float side = float(o.size);
     Scene scene;
@@ -164,7 +184,8 @@ Scene make_shape_scene(const ShapesOptions& o, int index) {
         for (const Box& t : taken) free = free && overlap(box, t) < 0.5f;
         if (!free) continue;
         const Rgb colour = contrasting_colour(rng, mean_colour(scene.image, box));
-        paint(scene.image, box, [&](float x, float y) { return f.distance(x, y); }, colour);
+        const auto distance = [&](float x, float y) { return f.distance(x, y); };
+        paint(scene.image, box, distance, colour);
         taken.push_back(box);
         ++scene.distractors;
     }
@@ -176,7 +197,8 @@ Scene make_shape_scene(const ShapesOptions& o, int index) {
         const bool may_cross_border = rng.chance(0.1);
         for (int attempt = 0; attempt < 20; ++attempt) {
             const float margin = may_cross_border ? 0 : size / 2 + 1;
-            const Point c{float(rng.uniform(margin, side - margin)), float(rng.uniform(margin, side - margin))};
+            const Point c{float(rng.uniform(margin, side - margin)),
+                          float(rng.uniform(margin, side - margin))};
             const Figure f = object_figure(label, c, size, rng);
             const Box box = f.box();
             const Box visible = clip(box, side, side);
@@ -188,10 +210,11 @@ Scene make_shape_scene(const ShapesOptions& o, int index) {
             const Rgb colour = contrasting_colour(rng, mean_colour(scene.image, visible));
             // A gentle linear shading across the figure, as if lit from one side.
             const float g = float(rng.uniform(-0.25, 0.25)) / std::max(1.0f, size);
-            const float gdir = float(rng.uniform(0, 2 * kPi)), gx = std::cos(gdir) * g, gy = std::sin(gdir) * g;
-            const Box covered = paint(
-                scene.image, box, [&](float x, float y) { return f.distance(x, y); }, colour,
-                [&](float x, float y) { return 1 + (x - c.x) * gx + (y - c.y) * gy; });
+            const float direction = float(rng.uniform(0, 2 * kPi));
+            const float gx = std::cos(direction) * g, gy = std::sin(direction) * g;
+            const auto distance = [&](float x, float y) { return f.distance(x, y); };
+            const auto shade = [&](float x, float y) { return 1 + (x - c.x) * gx + (y - c.y) * gy; };
+            const Box covered = paint(scene.image, box, distance, colour, shade);
             taken.push_back(box);
 
             Object object;

@@ -19,13 +19,13 @@ const std::vector<std::string>& shape_classes();
 
 struct ShapesOptions {
     int images = 2000;
-    int size = 128;            // square images, size x size
+    int size = 128;  // square images, size x size
     std::uint64_t seed = 0;
-    int min_object = 6;        // px, the smallest object extent
-    int max_objects = 6;       // per image
-    int max_distractors = 5;   // per image
+    int min_object = 6;       // px, the smallest object extent
+    int max_objects = 6;      // per image
+    int max_distractors = 5;  // per image
     int jpeg_quality = 90;
-    int threads = 0;           // 0 = all cores (the files do not depend on it)
+    int threads = 0;  // 0 = all cores (the files do not depend on it)
 };
 
 struct Scene {

@@ -32,8 +32,8 @@ std::string image_id(int i) {
 void prepare_folder(const fs::path& dir) {
     std::error_code ec;
     if (fs::exists(dir) && !fs::is_empty(dir)) {
-        check(fs::exists(dir / kMarker), "[shapes] ", dir.string(), " is not empty and holds no ",
-              kMarker, " (not an earlier shapes set); pick an empty or new folder");
+        check(fs::exists(dir / kMarker), "[shapes] ", dir.string(), " is not empty and holds no ", kMarker,
+              " (not an earlier shapes set); pick an empty or new folder");
         for (const char* sub : {"JPEGImages", "Annotations", "ImageSets"}) fs::remove_all(dir / sub, ec);
         check(!ec, "[shapes] cannot clear ", dir.string(), ": ", ec.message());
     }
@@ -68,7 +68,8 @@ ShapesSummary write_shapes_dataset(const std::string& dir_name, const ShapesOpti
                 scene.annotation.id = id;
                 scene.annotation.filename = id + ".jpg";
                 save_jpeg(scene.image, (dir / "JPEGImages" / (id + ".jpg")).string(), o.jpeg_quality);
-                write_text(dir / "Annotations" / (id + ".xml"), write_voc_annotation(scene.annotation, "shapes"));
+                write_text(dir / "Annotations" / (id + ".xml"),
+                           write_voc_annotation(scene.annotation, "shapes"));
                 distractors[std::size_t(i)] = scene.distractors;
                 annotations[std::size_t(i)] = std::move(scene.annotation);
             } catch (...) {
@@ -87,7 +88,8 @@ ShapesSummary write_shapes_dataset(const std::string& dir_name, const ShapesOpti
 
     const int n_test = o.images / 5, n_val = o.images / 5, n_train = o.images - n_val - n_test;
     std::string train, val, test;
-    for (int i = 0; i < o.images; ++i) (i < n_train ? train : i < n_train + n_val ? val : test) += image_id(i) + "\n";
+    for (int i = 0; i < o.images; ++i)
+        (i < n_train ? train : i < n_train + n_val ? val : test) += image_id(i) + "\n";
     const fs::path main = dir / "ImageSets" / "Main";
     write_text(main / "train.txt", train);
     write_text(main / "val.txt", val);

@@ -44,11 +44,11 @@ void letterbox(Sample& s, int size, Rgb fill = kMeanRgb);
 void hflip(Sample& s);
 
 struct ScaleCropOptions {
-    float min_zoom = 0.5f;    // < 1 zooms out (the image shrinks inside a padded window)
-    float max_zoom = 2.0f;    // > 1 zooms in (a window cut from the image)
-    float min_visible = 0.4f; // a clipped box keeps at least this fraction of its area...
-    float min_side = 2.0f;    // ...and this many pixels a side, else it is dropped
-    int attempts = 10;        // windows tried to keep at least one object
+    float min_zoom = 0.5f;     // < 1 zooms out (the image shrinks inside a padded window)
+    float max_zoom = 2.0f;     // > 1 zooms in (a window cut from the image)
+    float min_visible = 0.4f;  // a clipped box keeps at least this fraction of its area...
+    float min_side = 2.0f;     // ...and this many pixels a side, else it is dropped
+    int attempts = 10;         // windows tried to keep at least one object
 };
 // Cuts a window of (W, H) / zoom at a random place (zoom log-uniform); boxes are clipped to
 // it and those too cut off dropped. If no window in `attempts` keeps an object of an image
@@ -59,7 +59,7 @@ struct JitterOptions {
     float brightness = 0.25f;  // factors drawn from [1 - b, 1 + b]
     float contrast = 0.25f;
     float saturation = 0.25f;
-    float hue = 0.03f;         // rotation of the chroma plane, in turns
+    float hue = 0.03f;  // rotation of the chroma plane, in turns
 };
 // Photometric jitter (boxes untouched): one 3x3 colour matrix per sample, applied to the
 // footprint only, so padding keeps its colour.

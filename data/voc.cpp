@@ -57,8 +57,8 @@ std::string split_file(const fs::path& root, const std::string& split) {
         if (entry.path().extension() == ".txt" && stem.find('_') == std::string::npos)
             available += (available.empty() ? "" : ", ") + stem;
     }
-    fail("[voc] no split '", split, "': ", path.string(), " does not exist (splits here: ",
-         available.empty() ? "none; try --split all" : available, ")");
+    fail("[voc] no split '", split, "': ", path.string(),
+         " does not exist (splits here: ", available.empty() ? "none; try --split all" : available, ")");
 }
 
 }  // namespace
@@ -76,8 +76,9 @@ std::string resolve_voc_root(const std::string& path, int year) {
         if (fs::is_directory(base / name / "Annotations")) return (base / name).string();
     }
     const fs::path listed = fs::is_directory(dir / "VOCdevkit") ? dir / "VOCdevkit" : dir;
-    fail("[voc] ", path, " holds neither Annotations/ nor ", name, "/Annotations (VOC folders there: ",
-         list_voc_folders(listed), year == 0 ? "; pick one with --year" : "", ")");
+    fail("[voc] ", path, " holds neither Annotations/ nor ", name,
+         "/Annotations (VOC folders there: ", list_voc_folders(listed),
+         year == 0 ? "; pick one with --year" : "", ")");
 }
 
 std::vector<std::string> read_split_file(const std::string& path, const std::string& source,
@@ -93,11 +94,10 @@ std::vector<std::string> read_split_file(const std::string& path, const std::str
         if (begin == std::string::npos) continue;
         const std::string id = line.substr(begin, line.find_first_of(" \t\r", begin) - begin);
         try {
-            check(is_file_name(id), "[voc] ", source, " line ", number, ": '", id,
-                  "' is not an image id");
+            check(is_file_name(id), "[voc] ", source, " line ", number, ": '", id, "' is not an image id");
             const auto [it, fresh] = first_line.emplace(id, number);
-            check(fresh, "[voc] ", source, " line ", number, ": duplicate id '", id,
-                  "' (first on line ", it->second, ")");
+            check(fresh, "[voc] ", source, " line ", number, ": duplicate id '", id, "' (first on line ",
+                  it->second, ")");
             ids.push_back(id);
         } catch (const Error& e) {
             if (!skipped) throw;
@@ -140,9 +140,9 @@ VocDataset VocDataset::open(const std::string& path, const VocOptions& options) 
             if (options.check_images || a.width == 0 || a.height == 0) {
                 const ImageHeader header =
                     options.check_images ? verify_image_file(image) : read_image_header(image);
-                check(a.width == 0 || (a.width == header.width && a.height == header.height),
-                      "[voc] ", fs::relative(image, root).string(), " is ", header.width, "x",
-                      header.height, " but ", source, " says ", a.width, "x", a.height);
+                check(a.width == 0 || (a.width == header.width && a.height == header.height), "[voc] ",
+                      fs::relative(image, root).string(), " is ", header.width, "x", header.height, " but ",
+                      source, " says ", a.width, "x", a.height);
                 a.width = header.width;
                 a.height = header.height;
                 std::erase_if(a.objects, [&](const Object& o) {
@@ -198,9 +198,8 @@ VocDataset VocDataset::open(const std::string& path, const VocOptions& options) 
 Image VocDataset::load_image(std::size_t i) const {
     const Annotation& a = items_.at(i);
     Image image = data::load_image(image_paths_[i]);
-    check(image.width == a.width && image.height == a.height, "[voc] ", image_paths_[i], " is ",
-          image.width, "x", image.height, " but Annotations/", a.id, ".xml says ", a.width, "x",
-          a.height);
+    check(image.width == a.width && image.height == a.height, "[voc] ", image_paths_[i], " is ", image.width,
+          "x", image.height, " but Annotations/", a.id, ".xml says ", a.width, "x", a.height);
     return image;
 }
 

@@ -33,8 +33,7 @@ bool parse_number(std::string_view text, double& value) {
     text = trim(text);
     if (!text.empty() && text.front() == '+') text.remove_prefix(1);
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    return ec == std::errc() && end == text.data() + text.size() && !text.empty() &&
-           std::isfinite(value);
+    return ec == std::errc() && end == text.data() + text.size() && !text.empty() && std::isfinite(value);
 }
 
 // Reads the parts of one file, with its name and text at hand for messages.
@@ -77,10 +76,10 @@ public:
         const pugi::xml_node node = size.child(tag);
         if (!node || trim(node.child_value()).empty()) return 0;
         double value = 0;
-        check(parse_number(node.child_value(), value), at(node), ": <", tag,
-              "> is not a number ('", std::string(trim(node.child_value())).substr(0, 40), "')");
-        check(value >= 0 && value <= kMaxImageSide && value == std::floor(value), at(node),
-              ": <", tag, "> = ", value, " is not an image size");
+        check(parse_number(node.child_value(), value), at(node), ": <", tag, "> is not a number ('",
+              std::string(trim(node.child_value())).substr(0, 40), "')");
+        check(value >= 0 && value <= kMaxImageSide && value == std::floor(value), at(node), ": <", tag,
+              "> = ", value, " is not an image size");
         return int(value);
     }
 
@@ -93,10 +92,8 @@ public:
         check(bool(bndbox), at(node), ": object '", object.name, "' has no <bndbox>");
         const double xmin = number(bndbox, "xmin"), ymin = number(bndbox, "ymin");
         const double xmax = number(bndbox, "xmax"), ymax = number(bndbox, "ymax");
-        check(xmax >= xmin, at(bndbox), ": object '", object.name, "' has <xmax> ", xmax,
-              " < <xmin> ", xmin);
-        check(ymax >= ymin, at(bndbox), ": object '", object.name, "' has <ymax> ", ymax,
-              " < <ymin> ", ymin);
+        check(xmax >= xmin, at(bndbox), ": object '", object.name, "' has <xmax> ", xmax, " < <xmin> ", xmin);
+        check(ymax >= ymin, at(bndbox), ": object '", object.name, "' has <ymax> ", ymax, " < <ymin> ", ymin);
         // 1-based inclusive -> continuous; a 0-based export's <xmin>0 lands on the border.
         const auto start = [](double v) { return v >= 0 && v < 1 ? 0.0 : v - 1; };
         object.box = {float(start(xmin)), float(start(ymin)), float(xmax), float(ymax)};
@@ -132,8 +129,8 @@ Annotation parse_voc_annotation(std::string_view xml, const std::string& source,
     check(bool(result), "[voc] ", source, " line ", line_of(xml, result.offset), ": malformed XML (",
           result.description(), ")");
     const pugi::xml_node root = doc.document_element();
-    check(std::string_view(root.name()) == "annotation", "[voc] ", source,
-          ": root element is <", root.name(), ">, expected <annotation>");
+    check(std::string_view(root.name()) == "annotation", "[voc] ", source, ": root element is <", root.name(),
+          ">, expected <annotation>");
 
     const Parser parser(xml, source);
     Annotation a;

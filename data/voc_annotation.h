@@ -19,12 +19,12 @@ struct Object {
     Box box;         // continuous pixel coordinates (box.h): x1 = <xmin> - 1, x2 = <xmax>
     bool difficult = false;
     bool truncated = false;
-    int line = 0;    // line of <object> in its file, for messages
+    int line = 0;  // line of <object> in its file, for messages
 };
 
 struct Annotation {
-    std::string id;        // file stem, e.g. "000005"
-    std::string filename;  // <filename>; may be empty
+    std::string id;                        // file stem, e.g. "000005"
+    std::string filename;                  // <filename>; may be empty
     int width = 0, height = 0, depth = 0;  // <size>; 0 when absent (or written as 0)
     std::vector<Object> objects;
 };

@@ -11,9 +11,9 @@ namespace fs = std::filesystem;
 
 const std::vector<std::string>& voc_classes() {
     static const std::vector<std::string> classes = {
-        "aeroplane",   "bicycle", "bird",  "boat",      "bottle", "bus",         "car",
-        "cat",         "chair",   "cow",   "diningtable", "dog",  "horse",       "motorbike",
-        "person",      "pottedplant", "sheep", "sofa",  "train",  "tvmonitor"};
+        "aeroplane", "bicycle",     "bird",  "boat",        "bottle", "bus",      "car",
+        "cat",       "chair",       "cow",   "diningtable", "dog",    "horse",    "motorbike",
+        "person",    "pottedplant", "sheep", "sofa",        "train",  "tvmonitor"};
     return classes;
 }
 

@@ -25,13 +25,14 @@ std::vector<Ranked> ranked(const std::vector<std::vector<Detection>>& detections
     for (int i = 0; i < int(detections.size()); ++i)
         for (const Detection& d : detections[std::size_t(i)])
             if (d.label == k) out.push_back({d.score, i, d.box});
-    std::stable_sort(out.begin(), out.end(), [](const Ranked& a, const Ranked& b) { return a.score > b.score; });
+    std::stable_sort(out.begin(), out.end(),
+                     [](const Ranked& a, const Ranked& b) { return a.score > b.score; });
     return out;
 }
 
 // Cumulative recall and precision from per-detection outcomes, as the devkit computes them.
-void curves(const std::vector<int>& tp, const std::vector<int>& fp, int positives, std::vector<double>& recall,
-            std::vector<double>& precision) {
+void curves(const std::vector<int>& tp, const std::vector<int>& fp, int positives,
+            std::vector<double>& recall, std::vector<double>& precision) {
     double tps = 0, fps = 0;
     for (std::size_t i = 0; i < tp.size(); ++i) {
         tps += tp[i];
@@ -54,7 +55,10 @@ void voc_class(const std::vector<std::vector<GroundTruth>>& truth, const std::ve
         for (int g = 0; g < int(gts.size()); ++g) {
             if (gts[std::size_t(g)].label != k) continue;
             const double o = data::iou(dets[d].box, gts[std::size_t(g)].box);
-            if (o > best) best = o, j = g;
+            if (o > best) {  // the first of equal maxima, as numpy's argmax
+                best = o;
+                j = g;
+            }
         }
         if (best > 0.5) {
             if (gts[std::size_t(j)].difficult) continue;  // neither true nor false positive
@@ -73,15 +77,16 @@ void voc_class(const std::vector<std::vector<GroundTruth>>& truth, const std::ve
 
 // pycocotools' matching at one IoU threshold: the best still-unmatched ground truth, preferring
 // non-difficult ones; a detection matched to a difficult one is ignored.
-double coco_class_at(const std::vector<std::vector<GroundTruth>>& truth, const std::vector<Ranked>& dets, int k,
-                     int positives, double threshold) {
+double coco_class_at(const std::vector<std::vector<GroundTruth>>& truth, const std::vector<Ranked>& dets,
+                     int k, int positives, double threshold) {
     std::vector<std::vector<int>> order(truth.size());  // per image: class-k truths, non-difficult first
     std::vector<std::vector<char>> taken(truth.size());
     for (std::size_t i = 0; i < truth.size(); ++i) {
         for (int g = 0; g < int(truth[i].size()); ++g)
             if (truth[i][std::size_t(g)].label == k) order[i].push_back(g);
-        std::stable_sort(order[i].begin(), order[i].end(),
-                         [&](int a, int b) { return !truth[i][std::size_t(a)].difficult && truth[i][std::size_t(b)].difficult; });
+        std::stable_sort(order[i].begin(), order[i].end(), [&](int a, int b) {
+            return !truth[i][std::size_t(a)].difficult && truth[i][std::size_t(b)].difficult;
+        });
         taken[i].assign(order[i].size(), 0);
     }
     std::vector<int> tp, fp;
@@ -154,21 +159,24 @@ VocEvaluator::VocEvaluator(int num_classes) : num_classes_(num_classes) {
     check(num_classes > 0, "[voc_metric] number of classes must be positive, got ", num_classes);
 }
 
-void VocEvaluator::add_image(const std::vector<GroundTruth>& truth, const std::vector<Detection>& detections) {
+void VocEvaluator::add_image(const std::vector<GroundTruth>& truth,
+                             const std::vector<Detection>& detections) {
     const int image = images();
     for (const GroundTruth& g : truth) {
-        check(g.label >= 0 && g.label < num_classes_, "[voc_metric] image ", image, ": ground-truth label ", g.label,
-              " is outside 0..", num_classes_ - 1);
-        check(g.box.x2 >= g.box.x1 && g.box.y2 >= g.box.y1, "[voc_metric] image ", image, ": inverted ground-truth box");
+        check(g.label >= 0 && g.label < num_classes_, "[voc_metric] image ", image, ": ground-truth label ",
+              g.label, " is outside 0..", num_classes_ - 1);
+        check(g.box.x2 >= g.box.x1 && g.box.y2 >= g.box.y1, "[voc_metric] image ", image,
+              ": inverted ground-truth box");
     }
     for (const Detection& d : detections) {
-        check(d.label >= 0 && d.label < num_classes_, "[voc_metric] image ", image, ": detection label ", d.label,
-              " is outside 0..", num_classes_ - 1);
-        check(std::isfinite(d.score), "[voc_metric] image ", image, ": detection score ", d.score, " is not finite");
-        check(std::isfinite(d.box.x1) && std::isfinite(d.box.y1) && std::isfinite(d.box.x2) && std::isfinite(d.box.y2) &&
-                  d.box.x2 >= d.box.x1 && d.box.y2 >= d.box.y1,
-              "[voc_metric] image ", image, ": detection box (", d.box.x1, ", ", d.box.y1, ", ", d.box.x2, ", ",
-              d.box.y2, ") is not a box");
+        check(d.label >= 0 && d.label < num_classes_, "[voc_metric] image ", image, ": detection label ",
+              d.label, " is outside 0..", num_classes_ - 1);
+        check(std::isfinite(d.score), "[voc_metric] image ", image, ": detection score ", d.score,
+              " is not finite");
+        check(std::isfinite(d.box.x1) && std::isfinite(d.box.y1) && std::isfinite(d.box.x2) &&
+                  std::isfinite(d.box.y2) && d.box.x2 >= d.box.x1 && d.box.y2 >= d.box.y1,
+              "[voc_metric] image ", image, ": detection box (", d.box.x1, ", ", d.box.y1, ", ", d.box.x2,
+              ", ", d.box.y2, ") is not a box");
     }
     truth_.push_back(truth);
     detections_.push_back(detections);
@@ -189,7 +197,8 @@ VocMetrics VocEvaluator::compute() const {
         }
         voc_class(truth_, dets, k, c.positives, c);
         c.ap_coco = 0;
-        for (int t = 0; t < 10; ++t) c.ap_coco += coco_class_at(truth_, dets, k, c.positives, 0.5 + 0.05 * t) / 10;
+        for (int t = 0; t < 10; ++t)
+            c.ap_coco += coco_class_at(truth_, dets, k, c.positives, 0.5 + 0.05 * t) / 10;
         m.map_11point += c.ap_11point;
         m.map_area += c.ap_area;
         m.map_coco += c.ap_coco;
@@ -207,8 +216,9 @@ VocMetrics VocEvaluator::compute() const {
 
 std::string format_voc_metrics(const VocMetrics& m, const std::vector<std::string>& names) {
     std::ostringstream out;
-    out << std::left << std::setw(14) << "class" << std::right << std::setw(8) << "gt" << std::setw(8) << "dets"
-        << std::setw(11) << "AP07-11pt" << std::setw(11) << "AP-area" << std::setw(11) << "AP.5:.95" << "\n"
+    out << std::left << std::setw(14) << "class" << std::right << std::setw(8) << "gt" << std::setw(8)
+        << "dets" << std::setw(11) << "AP07-11pt" << std::setw(11) << "AP-area" << std::setw(11) << "AP.5:.95"
+        << "\n"
         << std::fixed << std::setprecision(4);
     for (std::size_t k = 0; k < m.per_class.size(); ++k) {
         const ClassAP& c = m.per_class[k];

@@ -34,7 +34,7 @@ struct Detection {
 };
 
 struct ClassAP {
-    int positives = 0;   // non-difficult ground truths
+    int positives = 0;  // non-difficult ground truths
     int detections = 0;
     double ap_11point = 0, ap_area = 0, ap_coco = 0;  // NaN when positives == 0
 };
@@ -58,7 +58,7 @@ public:
 
 private:
     int num_classes_;
-    std::vector<std::vector<GroundTruth>> truth_;      // per image
+    std::vector<std::vector<GroundTruth>> truth_;     // per image
     std::vector<std::vector<Detection>> detections_;  // per image
 };
 

@@ -16,7 +16,8 @@ namespace {
 void check_promises(const Annotation& a) {
     for (const Object& o : a.objects) {
         const Box& b = o.box;
-        if (!std::isfinite(b.x1) || !std::isfinite(b.y1) || !std::isfinite(b.x2) || !std::isfinite(b.y2)) __builtin_trap();
+        if (!std::isfinite(b.x1) || !std::isfinite(b.y1) || !std::isfinite(b.x2) || !std::isfinite(b.y2))
+            __builtin_trap();
         if (!b.valid() || o.name.empty()) __builtin_trap();
         if (a.width > 0 && a.height > 0 && !box_problem(b, a.width, a.height).empty()) __builtin_trap();
     }
@@ -40,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             const Annotation b = parse_voc_annotation(write_voc_annotation(a), "written.xml");
             if (b.objects.size() != a.objects.size()) __builtin_trap();
             for (std::size_t i = 0; i < a.objects.size(); ++i)
-                if (b.objects[i].name != a.objects[i].name || b.objects[i].difficult != a.objects[i].difficult)
+                if (b.objects[i].name != a.objects[i].name ||
+                    b.objects[i].difficult != a.objects[i].difficult)
                     __builtin_trap();
         } catch (const focal::Error&) {
             // Only a box thinner than float precision around x + 1 may fail to survive.

@@ -45,7 +45,8 @@ TEST_CASE("JPEG and PNG round trips") {
     const Image jpg = load_image(dir / "a.jpg");
     REQUIRE(jpg.pixels.size() == im.pixels.size());
     double error = 0;
-    for (std::size_t i = 0; i < im.pixels.size(); ++i) error += std::abs(int(jpg.pixels[i]) - int(im.pixels[i]));
+    for (std::size_t i = 0; i < im.pixels.size(); ++i)
+        error += std::abs(int(jpg.pixels[i]) - int(im.pixels[i]));
     CHECK(error / double(im.pixels.size()) < 4);  // lossy, but close
     const ImageHeader header = read_image_header(dir / "a.jpg");
     CHECK(header.width == 40);
@@ -56,7 +57,8 @@ TEST_CASE("a truncated JPEG is refused, although stb_image would decode it") {
     const std::vector<std::uint8_t> whole = encode_jpeg(gradient(64, 64), 90);
     CHECK(jpeg_defect(whole.data(), whole.size()).empty());
     CHECK(error_of(whole).empty());
-    for (const std::size_t keep : {whole.size() - 2, whole.size() * 3 / 4, whole.size() / 2, std::size_t(300)}) {
+    for (const std::size_t keep :
+         {whole.size() - 2, whole.size() * 3 / 4, whole.size() / 2, std::size_t(300)}) {
         const std::vector<std::uint8_t> cut(whole.begin(), whole.begin() + std::ptrdiff_t(keep));
         CHECK_FALSE(jpeg_defect(cut.data(), cut.size()).empty());
         const std::string e = error_of(cut);
@@ -81,8 +83,9 @@ TEST_CASE("missing, empty, junk and oversized images give a clear Error") {
 
     // PNG headers claiming 20000 x 20 and 100000 x 100000 pixels: refused before any
     // allocation, by our side limit or by stb's own size check.
-    std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 'I', 'H', 'D', 'R',
-                                     0, 0, 0x4E, 0x20, 0, 0, 0, 20, 8, 2, 0, 0, 0, 0, 0, 0, 0};
+    std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0,    0, 0,
+                                     13,   'I', 'H', 'D', 'R',  0,    0,    0x4E, 0x20, 0, 0,
+                                     0,    20,  8,   2,   0,    0,    0,    0,    0,    0, 0};
     CHECK(error_of(png).find("larger than the 16384 px limit") != std::string::npos);
     png[17] = 1, png[18] = 0x86, png[19] = 0xA0, png[21] = 1, png[22] = 0x86, png[23] = 0xA0;
     CHECK(error_of(png).find("cannot decode") != std::string::npos);
@@ -105,8 +108,10 @@ TEST_CASE("the real VOC JPEGs all end in an end-of-image marker") {
 
 TEST_CASE("our resize matches stb_image_resize's triangle filter within one level") {
     Image im = gradient(97, 61);
-    for (std::size_t i = 0; i < im.pixels.size(); ++i) im.pixels[i] ^= std::uint8_t((i * 2654435761u) >> 24);  // texture
-    for (const auto& [w, h] : {std::pair{48, 30}, {200, 150}, {97, 20}, {13, 61}, {256, 256}, {1, 1}, {3, 200}}) {
+    for (std::size_t i = 0; i < im.pixels.size(); ++i)
+        im.pixels[i] ^= std::uint8_t((i * 2654435761u) >> 24);  // texture
+    for (const auto& [w, h] :
+         {std::pair{48, 30}, {200, 150}, {97, 20}, {13, 61}, {256, 256}, {1, 1}, {3, 200}}) {
         const Image ours = resize(im, w, h), theirs = resize_stb(im, w, h);
         REQUIRE(ours.pixels.size() == theirs.pixels.size());
         int worst = 0;

@@ -26,7 +26,8 @@ TEST_CASE("same seed, byte-identical files, whatever the thread count; another s
         if (!entry.is_regular_file()) continue;
         const auto rel = std::filesystem::relative(entry.path(), dir / "a").string();
         CHECK_MESSAGE(read_text(entry.path().string()) == read_text(dir / ("b/" + rel)), rel);
-        if (rel.starts_with("JPEGImages")) different += read_text(entry.path().string()) != read_text(dir / ("c/" + rel));
+        if (rel.starts_with("JPEGImages"))
+            different += read_text(entry.path().string()) != read_text(dir / ("c/" + rel));
     }
     CHECK(different == 24);
     // Image i does not depend on how many images the set has.
@@ -58,7 +59,8 @@ TEST_CASE("the written set opens as VOC, with its classes.txt and four splits") 
     // Rewriting into the same folder is fine; into a folder of other things, refused.
     CHECK_NOTHROW(write_shapes_dataset(dir / "s", o));
     focal::test::write_file(dir / "other/notes.txt", "mine");
-    CHECK_THROWS_WITH_AS(write_shapes_dataset(dir / "other", o), doctest::Contains("not empty"), focal::Error);
+    CHECK_THROWS_WITH_AS(write_shapes_dataset(dir / "other", o), doctest::Contains("not empty"),
+                         focal::Error);
     o.size = 8;
     CHECK_THROWS_AS(write_shapes_dataset(dir / "t", o), focal::Error);
 }
@@ -119,7 +121,8 @@ TEST_CASE("boxes hold their objects: every pixel an object changed is inside, an
                 ++changed;
                 bool inside = false;
                 for (const Object& obj : s.annotation.objects)
-                    inside = inside || (x >= obj.box.x1 && x + 1 <= obj.box.x2 && y >= obj.box.y1 && y + 1 <= obj.box.y2);
+                    inside = inside || (x >= obj.box.x1 && x + 1 <= obj.box.x2 && y >= obj.box.y1 &&
+                                        y + 1 <= obj.box.y2);
                 CHECK_MESSAGE(inside, "scene ", i, " pixel ", x, ",", y);
             }
         // ...and each box is tight: its border rows and columns hold object pixels (counted

@@ -25,8 +25,9 @@ Box bright_box(const Image& im) {
     Box b{1e9f, 1e9f, -1e9f, -1e9f};
     for (int y = 0; y < im.height; ++y)
         for (int x = 0; x < im.width; ++x)
-            if (im.at(x, y)[0] > 145) b = {std::min(b.x1, float(x)), std::min(b.y1, float(y)),
-                                           std::max(b.x2, float(x + 1)), std::max(b.y2, float(y + 1))};
+            if (im.at(x, y)[0] > 145)
+                b = {std::min(b.x1, float(x)), std::min(b.y1, float(y)), std::max(b.x2, float(x + 1)),
+                     std::max(b.y2, float(y + 1))};
     return b;
 }
 
@@ -138,8 +139,10 @@ TEST_CASE("after a letterbox, jitter touches the picture and leaves the padding 
     for (int y = 0; y < 100; ++y)
         for (int x = 0; x < 100; ++x) {
             const bool same = std::equal(s.image.at(x, y), s.image.at(x, y) + 3, before.at(x, y));
-            if (y < 25 || y >= 75) CHECK(same);
-            else changed_inside += !same;
+            if (y < 25 || y >= 75)
+                CHECK(same);
+            else
+                changed_inside += !same;
         }
     CHECK(changed_inside > 2500);
 }
@@ -150,9 +153,9 @@ TEST_CASE("normalize_to_chw: planes in order, ImageNet statistics") {
     im.at(1, 0)[2] = 124;
     std::vector<float> out(6);
     normalize_to_chw(im, out.data());
-    CHECK(out[0] == doctest::Approx((1 - 0.485) / 0.229));      // R of pixel 0
-    CHECK(out[1] == doctest::Approx(-0.485 / 0.229));           // R of pixel 1
-    CHECK(out[2] == doctest::Approx(-0.456 / 0.224));           // G plane
+    CHECK(out[0] == doctest::Approx((1 - 0.485) / 0.229));  // R of pixel 0
+    CHECK(out[1] == doctest::Approx(-0.485 / 0.229));       // R of pixel 1
+    CHECK(out[2] == doctest::Approx(-0.456 / 0.224));       // G plane
     CHECK(out[5] == doctest::Approx((124 / 255.0 - 0.406) / 0.225));
 }
 

@@ -20,8 +20,9 @@ std::string box_xml(const std::string& xmin, const std::string& ymin, const std:
            "</ymax>";
 }
 
-std::string annotation_xml(const std::string& objects, const std::string& size = "<size><width>100</width>"
-                                                                                  "<height>80</height><depth>3</depth></size>") {
+std::string annotation_xml(const std::string& objects, const std::string& size =
+                                                           "<size><width>100</width>"
+                                                           "<height>80</height><depth>3</depth></size>") {
     return "<annotation><filename>a.jpg</filename>" + size + objects + "</annotation>";
 }
 
@@ -38,10 +39,10 @@ std::string error_of(const std::string& xml) {
 }  // namespace
 
 TEST_CASE("a VOC object: 1-based inclusive corners become continuous pixel coordinates") {
-    const Annotation a = parse_voc_annotation(
-        annotation_xml(object_xml("dog", box_xml("1", "11", "100", "80"),
-                                  "<truncated>1</truncated><difficult>0</difficult>")),
-        "x.xml");
+    const Annotation a =
+        parse_voc_annotation(annotation_xml(object_xml("dog", box_xml("1", "11", "100", "80"),
+                                                       "<truncated>1</truncated><difficult>0</difficult>")),
+                             "x.xml");
     CHECK(a.filename == "a.jpg");
     CHECK(a.width == 100);
     CHECK(a.height == 80);
@@ -68,13 +69,14 @@ TEST_CASE("element order does not matter and optional fields may be absent") {
 }
 
 TEST_CASE("decimal coordinates, a 0-based <xmin>0, a one-pixel box and nested <part> boxes") {
-    const std::string part = "<part><name>head</name><bndbox>" + box_xml("1", "1", "2", "2") + "</bndbox></part>";
-    const Annotation a = parse_voc_annotation(
-        annotation_xml(object_xml("person", box_xml("0", "0.5", "12.5", "3"), part) +
-                       object_xml("cat", box_xml("5", "5", "5", "5"))),
-        "x.xml");
+    const std::string part =
+        "<part><name>head</name><bndbox>" + box_xml("1", "1", "2", "2") + "</bndbox></part>";
+    const Annotation a =
+        parse_voc_annotation(annotation_xml(object_xml("person", box_xml("0", "0.5", "12.5", "3"), part) +
+                                            object_xml("cat", box_xml("5", "5", "5", "5"))),
+                             "x.xml");
     REQUIRE(a.objects.size() == 2);
-    CHECK(a.objects[0].box.x1 == 0.0f);   // clamped onto the border, not -1
+    CHECK(a.objects[0].box.x1 == 0.0f);  // clamped onto the border, not -1
     CHECK(a.objects[0].box.y1 == 0.0f);
     CHECK(a.objects[0].box.x2 == 12.5f);
     CHECK(a.objects[1].box == Box{4, 4, 5, 5});  // xmin == xmax is one pixel wide
@@ -89,8 +91,9 @@ TEST_CASE("bad annotations name the file, the line and the problem") {
     SUBCASE("empty file") { CHECK(error_of("").find("malformed XML") != std::string::npos); }
     SUBCASE("wrong root") { CHECK(error_of("<html/>").find("expected <annotation>") != std::string::npos); }
     SUBCASE("non-numeric coordinate") {
-        const std::string e = error_of("<annotation>\n<object><name>dog</name>\n<bndbox>\n<xmin>abc</xmin>"
-                                       "<ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object></annotation>");
+        const std::string e = error_of(
+            "<annotation>\n<object><name>dog</name>\n<bndbox>\n<xmin>abc</xmin>"
+            "<ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object></annotation>");
         CHECK(e == "[voc] Annotations/x.xml line 4: <xmin> is not a number ('abc')");
     }
     SUBCASE("missing coordinate") {
@@ -110,31 +113,34 @@ TEST_CASE("bad annotations name the file, the line and the problem") {
     SUBCASE("outside the image") {
         CHECK(error_of(annotation_xml(object_xml("dog", box_xml("1", "1", "101", "5"))))
                   .find("outside the 100x80 image") != std::string::npos);
-        CHECK(error_of(annotation_xml(object_xml("dog", box_xml("-4", "1", "10", "5"))))
-                  .find("outside") != std::string::npos);
+        CHECK(error_of(annotation_xml(object_xml("dog", box_xml("-4", "1", "10", "5")))).find("outside") !=
+              std::string::npos);
     }
     SUBCASE("implausible numbers") {
         CHECK(error_of(annotation_xml(object_xml("dog", box_xml("1", "1", "1e300", "5"))))
                   .find("not a plausible") != std::string::npos);
-        CHECK(error_of(annotation_xml(object_xml("dog", box_xml("nan", "1", "5", "5"))))
-                  .find("not a number") != std::string::npos);
+        CHECK(
+            error_of(annotation_xml(object_xml("dog", box_xml("nan", "1", "5", "5")))).find("not a number") !=
+            std::string::npos);
         CHECK(error_of(annotation_xml("", "<size><width>-3</width><height>5</height></size>"))
                   .find("not an image size") != std::string::npos);
         CHECK(error_of(annotation_xml("", "<size><width>100000000</width><height>5</height></size>"))
                   .find("not an image size") != std::string::npos);
     }
     SUBCASE("bad flag") {
-        CHECK(error_of(annotation_xml(object_xml("dog", box_xml("1", "1", "5", "5"), "<difficult>maybe</difficult>")))
+        CHECK(error_of(annotation_xml(
+                           object_xml("dog", box_xml("1", "1", "5", "5"), "<difficult>maybe</difficult>")))
                   .find("should be 0 or 1") != std::string::npos);
     }
 }
 
 TEST_CASE("with a skip list, a bad object is dropped and noted, the good ones kept") {
     std::vector<std::string> skipped;
-    const Annotation a = parse_voc_annotation(
-        annotation_xml(object_xml("dog", box_xml("1", "1", "5", "5")) + object_xml("cat", box_xml("x", "1", "5", "5")) +
-                       object_xml("cow", box_xml("1", "1", "500", "5"))),
-        "x.xml", &skipped);
+    const Annotation a =
+        parse_voc_annotation(annotation_xml(object_xml("dog", box_xml("1", "1", "5", "5")) +
+                                            object_xml("cat", box_xml("x", "1", "5", "5")) +
+                                            object_xml("cow", box_xml("1", "1", "500", "5"))),
+                             "x.xml", &skipped);
     REQUIRE(a.objects.size() == 1);
     CHECK(a.objects[0].name == "dog");
     REQUIRE(skipped.size() == 2);
@@ -174,16 +180,15 @@ TEST_CASE("write then parse gives the same annotation") {
 }
 
 TEST_CASE("hostile input: every truncation of a valid file parses or throws focal::Error") {
-    const std::string xml = annotation_xml(object_xml("dog", box_xml("1", "2", "30", "40"),
-                                                      "<difficult>1</difficult>") +
-                                           object_xml("cat", box_xml("5", "6", "7", "8")));
+    const std::string xml =
+        annotation_xml(object_xml("dog", box_xml("1", "2", "30", "40"), "<difficult>1</difficult>") +
+                       object_xml("cat", box_xml("5", "6", "7", "8")));
     int parsed = 0;
     for (std::size_t n = 0; n <= xml.size(); ++n) {
         try {
             parse_voc_annotation(std::string_view(xml).substr(0, n), "x.xml");
             ++parsed;
-        } catch (const focal::Error&) {
-        }
+        } catch (const focal::Error&) {}
     }
     CHECK(parsed == 1);  // only the whole file is complete XML
 }
@@ -191,7 +196,8 @@ TEST_CASE("hostile input: every truncation of a valid file parses or throws foca
 TEST_CASE("hostile input: entity expansion, deep nesting and binary junk stay harmless") {
     const std::string laughs =
         "<?xml version=\"1.0\"?><!DOCTYPE a [<!ENTITY lol \"lol\"><!ENTITY lol2 \"&lol;&lol;&lol;&lol;\">]>"
-        "<annotation><object><name>&lol2;</name><bndbox>" + box_xml("1", "1", "2", "2") + "</bndbox></object></annotation>";
+        "<annotation><object><name>&lol2;</name><bndbox>" +
+        box_xml("1", "1", "2", "2") + "</bndbox></object></annotation>";
     const Annotation a = parse_voc_annotation(laughs, "x.xml");  // entities are not expanded
     REQUIRE(a.objects.size() == 1);
     CHECK(a.objects[0].name.size() < 20);
