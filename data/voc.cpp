@@ -195,6 +195,14 @@ VocDataset VocDataset::open(const std::string& path, const VocOptions& options) 
     return ds;
 }
 
+std::string VocDataset::skip_summary() const {
+    if (warnings_.empty()) return "";
+    const std::size_t listed = items_.size() + std::size_t(skipped_images_);
+    return "[voc] --skip-bad: skipped " + std::to_string(skipped_images_) + " of " + std::to_string(listed) +
+           " images and " + std::to_string(skipped_objects_) + (skipped_objects_ == 1 ? " object" : " objects") +
+           " (" + std::to_string(warnings_.size()) + (warnings_.size() == 1 ? " warning)" : " warnings)");
+}
+
 Image VocDataset::load_image(std::size_t i) const {
     const Annotation& a = items_.at(i);
     Image image = data::load_image(image_paths_[i]);

@@ -48,6 +48,9 @@ public:
     const std::vector<std::string>& warnings() const { return warnings_; }
     int skipped_images() const { return skipped_images_; }
     int skipped_objects() const { return skipped_objects_; }
+    // The closing line a command prints after the warnings, e.g. "[voc] --skip-bad: skipped
+    // 2 of 1500 images and 1 object (3 warnings)"; "" when nothing was skipped.
+    std::string skip_summary() const;
 
 private:
     std::string root_, split_, class_source_;

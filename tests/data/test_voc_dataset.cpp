@@ -179,6 +179,7 @@ TEST_CASE("bad files: each a clear error, or with skip_bad a warning and a count
     CHECK(ds.warnings()[1].find("Annotations/b.xml") != std::string::npos);
     CHECK(ds.warnings()[2] ==
           "[voc] JPEGImages/c.jpg: missing image (annotated by Annotations/c.xml) (image skipped)");
+    CHECK(ds.skip_summary() == "[voc] --skip-bad: skipped 2 of 3 images and 1 object (3 warnings)");
 
     std::filesystem::remove(root + "/JPEGImages/a.jpg");
     CHECK(open_error(root, o).find("no usable images left") != std::string::npos);
@@ -249,6 +250,7 @@ TEST_CASE("the genuine VOC 2007 sample") {
         CHECK(n == objects);
         CHECK(d == difficult);
         CHECK(ds.warnings().empty());
+        CHECK(ds.skip_summary().empty());
     }
     const VocDataset val = VocDataset::open(voc, split("val"));
     const Image im = val.load_image(0);
