@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <pugixml.hpp>
@@ -156,14 +159,12 @@ Annotation parse_voc_annotation(std::string_view xml, const std::string& source,
 
 Annotation read_voc_annotation(const std::string& path, std::vector<std::string>* skipped,
                                const std::string& source) {
-    std::vector<std::uint8_t> bytes;
-    try {
-        bytes = read_file(path);
-    } catch (const Error&) {
-        fail("[voc] ", source.empty() ? path : source, ": cannot read the annotation file");
-    }
-    const std::string_view xml(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    return parse_voc_annotation(xml, source.empty() ? path : source, skipped);
+    const std::string& name = source.empty() ? path : source;
+    std::ifstream in(path, std::ios::binary);
+    check(bool(in), "[voc] ", name, ": ", std::filesystem::exists(path) ? "cannot read it" : "no such file");
+    const std::string xml{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    check(!in.bad(), "[voc] ", name, ": read error");
+    return parse_voc_annotation(xml, name, skipped);
 }
 
 namespace {

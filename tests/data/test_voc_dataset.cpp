@@ -183,6 +183,9 @@ TEST_CASE("bad files: each a clear error, or with skip_bad a warning and a count
 
     std::filesystem::remove(root + "/JPEGImages/a.jpg");
     CHECK(open_error(root, o).find("no usable images left") != std::string::npos);
+
+    write_file(root + "/ImageSets/Main/ghost.txt", "nobody\n");
+    CHECK(open_error(root, split("ghost")).find("[voc] Annotations/nobody.xml: no such file") != std::string::npos);
 }
 
 TEST_CASE("check_images finds truncated images and size mismatches up front") {
