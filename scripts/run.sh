@@ -13,7 +13,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 
 # Debian 12 packages needed to build and run (the demo's plots use matplotlib).
-packages=(build-essential cmake pkg-config libopenblas-dev libstb-dev libpugixml-dev
+packages=(build-essential cmake pkg-config libopenblas-openmp-dev libstb-dev libpugixml-dev
           doctest-dev libcli11-dev nlohmann-json3-dev python3 python3-matplotlib)
 [[ $what == test ]] && packages+=(clang libomp-dev)  # the fuzz step in .ci/run
 

@@ -1,0 +1,33 @@
+// safetensors files (https://huggingface.co/docs/safetensors): 8-byte little-endian header
+// length N, N bytes of JSON {"name": {"dtype": "F32", "shape": [..], "data_offsets": [b, e]},
+// "__metadata__": {"key": "value"}}, then the raw little-endian data the offsets index.
+//
+// Writing is atomic: a temp file in the same folder, fsync, rename, fsync of the folder;
+// a crash leaves either the old file or the new one, never half of one. Reading validates
+// everything before trusting it and names the file and the key at fault.
+#pragma once
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/tensor.h"
+
+namespace focal {
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+using Metadata = std::map<std::string, std::string>;
+
+struct SafetensorsFile {
+    NamedTensors tensors;  // in file order, on the CPU
+    Metadata metadata;
+    const Tensor& at(const std::string& name) const;  // throws naming the missing key
+};
+
+void save_safetensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata = {});
+SafetensorsFile load_safetensors(const std::string& path);
+
+// Writes `bytes` to `path` atomically (temp file + fsync + rename + fsync of the folder).
+void write_file_atomically(const std::string& path, const std::string& bytes);
+
+}  // namespace focal
