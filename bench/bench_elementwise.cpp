@@ -6,11 +6,15 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_util.h"
+#include "blas_core.h"
+#include "engine/blas_info.h"
 #include "engine/engine.h"
 
 using namespace focal;
 
-int main() {
+int main(int, char** argv) {
+    cli::use_best_blas_core(argv);
+    std::printf("OpenBLAS core: %s\n", blas_core().c_str());
     const int64_t n = 16 << 20;
     const double bytes = n * sizeof(float);
     Generator gen(2);

@@ -8,11 +8,15 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_util.h"
+#include "blas_core.h"
+#include "engine/blas_info.h"
 #include "engine/engine.h"
 
 using namespace focal;
 
-int main() {
+int main(int, char** argv) {
+    cli::use_best_blas_core(argv);
+    std::printf("OpenBLAS core: %s\n", blas_core().c_str());
     struct Case {
         const char* name;
         int64_t m, n, k;

@@ -2,10 +2,12 @@
 #include <cstdio>
 #include <exception>
 
+#include "blas_core.h"
 #include "commands.h"
 #include "engine/error.h"
 
 int main(int argc, char** argv) {
+    focal::cli::use_best_blas_core(argv);
     CLI::App app{"focal: a from-scratch deep-learning engine and a RetinaNet-style detector"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "focal 0.1");
