@@ -1,0 +1,70 @@
+// bench_backbone: the whole `tiny` backbone + FPN, forward and backward at batch 8 on
+// 256x256 images in training mode, ours against the same network in PyTorch CPU
+// (bench/torch_tiny.py) on the same thread count; best of N for both.
+// First checks our pyramid has the expected shapes and finite values.
+// Last line: JSON with "ours_ms", "torch_ms" and "time_ratio" (ours / PyTorch).
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "bench_util.h"
+#include "blas_core.h"
+#include "engine/blas_info.h"
+#include "layers/backbone.h"
+#include "layers/fpn.h"
+#include "peer.h"
+
+using namespace focal;
+
+int main(int argc, char** argv) {
+    cli::use_best_blas_core(argv);
+    const int threads = argc > 1 ? std::atoi(argv[1]) : 2, batch = 8, size = 256, repeats = 5;
+    set_num_threads(threads);
+    std::printf("OpenBLAS core: %s, threads %d, batch %d, %dx%d\n", blas_core().c_str(), threads, batch, size, size);
+    Generator gen(0);
+    Backbone backbone(BackboneConfig{}, gen);
+    Fpn fpn(FpnConfig{}, gen);
+    Tensor x = Tensor::randn({batch, 3, size, size}, gen);
+    auto forward = [&] {
+        std::vector<Tensor> c = backbone.forward(x);
+        return fpn.forward({c[1], c[2], c[3]});
+    };
+    std::vector<Tensor> grads;
+    {
+        std::vector<Tensor> p = forward();
+        int64_t side = size / 8;
+        for (const Tensor& level : p) {
+            bench::require(level.shape() == Shape{batch, 128, side, side}, "pyramid level shape");
+            bench::require(std::isfinite(sum(level).item()), "pyramid values finite");
+            grads.push_back(Tensor::randn(level.shape(), gen));
+            side = (side + 1) / 2;
+        }
+    }
+    auto step = [&] {
+        backbone.zero_grad();
+        fpn.zero_grad();
+        std::vector<Tensor> p = forward();
+        Tensor total = Tensor::scalar(0.0f);
+        for (size_t i = 0; i < p.size(); ++i) total = total + sum(p[i] * grads[i]);  // backward seeds = grads
+        total.backward();
+    };
+    const double ours = bench::best_seconds_interleaved(step, [] {}, repeats).first;
+    nlohmann::json peer = bench::torch_available()
+        ? bench::run_torch_peer("backbone --threads " + std::to_string(threads) + " --repeats " +
+                                std::to_string(repeats) + " --batch " + std::to_string(batch) + " --size " +
+                                std::to_string(size))
+        : nlohmann::json(nullptr);
+    nlohmann::json summary = {{"bench", "backbone"}, {"threads", threads}, {"batch", batch}, {"size", size},
+                              {"blas_core", blas_core()}, {"ours_ms", 1e3 * ours}};
+    if (!peer.is_null()) {
+        const double torch_s = peer["seconds"].get<double>();
+        std::printf("backbone + FPN forward+backward: ours %.1f ms, PyTorch %.1f ms, ratio %.2f\n", 1e3 * ours,
+                    1e3 * torch_s, ours / torch_s);
+        summary["torch_ms"] = 1e3 * torch_s;
+        summary["time_ratio"] = ours / torch_s;
+    } else {
+        std::printf("backbone + FPN forward+backward: ours %.1f ms (PyTorch peer unavailable)\n", 1e3 * ours);
+        summary["time_ratio"] = nullptr;
+    }
+    std::printf("%s\n", summary.dump().c_str());
+    return 0;
+}
