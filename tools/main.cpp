@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
     focal::cli::add_demo(app);
     focal::cli::add_make_shapes(app);
     focal::cli::add_inspect(app);
+    focal::cli::add_losses(app);
+    focal::cli::add_curves(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,0 +1,92 @@
+// `focal losses`: the registered losses, their parameters and defaults (losses/registry.h).
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "engine/error.h"
+#include "losses/registry.h"
+
+namespace focal::cli {
+namespace {
+
+struct LossesOptions {
+    std::vector<std::string> names;
+    bool json = false;
+};
+
+void print_table(const std::vector<losses::LossInfo>& infos) {
+    losses::LossKind kind = losses::LossKind::Box;
+    bool first = true;
+    for (const losses::LossInfo& info : infos) {
+        if (first || info.kind != kind) {
+            kind = info.kind;
+            std::printf("%s%s losses (focal train %s NAME [--loss-param key=value ...]):\n", first ? "" : "\n",
+                        kind == losses::LossKind::Box ? "box" : "classification",
+                        kind == losses::LossKind::Box ? "--box-loss" : "--cls-loss");
+            first = false;
+        }
+        std::printf("  %-15s %s\n", info.name.c_str(), info.summary.c_str());
+        std::printf("  %-15s %s\n", "", info.reference.c_str());
+        for (const losses::ParamSpec& p : info.params) {
+            char setting[64];
+            std::snprintf(setting, sizeof setting, "%s=%g", p.name.c_str(), p.default_value);
+            std::printf("  %-15s   %-20s %s\n", "", setting, p.help.c_str());
+        }
+    }
+}
+
+// The shortest decimal that reads back as the same float: 1e-07, not 1.0000000116860974e-07.
+double shortest(float value) {
+    char text[32];
+    for (int digits = 6;; ++digits) {
+        std::snprintf(text, sizeof text, "%.*g", digits, value);
+        if (std::strtof(text, nullptr) == value || digits >= 9) return std::strtod(text, nullptr);
+    }
+}
+
+void print_json(const std::vector<losses::LossInfo>& infos) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const losses::LossInfo& info : infos) {
+        nlohmann::json params = nlohmann::json::array();
+        for (const losses::ParamSpec& p : info.params)
+            params.push_back({{"name", p.name}, {"default", shortest(p.default_value)}, {"help", p.help}});
+        out.push_back({{"name", info.name}, {"kind", losses::loss_kind_name(info.kind)}, {"summary", info.summary},
+                       {"reference", info.reference}, {"params", params}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+}
+
+void run_losses(const LossesOptions& opt) {
+    std::vector<losses::LossInfo> infos = losses::registered_losses();
+    if (!opt.names.empty()) {
+        std::vector<losses::LossInfo> chosen;
+        for (const std::string& name : opt.names) {
+            bool found = false;
+            for (const losses::LossInfo& info : infos)
+                if (info.name == name) chosen.push_back(info), found = true;
+            if (!found) {
+                std::string known;
+                for (const losses::LossInfo& info : infos) known.append(known.empty() ? "" : ", ").append(info.name);
+                fail("[losses] unknown loss '", name, "'; known: ", known);
+            }
+        }
+        infos = chosen;
+    }
+    if (opt.json) print_json(infos);
+    else print_table(infos);
+}
+
+}  // namespace
+
+void add_losses(CLI::App& app) {
+    auto opt = std::make_shared<LossesOptions>();
+    CLI::App* cmd = app.add_subcommand("losses", "List the registered losses with their parameters and defaults");
+    cmd->add_option("names", opt->names, "only these losses (default: all)");
+    cmd->add_flag("--json", opt->json, "print the list as JSON");
+    cmd->callback([opt] { run_losses(*opt); });
+}
+
+}  // namespace focal::cli
