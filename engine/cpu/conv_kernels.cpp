@@ -2,12 +2,26 @@
 // write the same output element, which keeps every result independent of the thread count.
 #include "engine/cpu/conv_kernels.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
 #include "engine/parallel.h"
 
 namespace focal::cpu {
+
+// Output columns ow whose input column ow * stride + shift lies inside [0, width):
+// [lo, hi). Outside it the window hangs over the padding.
+struct ValidRange {
+    int64_t lo, hi;
+};
+inline ValidRange valid_columns(int64_t out_w, int64_t stride, int64_t shift, int64_t width) {
+    int64_t lo = shift >= 0 ? 0 : (-shift + stride - 1) / stride;
+    int64_t hi = width - shift <= 0 ? 0 : (width - shift + stride - 1) / stride;
+    lo = std::min(lo, out_w);
+    hi = std::clamp(hi, lo, out_w);
+    return {lo, hi};
+}
 
 // cols row r = (c, ki, kj) holds, for every image n and output pixel (oh, ow), the input
 // pixel x[n, c, oh*s - p + ki*d, ow*s - p + kj*d], or 0 outside the image.
@@ -18,6 +32,8 @@ void im2col(const Conv2dGeometry& g, const float* x, float* cols) {
     parallel_for(rows, 1, [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r) {
             const int64_t c = r / kk, ki = (r % kk) / g.kernel_w, kj = r % g.kernel_w;
+            const int64_t shift = kj * g.dilation_w - g.pad_w;
+            const ValidRange v = valid_columns(g.out_w, g.stride_w, shift, g.width);
             float* out = cols + r * row_len;
             for (int64_t n = 0; n < g.batch; ++n) {
                 const float* src = x + (n * g.channels + c) * plane;
@@ -29,15 +45,13 @@ void im2col(const Conv2dGeometry& g, const float* x, float* cols) {
                         continue;
                     }
                     const float* line = src + ih * g.width;
-                    const int64_t shift = kj * g.dilation_w - g.pad_w;
-                    if (g.stride_w == 1 && shift >= 0 && g.out_w + shift <= g.width) {
-                        std::memcpy(dst, line + shift, g.out_w * sizeof(float));  // interior fast path
-                        continue;
+                    for (int64_t ow = 0; ow < v.lo; ++ow) dst[ow] = 0.0f;
+                    if (g.stride_w == 1) {
+                        if (v.hi > v.lo) std::memcpy(dst + v.lo, line + v.lo + shift, (v.hi - v.lo) * sizeof(float));
+                    } else {
+                        for (int64_t ow = v.lo; ow < v.hi; ++ow) dst[ow] = line[ow * g.stride_w + shift];
                     }
-                    for (int64_t ow = 0; ow < g.out_w; ++ow) {
-                        const int64_t iw = ow * g.stride_w + shift;
-                        dst[ow] = (iw >= 0 && iw < g.width) ? line[iw] : 0.0f;
-                    }
+                    for (int64_t ow = v.hi; ow < g.out_w; ++ow) dst[ow] = 0.0f;
                 }
             }
         }
@@ -54,6 +68,8 @@ void col2im(const Conv2dGeometry& g, const float* cols, float* dx) {
         for (int64_t c = begin; c < end; ++c)
             for (int64_t k = 0; k < kk; ++k) {
                 const int64_t ki = k / g.kernel_w, kj = k % g.kernel_w;
+                const int64_t shift = kj * g.dilation_w - g.pad_w;
+                const ValidRange v = valid_columns(g.out_w, g.stride_w, shift, g.width);
                 const float* in = cols + (c * kk + k) * row_len;
                 for (int64_t n = 0; n < g.batch; ++n) {
                     float* dst = dx + (n * g.channels + c) * plane;
@@ -62,11 +78,7 @@ void col2im(const Conv2dGeometry& g, const float* cols, float* dx) {
                         if (ih < 0 || ih >= g.height) continue;
                         const float* src = in + n * out_plane + oh * g.out_w;
                         float* line = dst + ih * g.width;
-                        const int64_t shift = kj * g.dilation_w - g.pad_w;
-                        for (int64_t ow = 0; ow < g.out_w; ++ow) {
-                            const int64_t iw = ow * g.stride_w + shift;
-                            if (iw >= 0 && iw < g.width) line[iw] += src[ow];
-                        }
+                        for (int64_t ow = v.lo; ow < v.hi; ++ow) line[ow * g.stride_w + shift] += src[ow];
                     }
                 }
             }
