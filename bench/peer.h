@@ -1,12 +1,15 @@
 // Runs the PyTorch peer (bench/torch_peer.py, Debian's python3-torch) and parses its JSON.
 #pragma once
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
 
 namespace focal::bench {
 
+// FOCAL_BENCH_NO_PEER=1 skips the peer (to time ours alone).
 inline bool torch_available() {
+    if (std::getenv("FOCAL_BENCH_NO_PEER")) return false;
     return std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0;
 }
 

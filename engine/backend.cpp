@@ -37,4 +37,15 @@ void Backend::avg_pool2d_backward(const Conv2dGeometry&, const float*, float*) {
     missing(*this, "avg_pool2d_backward");
 }
 
+void Backend::channel_stats(const float*, int64_t, int64_t, int64_t, float*, float*) {
+    missing(*this, "channel_stats");
+}
+void Backend::channel_sums(const float*, const float*, int64_t, int64_t, int64_t, float*, float*) {
+    missing(*this, "channel_sums");
+}
+void Backend::channel_affine(const float*, const float*, const float*, const float*, const float*, int64_t, int64_t,
+                             int64_t, float*) {
+    missing(*this, "channel_affine");
+}
+
 }  // namespace focal

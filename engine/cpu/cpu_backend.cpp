@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "engine/backend.h"
+#include "engine/cpu/channel_kernels.h"
 #include "engine/cpu/conv_kernels.h"
 #include "engine/cpu/cpu_allocator.h"
 #include "engine/cpu/strided_loop.h"
@@ -249,6 +250,18 @@ public:
     void avg_pool2d(const Conv2dGeometry& g, const float* x, float* y) override { cpu::avg_pool2d(g, x, y); }
     void avg_pool2d_backward(const Conv2dGeometry& g, const float* dy, float* dx) override {
         cpu::avg_pool2d_backward(g, dy, dx);
+    }
+
+    void channel_stats(const float* x, int64_t n, int64_t c, int64_t l, float* mean, float* var) override {
+        cpu::channel_stats(x, n, c, l, mean, var);
+    }
+    void channel_sums(const float* a, const float* b, int64_t n, int64_t c, int64_t l, float* sum_a,
+                      float* sum_ab) override {
+        cpu::channel_sums(a, b, n, c, l, sum_a, sum_ab);
+    }
+    void channel_affine(const float* a, const float* p, const float* b, const float* q, const float* r, int64_t n,
+                        int64_t c, int64_t l, float* out) override {
+        cpu::channel_affine(a, p, b, q, r, n, c, l, out);
     }
 
 private:

@@ -1,4 +1,5 @@
-// Normalisation layers: batch_norm with its analytic gradient, group_norm composed of ops.
+// Normalisation layers: batch_norm on fused per-channel kernels with its analytic gradient,
+// group_norm composed of ops.
 #include "engine/autograd.h"
 #include "engine/nn.h"
 #include "engine/ops.h"
@@ -7,75 +8,73 @@
 namespace focal {
 
 namespace {
-// Every dim but the channel dim 1: the dims batch_norm's statistics run over.
-std::vector<int64_t> stat_dims(int64_t rank) {
-    std::vector<int64_t> dims{0};
-    for (int64_t d = 2; d < rank; ++d) dims.push_back(d);
-    return dims;
-}
+float* f32(const Tensor& t) { return static_cast<float*>(t.raw_data()); }
 }  // namespace
 
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
                   Tensor running_var, bool training, float momentum, float eps) {
     detail::check_f32(x, "batch_norm");
     FOCAL_CHECK(x.dim() >= 2, "[batch_norm] input must be (N, C, ...), got ", shape_str(x.shape()));
-    const int64_t channels = x.size(1);
+    const int64_t n = x.size(0), channels = x.size(1), plane = x.numel() / std::max<int64_t>(n * channels, 1);
     const Shape per_channel{channels};
     for (const Tensor* t : std::initializer_list<const Tensor*>{&weight, &bias, &running_mean, &running_var})
         if (t->defined())
             FOCAL_CHECK(t->shape() == per_channel, "[batch_norm] expected per-channel tensors of shape (",
                         channels, ",), got ", shape_str(t->shape()));
-    const std::vector<int64_t> dims = stat_dims(x.dim());
-    Shape bshape(x.dim(), 1);  // (1, C, 1, 1): broadcasts a per-channel vector over x
-    bshape[1] = channels;
-    const int64_t count = x.numel() / std::max<int64_t>(channels, 1);
+    const int64_t count = n * plane;  // values per channel
+    Backend& be = detail::backend_of(x);
+    Tensor xc = x.detached().contiguous();  // viewed as (N, C, L)
 
-    Tensor mean_c, invstd, y;
+    // Per-channel (C) vectors: small, computed with ops under no-grad.
+    Tensor mean_c, invstd, scale, shift;
     {
         NoGradGuard no_grad;
-        Tensor xd = x.detached();
         if (training) {
             FOCAL_CHECK(count > 1, "[batch_norm] training needs more than one value per channel, got input ",
                         shape_str(x.shape()));
-            mean_c = mean(xd, dims);                               // (C)
-            Tensor centered = xd - mean_c.view(bshape);
-            Tensor var = mean(centered * centered, dims);          // biased: normalises the batch
+            mean_c = Tensor::empty(per_channel, DType::F32, x.device());
+            Tensor var = Tensor::empty(per_channel, DType::F32, x.device());  // biased: normalises the batch
+            be.channel_stats(f32(xc), n, channels, plane, f32(mean_c), f32(var));
             invstd = pow(var + eps, -0.5f);
-            if (running_mean.defined() && running_var.defined()) {
+            if (running_mean.defined() && running_var.defined()) {  // PyTorch: unbiased variance
                 running_mean.mul_(1 - momentum).add_(mean_c, momentum);
                 running_var.mul_(1 - momentum).add_(var * (static_cast<float>(count) / (count - 1)), momentum);
             }
         } else {
             FOCAL_CHECK(running_mean.defined() && running_var.defined(),
                         "[batch_norm] eval mode needs running statistics");
-            mean_c = running_mean.detached();
+            mean_c = running_mean.detached().contiguous();
             invstd = pow(running_var.detached() + eps, -0.5f);
         }
-        // y = (x - mean) * invstd * w + b = x * scale + shift, two passes over x.
-        Tensor scale = weight.defined() ? invstd * weight.detached() : invstd;
-        Tensor shift = neg(mean_c) * scale;
+        // y = (x - mean) * invstd * w + b = x * scale + shift: one pass over x.
+        scale = weight.defined() ? invstd * weight.detached() : invstd;
+        shift = neg(mean_c) * scale;
         if (bias.defined()) shift = shift + bias.detached();
-        y = x.detached() * scale.view(bshape) + shift.view(bshape);
     }
-    Tensor w = weight.defined() ? weight.detached() : Tensor();
+    Tensor y = Tensor::empty(x.shape(), DType::F32, x.device());
+    be.channel_affine(f32(xc), f32(scale), nullptr, nullptr, f32(shift), n, channels, plane, f32(y));
+
     return record(y, "batch_norm", {x, weight, bias},
-                  [x = x.detached(), mean_c, invstd, w, dims, bshape, count, training](Grads& g, const Tensor& dy) {
-        Tensor xhat = (x - mean_c.view(bshape)) * invstd.view(bshape);
-        Tensor dbias = sum(dy, dims);              // (C)
-        Tensor dweight = sum(dy * xhat, dims);     // (C)
-        if (g.needs(1)) g[1] += dweight;
-        if (g.needs(2)) g[2] += dbias;
+                  [xc, mean_c, invstd, scale, n, channels, plane, count, training](Grads& g, const Tensor& dy) {
+        Backend& be = detail::backend_of(dy);
+        Tensor dyc = dy.contiguous();
+        const Shape per_channel{channels};
+        Tensor sum_dy = Tensor::empty(per_channel, DType::F32, dy.device());
+        Tensor sum_dy_x = Tensor::empty(per_channel, DType::F32, dy.device());
+        be.channel_sums(f32(dyc), f32(xc), n, channels, plane, f32(sum_dy), f32(sum_dy_x));
+        Tensor sum_dy_xhat = invstd * (sum_dy_x - mean_c * sum_dy);  // sum of dy * xhat, xhat = (x - mean) invstd
+        if (g.needs(1)) g[1] += sum_dy_xhat;  // dL/dw
+        if (g.needs(2)) g[2] += sum_dy;       // dL/db
         if (!g.needs(0)) return;
-        Tensor scale = w.defined() ? invstd * w : invstd;
-        if (!training) {  // statistics are constants: a per-channel affine map
-            g[0] += dy * scale.view(bshape);
-            return;
-        }
-        // Batch statistics depend on x too:
-        // dx = scale * (dy - mean(dy) - xhat * mean(dy * xhat))   (Ioffe & Szegedy 2015, sec. 3)
-        const float inv_count = 1.0f / static_cast<float>(count);
-        g[0] += (dy - (dbias * inv_count).view(bshape) - xhat * (dweight * inv_count).view(bshape)) *
-                scale.view(bshape);
+        // Eval: statistics are constants, dx = dy * scale. Training: they depend on x too,
+        // dx = scale * (dy - mean(dy) - xhat * mean(dy * xhat))   (Ioffe & Szegedy 2015, sec. 3),
+        // expanded to dx = dy * p + x * q + r per channel, one pass.
+        Tensor q = training ? neg(scale * invstd * sum_dy_xhat) / static_cast<float>(count)
+                            : Tensor::zeros(per_channel, DType::F32, dy.device());
+        Tensor r = training ? neg(scale * sum_dy) / static_cast<float>(count) - q * mean_c : q;
+        Tensor dx = Tensor::empty(dy.shape(), DType::F32, dy.device());
+        be.channel_affine(f32(dyc), f32(scale), f32(xc), f32(q), f32(r), n, channels, plane, f32(dx));
+        g[0] += dx;
     });
 }
 

@@ -90,3 +90,32 @@ TEST_CASE("dropout keeps the expectation and is seeded") {
     CHECK(dropout(x, 0.5f, false, g1).same_storage(x));
     CHECK_THROWS_WITH_AS(dropout(x, 1.0f, true, g1), doctest::Contains("[dropout] p must be in [0, 1)"), Error);
 }
+
+TEST_CASE("fused batch_norm equals batch_norm composed from ops, values and gradients") {
+    Generator gen(12);
+    Tensor x0 = Tensor::randn({4, 3, 5, 6}, gen) * 2.0f + 1.0f;
+    Tensor w0 = Tensor::randn({3}, gen), b0 = Tensor::randn({3}, gen), dy = Tensor::randn({4, 3, 5, 6}, gen);
+    for (bool training : {true, false}) {
+        CAPTURE(training);
+        Tensor rm = Tensor::randn({3}, gen), rv = abs(Tensor::randn({3}, gen)) + 0.5f;
+        // The composed reference: statistics and normalisation written with engine ops.
+        Tensor x = x0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
+        Shape bshape{1, 3, 1, 1};
+        Tensor m = training ? mean(x, {0, 2, 3}, true) : rm.view(bshape);
+        Tensor v = training ? mean((x - m) * (x - m), {0, 2, 3}, true) : rv.view(bshape);
+        Tensor ref = (x - m) * pow(v + 1e-5f, -0.5f) * w.view(bshape) + b.view(bshape);
+        ref.backward(dy);
+        // The fused op.
+        Tensor xf = x0.clone().requires_grad_(), wf = w0.clone().requires_grad_(), bf = b0.clone().requires_grad_();
+        Tensor fused = batch_norm(xf, wf, bf, rm.clone(), rv.clone(), training);
+        fused.backward(dy);
+        auto close = [](const Tensor& a, const Tensor& e) {
+            std::vector<float> av = a.to_vector<float>(), ev = e.to_vector<float>();
+            for (size_t i = 0; i < av.size(); ++i) CHECK(av[i] == doctest::Approx(ev[i]).epsilon(1e-4).scale(1e-3));
+        };
+        close(fused, ref);
+        close(xf.grad(), x.grad());
+        close(wf.grad(), w.grad());
+        close(bf.grad(), b.grad());
+    }
+}
