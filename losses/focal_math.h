@@ -21,8 +21,14 @@ struct LossGrad {
 // For t in {0, 1}, r = p_t, the form of eq. 10. Writing q^gamma r instead of
 // gamma q^(gamma - 1) dq/dx keeps the gradient finite for gamma < 1 as p_t -> 1.
 FOCAL_HD LossGrad sigmoid_focal(float x, float t, float alpha, float gamma) {
-    const float p = sigmoid(x), p_neg = sigmoid(-x);  // p and 1 - p, neither by subtraction
-    const float ce = t * softplus(-x) + (1.0f - t) * softplus(x);  // -log p = softplus(-x): no log(0)
+    // sigmoid(+-x) and softplus(+-x) as elementwise_math.h computes them (the same bits),
+    // sharing one exp and one log1p: e = e^-|x| is in (0, 1], nothing overflows
+    const float e = expf(-fabsf(x)), log1p_e = log1pf(e);
+    const float big = 1.0f / (1.0f + e), small = e / (1.0f + e);
+    const float p = x >= 0 ? big : small;       // sigmoid(x)
+    const float p_neg = -x >= 0 ? big : small;  // sigmoid(-x) = 1 - p, not by subtraction
+    // -log p = softplus(-x) and -log(1 - p) = softplus(x): no log(0)
+    const float ce = t * (fmaxf(-x, 0.0f) + log1p_e) + (1.0f - t) * (fmaxf(x, 0.0f) + log1p_e);
     const float q = t * p_neg + (1.0f - t) * p;                    // 1 - p_t without cancellation
     const float mod = gamma == 0.0f ? 1.0f : gamma == 2.0f ? q * q : powf(q, gamma);
     const float a = alpha >= 0.0f ? alpha * t + (1.0f - alpha) * (1.0f - t) : 1.0f;

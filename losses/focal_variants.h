@@ -12,7 +12,7 @@ namespace focal::losses {
 Tensor fl_star_loss(const Tensor& logits, const Tensor& targets, float gamma = 2.0f, float beta = 1.0f,
                     float alpha = -1.0f, Reduction reduction = Reduction::None);
 
-// Quality Focal Loss (Li et al. 2020, "Generalized Focal Loss", eq. 5): a soft target
+// Quality Focal Loss (Li et al. 2020, "Generalized Focal Loss", sec. 3): a soft target
 // t = IoU quality, QFL = -|t - sigma(x)|^beta ((1 - t) log(1 - sigma(x)) + t log sigma(x)).
 // beta >= 0. = mmdet's quality_focal_loss on per-element targets.              quality_focal.cpp
 Tensor quality_focal_loss(const Tensor& logits, const Tensor& targets, float beta = 2.0f,

@@ -27,18 +27,18 @@ constexpr int32_t kIgnore = -2;      // between the IoU thresholds: contributes 
 //               0..K-1 = class, kBackground, kIgnore.
 //   valid       optional float32 (...): 1 = the anchor counts, 0 = ignored. Undefined: all count.
 //               Ignored anchors (valid 0 or label kIgnore) get zero loss and zero gradient.
-//   normalizer  > 0; None and Sum divide by it. RetinaNet passes max(1, #positive anchors)
-//               (Lin et al. 2017, sec. 4: "normalized by the number of anchors assigned to
-//               a ground-truth box"). Mean divides by the count of what it averages instead
-//               and requires normalizer == 1.
+//   normalizer  > 0; None and Sum divide by it. RetinaNet passes max(1, #positive anchors):
+//               the sum over all anchors, normalised by the number of anchors assigned to a
+//               ground-truth box (Lin et al. 2017, sec. 4.1). Mean divides by the count of
+//               what it averages instead, and requires normalizer == 1.
 //   reduction   None: the per-element loss (logits' shape for sigmoid losses, (...) for
 //               softmax ones), zero where ignored, divided by normalizer. Sum: its sum /
 //               normalizer. Mean: the sum over valid elements / their number (softmax
 //               losses: / the summed class weights of valid anchors, as torch does).
 struct ClsLossInput {
-    Tensor logits;
-    Tensor targets;
-    Tensor valid;
+    Tensor logits{};
+    Tensor targets{};
+    Tensor valid{};
     float normalizer = 1.0f;
     Reduction reduction = Reduction::Sum;
 };
@@ -49,9 +49,9 @@ struct ClsLossInput {
 // None: per-box loss (...) (the 4 coordinates summed) times weight / normalizer.
 // Sum: its sum / normalizer. Mean: sum / summed weight (requires normalizer == 1).
 struct BoxLossInput {
-    Tensor pred;
-    Tensor target;
-    Tensor weight;
+    Tensor pred{};
+    Tensor target{};
+    Tensor weight{};
     float normalizer = 1.0f;
     Reduction reduction = Reduction::Sum;
 };

@@ -1,4 +1,4 @@
-// Quality Focal Loss, Li et al. 2020, "Generalized Focal Loss", eq. 5.
+// Quality Focal Loss, Li et al. 2020, "Generalized Focal Loss", sec. 3.
 #include <cfloat>
 
 #include "losses/dense.h"
@@ -24,7 +24,7 @@ Tensor quality_focal_loss(const Tensor& logits, const Tensor& targets, float bet
 FOCAL_REGISTER_CLS_LOSS({
     .name = "qfl",
     .summary = "Quality Focal Loss: BCE against a soft IoU target, scaled by |t - sigmoid(x)|^beta",
-    .reference = "Li et al. 2020 (GFL), eq. 5",
+    .reference = "Li et al. 2020 (Generalized Focal Loss), QFL",
     .params = {{"beta", 2.0f, "focusing parameter >= 0 (the paper's best: 2)"}},
     .make = [](const LossParams& p) {
         const float beta = p["beta"];

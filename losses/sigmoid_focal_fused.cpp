@@ -25,12 +25,17 @@ void focal_cpu(const detail::FocalKernelArgs& a, std::vector<double>* block_sums
         for (int64_t b = b0; b < b1; ++b) {
             double total = 0;
             const int64_t end = std::min(a.n, (b + 1) * kBlock);
-            for (int64_t i = b * kBlock; i < end; ++i) {
-                const math::LossGrad lg = math::sigmoid_focal(a.x[i], a.t[i], a.alpha, a.gamma);
-                const float w = a.weight ? a.weight[i / a.weight_div] : 1.0f;
-                if (a.loss) a.loss[i] = w * lg.loss;
-                total += w * lg.loss;
-                if (a.grad) a.grad[i] = a.grad_scale * w * lg.grad;
+            for (int64_t i = b * kBlock; i < end;) {
+                // one run of elements that share a weight: a row of K for per-anchor weights
+                const int64_t run_end = a.weight_div == 1 ? end : std::min(end, (i / a.weight_div + 1) * a.weight_div);
+                const float row_weight = a.weight && a.weight_div != 1 ? a.weight[i / a.weight_div] : 1.0f;
+                for (; i < run_end; ++i) {
+                    const math::LossGrad lg = math::sigmoid_focal(a.x[i], a.t[i], a.alpha, a.gamma);
+                    const float w = a.weight && a.weight_div == 1 ? a.weight[i] : row_weight;
+                    if (a.loss) a.loss[i] = w * lg.loss;
+                    total += w * lg.loss;
+                    if (a.grad) a.grad[i] = a.grad_scale * w * lg.grad;
+                }
             }
             if (block_sums) (*block_sums)[size_t(b)] = total;
         }

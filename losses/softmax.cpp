@@ -124,7 +124,7 @@ FOCAL_REGISTER_CLS_LOSS({
 FOCAL_REGISTER_CLS_LOSS({
     .name = "softmax_focal",
     .summary = "softmax focal loss over K classes + background (logits K + 1, background last)",
-    .reference = "Lin et al. 2017, sec. 5",
+    .reference = "Lin et al. 2017, sec. 3 (its multi-class form)",
     .params = {{"alpha", -1.0f, "class weight of objects, background gets 1 - alpha; < 0: unweighted"},
                {"gamma", 2.0f, "focusing parameter >= 0; 0 gives ce"}},
     .make = [](const LossParams& p) {

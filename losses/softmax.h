@@ -23,8 +23,8 @@ Tensor log_softmax(const Tensor& logits);
 Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& labels, const SoftmaxOptions& options = {},
                              Reduction reduction = Reduction::Mean);
 
-// Softmax focal loss, FL = -w_y (1 - p_y)^gamma log p_y (Lin et al. 2017, sec. 5: "the
-// focal loss ... extends to the multi-class case"). gamma = 0 gives the CE above.
+// Softmax focal loss, FL = -w_y (1 - p_y)^gamma log p_y: the multi-class form that Lin et al.
+// 2017 (sec. 3) mention beside the binary one. gamma = 0 gives the CE above.
 Tensor softmax_focal_loss(const Tensor& logits, const Tensor& labels, float gamma = 2.0f,
                           const SoftmaxOptions& options = {}, Reduction reduction = Reduction::Mean);
 

@@ -15,7 +15,7 @@ using focal::testing::check_cls_loss;
 
 TEST_CASE("registry: the built-in losses, each registered from its own file") {
     const std::vector<std::string> cls = loss_names(LossKind::Classification), box = loss_names(LossKind::Box);
-    for (const char* name : {"bce", "ce", "fl_star", "focal", "focal_composed", "ohem", "poly_focal", "qfl",
+    for (const char* name : {"asl", "bce", "ce", "fl_star", "focal", "focal_composed", "ohem", "poly_focal", "qfl",
                              "softmax_focal", "varifocal"})
         CHECK_MESSAGE(std::count(cls.begin(), cls.end(), name) == 1, name);
     for (const char* name : {"giou", "l1", "smooth_l1"}) CHECK_MESSAGE(std::count(box.begin(), box.end(), name) == 1, name);
@@ -53,7 +53,7 @@ TEST_CASE("registry: every box loss passes the shared checks") {
 
 TEST_CASE("registry: unknown names and parameters are named, with what is known") {
     CHECK_THROWS_WITH_AS(make_cls_loss("focl"),
-                         doctest::Contains("unknown classification loss 'focl'; known: bce, ce, fl_star, focal"), Error);
+                         doctest::Contains("unknown classification loss 'focl'; known: asl, bce, ce, fl_star, focal, "), Error);
     CHECK_THROWS_WITH_AS(make_cls_loss("focal", {{"gama", 2}}),
                          "[losses] focal has no parameter 'gama'; its parameters: alpha, gamma", Error);
     CHECK_THROWS_WITH_AS(make_box_loss("l1", {{"beta", 1}}), "[losses] l1 has no parameter 'beta'; its parameters: none", Error);
