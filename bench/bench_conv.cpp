@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_util.h"
-#include "blas_core.h"
+#include "runtime_env.h"
 #include "engine/blas_info.h"
 #include "engine/engine.h"
 #include "peer.h"
@@ -47,7 +47,7 @@ void check_against_direct(const Shape2d& s, const Tensor& x, const Tensor& w, co
 }  // namespace
 
 int main(int argc, char** argv) {
-    cli::use_best_blas_core(argv);
+    cli::tune_runtime(argv);
     const int threads = argc > 1 ? std::atoi(argv[1]) : 2, batch = 8, repeats = 5;
     set_num_threads(threads);
     std::printf("OpenBLAS core: %s, threads %d, batch %d\n", blas_core().c_str(), threads, batch);

@@ -8,14 +8,14 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_util.h"
-#include "blas_core.h"
+#include "runtime_env.h"
 #include "engine/blas_info.h"
 #include "engine/engine.h"
 
 using namespace focal;
 
 int main(int, char** argv) {
-    cli::use_best_blas_core(argv);
+    cli::tune_runtime(argv);
     std::printf("OpenBLAS core: %s\n", blas_core().c_str());
     struct Case {
         const char* name;

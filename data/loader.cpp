@@ -72,8 +72,12 @@ Loader::Loader(const VocDataset& dataset, const LoaderOptions& options)
 
 Loader::~Loader() { stop_workers(); }
 
+std::size_t Loader::items() const {
+    return options_.max_items > 0 ? std::min(options_.max_items, dataset_.size()) : dataset_.size();
+}
+
 std::size_t Loader::batches_per_epoch() const {
-    const std::size_t n = dataset_.size(), b = std::size_t(options_.batch_size);
+    const std::size_t n = items(), b = std::size_t(options_.batch_size);
     return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 
@@ -90,9 +94,9 @@ void Loader::stop_workers() {
 void Loader::start_epoch(int epoch) {
     stop_workers();
     epoch_ = epoch;
-    order_.resize(dataset_.size());
+    order_.resize(items());
     std::iota(order_.begin(), order_.end(), std::size_t(0));
-    if (options_.shuffle) {
+    if (options_.shuffle && order_.size() > 1) {
         // Fisher-Yates with our own generator: std::shuffle's draws are implementation-defined.
         Rng rng(mix_seed(options_.seed, std::uint64_t(epoch), ~std::uint64_t(0)));
         for (std::size_t i = order_.size() - 1; i > 0; --i)

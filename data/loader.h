@@ -29,6 +29,7 @@ struct LoaderOptions {
     ScaleCropOptions crop;
     JitterOptions jitter;
     bool keep_difficult = true;  // false drops 'difficult' objects from the targets
+    std::size_t max_items = 0;   // > 0: only the dataset's first max_items items (smoke runs)
     std::uint64_t seed = 0;
     int workers = 2;   // threads; 0 = load on the calling thread
     int prefetch = 4;  // batches prepared ahead at most (the queue bound)
@@ -66,6 +67,7 @@ public:
     Loader(const Loader&) = delete;
     Loader& operator=(const Loader&) = delete;
 
+    std::size_t items() const;  // items per epoch (the dataset, or its first max_items)
     std::size_t batches_per_epoch() const;
     // Begins epoch `epoch` (its order is shuffle(seed, epoch)); drops what an earlier epoch
     // left unread.

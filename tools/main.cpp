@@ -2,18 +2,20 @@
 #include <cstdio>
 #include <exception>
 
-#include "blas_core.h"
+#include "runtime_env.h"
 #include "commands.h"
 #include "engine/error.h"
 
 int main(int argc, char** argv) {
-    focal::cli::use_best_blas_core(argv);
+    focal::cli::tune_runtime(argv);
     CLI::App app{"focal: a from-scratch deep-learning engine and a RetinaNet-style detector"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "focal 0.1");
     focal::cli::add_demo(app);
     focal::cli::add_make_shapes(app);
     focal::cli::add_inspect(app);
+    focal::cli::add_train(app);
+    focal::cli::add_eval(app);
     focal::cli::add_losses(app);
     focal::cli::add_curves(app);
     try {
