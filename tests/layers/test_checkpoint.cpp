@@ -195,7 +195,8 @@ TEST_CASE("a focal checkpoint loads in PyTorch with the same values and outputs"
     Tensor x = Tensor::randn({1, 3, 64, 64}, gen);
     std::vector<Tensor> p = model.forward(x);
     NamedTensors probe{{"input", x}};
-    for (int i = 0; i < 5; ++i) probe.emplace_back("p" + std::to_string(i + 3), p[i]);
+    const char* names[] = {"p3", "p4", "p5", "p6", "p7"};
+    for (int i = 0; i < 5; ++i) probe.emplace_back(names[i], p[i]);
     save_safetensors((dir / "model.safetensors").string(), model.state());
     save_safetensors((dir / "probe.safetensors").string(), probe);
     std::string command = std::string(python) + " " FOCAL_SOURCE_DIR "/tests/layers/check_torch_load.py " +
