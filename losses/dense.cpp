@@ -96,9 +96,11 @@ std::vector<int32_t> checked_labels(const ClsLossInput& in, const std::string& l
     return labels;
 }
 
+// In place on the host (no copy of a contiguous CPU tensor); also rejects nan.
 void check_target_values(const Tensor& targets, const std::string& loss) {
-    std::vector<float> values = targets.to_vector<float>();
-    for (size_t i = 0; i < values.size(); ++i)
+    const Tensor host = targets.device() == Device::CPU ? targets.contiguous() : targets.to(Device::CPU);
+    const float* values = host.data<float>();
+    for (int64_t i = 0; i < host.numel(); ++i)
         FOCAL_CHECK(values[i] >= 0.0f && values[i] <= 1.0f, "[", loss, "] target ", values[i], " at element ", i,
                     " is outside [0, 1]");
 }
