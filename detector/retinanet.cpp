@@ -23,6 +23,7 @@ RetinaNetConfig retinanet_preset(const std::string& name, int64_t num_classes) {
         c.anchors.strides = {8, 16, 32, 64};
         c.anchors.size_per_stride = 2.0f;
         c.head_channels = 64;
+        c.head_norm_groups = 16;
         return c;
     }
     fail("[retinanet] unknown preset '", name, "'; known: tiny, demo");
@@ -52,6 +53,7 @@ RetinaNet::RetinaNet(const RetinaNetConfig& cfg, Generator& gen) : config(cfg) {
             auto conv = std::make_shared<Conv2d>(Conv2dSpec{i == 0 ? in : ch, ch, 3, 1, 1, 1, true}, gen);
             init::normal_(conv->weight, gen, 0.0f, cfg.head_init_std);  // sec. 4.1: N(0, 0.01), bias 0
             seq->push_back(conv);
+            if (cfg.head_norm_groups > 0) seq->push_back(std::make_shared<GroupNorm>(cfg.head_norm_groups, ch));
             seq->push_back(std::make_shared<ReLU>());
         }
         return seq;

@@ -11,7 +11,7 @@ json to_json(const TrainConfig& c) {
             {"workers", c.workers}, {"preset", c.preset}, {"image_size", c.image_size}, {"prior", c.prior},
             {"prior_bias", c.prior_bias}, {"cls_loss", c.cls_loss}, {"cls_params", c.cls_params},
             {"box_loss", c.box_loss}, {"box_params", c.box_params}, {"normalizer", c.normalizer},
-            {"epochs", c.epochs}, {"batch", c.batch}, {"lr", c.lr}, {"momentum", c.momentum},
+            {"optimizer", c.optimizer}, {"epochs", c.epochs}, {"batch", c.batch}, {"lr", c.lr}, {"momentum", c.momentum},
             {"weight_decay", c.weight_decay}, {"warmup_iters", c.warmup_iters}, {"schedule", c.schedule},
             {"clip_grad", c.clip_grad}, {"max_iters", c.max_iters}, {"out", c.out}, {"seed", c.seed},
             {"threads", c.threads}, {"eval_every", c.eval_every}, {"log_every", c.log_every}, {"device", c.device}};
@@ -27,7 +27,7 @@ TrainConfig train_config_from_json(const json& j) {
     get("augment", c.augment), get("workers", c.workers), get("preset", c.preset), get("image_size", c.image_size);
     get("prior", c.prior), get("prior_bias", c.prior_bias), get("cls_loss", c.cls_loss);
     get("cls_params", c.cls_params), get("box_loss", c.box_loss), get("box_params", c.box_params);
-    get("normalizer", c.normalizer), get("epochs", c.epochs), get("batch", c.batch), get("lr", c.lr);
+    get("normalizer", c.normalizer), get("optimizer", c.optimizer), get("epochs", c.epochs), get("batch", c.batch), get("lr", c.lr);
     get("momentum", c.momentum), get("weight_decay", c.weight_decay), get("warmup_iters", c.warmup_iters);
     get("schedule", c.schedule), get("clip_grad", c.clip_grad), get("max_iters", c.max_iters);
     get("out", c.out), get("seed", c.seed), get("threads", c.threads), get("eval_every", c.eval_every);
@@ -46,6 +46,7 @@ json to_json(const RetinaNetConfig& c) {
             {"num_classes", c.num_classes},
             {"head_channels", c.head_channels},
             {"head_convs", c.head_convs},
+            {"head_norm_groups", c.head_norm_groups},
             {"prior", c.prior},
             {"prior_bias", c.prior_bias},
             {"softmax", c.softmax},
@@ -73,6 +74,7 @@ RetinaNetConfig retinanet_config_from_json(const json& j) {
     c.num_classes = j.at("num_classes").get<int64_t>();
     c.head_channels = j.at("head_channels").get<int64_t>();
     c.head_convs = j.at("head_convs").get<int64_t>();
+    c.head_norm_groups = j.value("head_norm_groups", int64_t{0});
     c.prior = j.at("prior").get<float>();
     c.prior_bias = j.at("prior_bias").get<bool>();
     c.softmax = j.at("softmax").get<bool>();

@@ -211,7 +211,16 @@ TrainResult train(const TrainConfig& c) {
     data::Loader loader(ds, lo);
     const int64_t iters_per_epoch = c.max_iters > 0 ? std::min<int64_t>(c.max_iters, loader.batches_per_epoch())
                                                     : static_cast<int64_t>(loader.batches_per_epoch());
-    SGD optimizer(model.named_parameters(), SgdOptions{c.lr, c.momentum, c.weight_decay});
+    std::unique_ptr<Optimizer> optimizer_ptr;
+    if (c.optimizer == "sgd") {
+        optimizer_ptr = std::make_unique<SGD>(model.named_parameters(), SgdOptions{c.lr, c.momentum, c.weight_decay});
+    } else if (c.optimizer == "adamw") {
+        optimizer_ptr = std::make_unique<AdamW>(model.named_parameters(),
+                                                AdamWOptions{c.lr, 0.9f, 0.999f, 1e-8f, c.weight_decay});
+    } else {
+        fail("[train] unknown optimizer '", c.optimizer, "'; known: sgd, adamw");
+    }
+    Optimizer& optimizer = *optimizer_ptr;
     const LrSchedule schedule = make_schedule(c, iters_per_epoch * c.epochs);
 
     // Resume, or start the run's files.

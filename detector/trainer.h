@@ -41,6 +41,7 @@ struct TrainConfig {
     std::map<std::string, float> box_params;
     std::string normalizer = "positives";
     // optimisation
+    std::string optimizer = "sgd";     // "sgd" (momentum, weight decay) or "adamw"
     int epochs = 12;
     int batch = 8;
     float lr = 0.01f;

@@ -33,6 +33,7 @@ void add_train(CLI::App& app) {
     cmd->add_option("--prior", c->prior, "foreground prior pi of the classification bias");
     cmd->add_flag("--no-prior", *no_prior, "start the classification bias at 0 (the ablation)");
     cmd->add_option("--normalize", c->normalizer, "divide the losses by 'positives' or 'anchors'");
+    cmd->add_option("--optimizer", c->optimizer, "sgd or adamw")->check(CLI::IsMember({"sgd", "adamw"}));
     cmd->add_option("--epochs", c->epochs, "epochs")->check(CLI::PositiveNumber);
     cmd->add_option("--batch", c->batch, "images per batch")->check(CLI::PositiveNumber);
     cmd->add_option("--lr", c->lr, "base learning rate")->check(CLI::PositiveNumber);
