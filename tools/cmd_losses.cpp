@@ -23,9 +23,10 @@ void print_table(const std::vector<losses::LossInfo>& infos) {
     for (const losses::LossInfo& info : infos) {
         if (first || info.kind != kind) {
             kind = info.kind;
-            std::printf("%s%s losses (focal train %s NAME [--loss-param key=value ...]):\n", first ? "" : "\n",
-                        kind == losses::LossKind::Box ? "box" : "classification",
-                        kind == losses::LossKind::Box ? "--box-loss" : "--cls-loss");
+            const bool box = kind == losses::LossKind::Box;
+            std::printf("%s%s losses (focal train %s NAME [%s key=value ...]):\n", first ? "" : "\n",
+                        box ? "box" : "classification", box ? "--box-loss" : "--cls-loss",
+                        box ? "--box-param" : "--loss-param");
             first = false;
         }
         std::printf("  %-15s %s\n", info.name.c_str(), info.summary.c_str());
