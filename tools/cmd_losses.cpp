@@ -1,4 +1,5 @@
 // `focal losses`: the registered losses, their parameters and defaults (losses/registry.h).
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -63,18 +64,15 @@ void print_json(const std::vector<losses::LossInfo>& infos) {
 void run_losses(const LossesOptions& opt) {
     std::vector<losses::LossInfo> infos = losses::registered_losses();
     if (!opt.names.empty()) {
-        std::vector<losses::LossInfo> chosen;
+        std::string known;
+        for (const losses::LossInfo& info : infos) known.append(known.empty() ? "" : ", ").append(info.name);
         for (const std::string& name : opt.names) {
-            bool found = false;
-            for (const losses::LossInfo& info : infos)
-                if (info.name == name) chosen.push_back(info), found = true;
-            if (!found) {
-                std::string known;
-                for (const losses::LossInfo& info : infos) known.append(known.empty() ? "" : ", ").append(info.name);
-                fail("[losses] unknown loss '", name, "'; known: ", known);
-            }
+            const bool found = std::any_of(infos.begin(), infos.end(), [&](const auto& i) { return i.name == name; });
+            FOCAL_CHECK(found, "[losses] unknown loss '", name, "'; known: ", known);
         }
-        infos = chosen;
+        std::erase_if(infos, [&](const losses::LossInfo& info) {  // keep the listing's order
+            return std::find(opt.names.begin(), opt.names.end(), info.name) == opt.names.end();
+        });
     }
     if (opt.json) print_json(infos);
     else print_table(infos);
