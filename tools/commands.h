@@ -11,6 +11,7 @@ void add_make_shapes(CLI::App& app);  // cmd_make_shapes.cpp
 void add_inspect(CLI::App& app);      // cmd_inspect.cpp
 void add_train(CLI::App& app);        // cmd_train.cpp
 void add_eval(CLI::App& app);         // cmd_train.cpp
+void add_detect(CLI::App& app);       // cmd_detect.cpp
 void add_losses(CLI::App& app);       // cmd_losses.cpp
 void add_curves(CLI::App& app);       // cmd_curves.cpp
 

@@ -1,0 +1,31 @@
+// `focal detect`: draw a trained run's detections on images.
+#include <cstdio>
+
+#include "commands.h"
+#include "detector/inference.h"
+#include "detector/trainer.h"
+
+namespace focal::cli {
+
+void add_detect(CLI::App& app) {
+    auto run = std::make_shared<std::string>();
+    auto images = std::make_shared<std::vector<std::string>>();
+    auto out = std::make_shared<std::string>();
+    auto weights = std::make_shared<std::string>("best");
+    auto min_score = std::make_shared<float>(0.3f);
+    CLI::App* cmd = app.add_subcommand("detect", "Draw a trained run's detections (boxes, classes, scores) on images");
+    cmd->add_option("--run", *run, "run directory")->required();
+    cmd->add_option("images", *images, "image files (JPEG, PNG, ...)")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--out", *out, "folder for the pictures and detections.json")->required();
+    cmd->add_option("--weights", *weights, "best or last")->check(CLI::IsMember({"best", "last"}));
+    cmd->add_option("--min-score", *min_score, "draw detections scoring at least this");
+    cmd->callback([=] {
+        detector::LoadedRun loaded = detector::load_run(*run, *weights);
+        std::vector<std::string> written =
+            detector::detect_files(*loaded.model, loaded.class_names, *images, *out, *min_score);
+        for (const std::string& w : written) std::printf("%s\n", w.c_str());
+        std::printf("%zu pictures and detections.json in %s\n", written.size(), out->c_str());
+    });
+}
+
+}  // namespace focal::cli
