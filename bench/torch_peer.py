@@ -4,6 +4,8 @@
   torch_peer.py conv --threads T --repeats R --shapes JSON    forward+backward per conv shape
   torch_peer.py backbone --threads T --repeats R --batch N --size S
                                                                tiny backbone + FPN forward+backward
+  torch_peer.py train-step --threads T --repeats R --targets FILE.safetensors
+                                                               one tiny RetinaNet training step
 
 Prints one JSON object on stdout: best seconds per case (best of R after warm-up), like
 the C++ side, so both are measured the same way.
@@ -14,7 +16,11 @@ import time
 
 import torch
 
-from torch_tiny import BackboneFpn
+import resource
+
+import torchvision
+
+from torch_tiny import BackboneFpn, RetinaNetTiny
 
 
 def best_seconds(fn, repeats, warmup=2):
@@ -63,9 +69,44 @@ def bench_backbone(args):
     return {"seconds": best_seconds(step, args.repeats)}
 
 
+def bench_train_step(args):
+    """One RetinaNet training step on fixed targets: forward, sigmoid focal loss (torchvision)
+    over non-ignored anchors + smooth L1 (beta 1/9) over positives, both / #positives,
+    backward, SGD (momentum .9, wd 1e-4). Targets come from the C++ side (a safetensors file)."""
+    from torch_tiny import read_safetensors
+
+    torch.manual_seed(0)
+    model = RetinaNetTiny().train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
+    t, _ = read_safetensors(args.targets)
+    x, labels, deltas = t["images"], t["labels"].long(), t["box_deltas"]
+    valid = labels != -2
+    positive = labels >= 0
+    onehot = torch.zeros(*labels.shape, 20)
+    onehot[positive] = torch.nn.functional.one_hot(labels[positive], 20).float()
+    num_pos = max(1.0, float(positive.sum()))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        cls, box = model(x)
+        loss_cls = torchvision.ops.sigmoid_focal_loss(cls[valid], onehot[valid], reduction="sum") / num_pos
+        loss_box = torch.nn.functional.smooth_l1_loss(box[positive], deltas[positive], beta=1 / 9, reduction="sum") / num_pos
+        (loss_cls + loss_box).backward()
+        opt.step()
+
+    seconds = best_seconds(step, args.repeats)
+    model.eval()
+    one = x[:1]
+    with torch.no_grad():
+        infer = best_seconds(lambda: model(one), args.repeats)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"seconds": seconds, "inference_seconds": infer, "peak_rss_mb": peak_kb / 1024}
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["conv", "backbone"])
+    parser.add_argument("mode", choices=["conv", "backbone", "train-step"])
+    parser.add_argument("--targets", default="")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--shapes", default="[]")
@@ -73,7 +114,8 @@ def main():
     parser.add_argument("--size", type=int, default=256)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    result = bench_conv(args) if args.mode == "conv" else bench_backbone(args)
+    modes = {"conv": bench_conv, "backbone": bench_backbone, "train-step": bench_train_step}
+    result = modes[args.mode](args)
     result.update(torch=torch.__version__, threads=torch.get_num_threads(), mkldnn=torch.backends.mkldnn.is_available())
     print(json.dumps(result))
 

@@ -5,6 +5,7 @@ Used by the benchmarks (bench_conv, bench_backbone) and by the checkpoint test t
 a focal checkpoint in PyTorch. Requires Debian's python3-torch; run with /usr/bin/python3.
 """
 import json
+import math
 import struct
 
 import numpy as np
@@ -77,6 +78,41 @@ class BackboneFpn(nn.Module):
     def forward(self, x):
         c = self.backbone(x)
         return self.fpn(c[1:])
+
+
+class RetinaNetTiny(nn.Module):
+    """The tiny preset's RetinaNet: BackboneFpn plus the shared heads (2 x conv3x3 128 + ReLU,
+    then conv3x3 to A*K scores and A*4 deltas), N(0, 0.01) weights, prior bias on the scores."""
+
+    def __init__(self, num_classes=20, anchors=9, prior=0.01):
+        super().__init__()
+        self.body = BackboneFpn()
+        self.num_classes, self.anchors = num_classes, anchors
+
+        def subnet():
+            layers = []
+            for _ in range(2):
+                conv = nn.Conv2d(128, 128, 3, 1, 1)
+                nn.init.normal_(conv.weight, std=0.01)
+                nn.init.zeros_(conv.bias)
+                layers += [conv, nn.ReLU()]
+            return nn.Sequential(*layers)
+
+        self.cls_subnet, self.box_subnet = subnet(), subnet()
+        self.cls_score = nn.Conv2d(128, anchors * num_classes, 3, 1, 1)
+        self.box_pred = nn.Conv2d(128, anchors * 4, 3, 1, 1)
+        for conv in (self.cls_score, self.box_pred):
+            nn.init.normal_(conv.weight, std=0.01)
+            nn.init.zeros_(conv.bias)
+        nn.init.constant_(self.cls_score.bias, -math.log((1 - prior) / prior))
+
+    def forward(self, x):
+        cls, box = [], []
+        n = x.shape[0]
+        for p in self.body(x):
+            cls.append(self.cls_score(self.cls_subnet(p)).permute(0, 2, 3, 1).reshape(n, -1, self.num_classes))
+            box.append(self.box_pred(self.box_subnet(p)).permute(0, 2, 3, 1).reshape(n, -1, 4))
+        return torch.cat(cls, 1), torch.cat(box, 1)
 
 
 def read_safetensors(path):
