@@ -46,7 +46,7 @@ int main(int, char** argv) {
             bench::require(max_diff <= 1e-4, "matmul differs from cblas_sgemm");
 
             const double flops = 2.0 * c.m * c.n * c.k;
-            const int repeats = flops > 1e9 ? 9 : 41;
+            const int repeats = flops > 1e9 ? 31 : 81;
             auto [t_ours, t_raw] = bench::best_seconds_interleaved(ours, raw, repeats);
             double ratio = t_raw / t_ours;  // = ours GF/s / raw GF/s
             worst = std::min(worst, ratio);
