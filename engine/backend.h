@@ -23,14 +23,19 @@ struct View {
     int32_t* i32() const { return static_cast<int32_t*>(data); }
 };
 
-// Element-wise math lives in engine/kernels/elementwise_math.h, shared by CPU and CUDA.
-enum class UnaryOp : uint8_t {
-    Neg, Exp, Log, Sqrt, Abs, Sign, Relu, Step,  // Step: 1 where x > 0, else 0
-    Sigmoid, Tanh, Softplus, LogSigmoid,
-    AddScalar, MulScalar, RSubScalar, Pow,  // x + a, x * a, a - x, x ^ a
-    Clamp, InRange,  // min(max(x, a), b); 1 where a <= x <= b, else 0
-};
-enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge };
+// The element-wise ops, listed once: the enums below and each backend's dispatch expand
+// these lists. Their math lives in engine/kernels/elementwise_math.h, shared by CPU and CUDA.
+// Step: 1 where x > 0, else 0. AddScalar, MulScalar, RSubScalar, Pow: x + a, x * a, a - x,
+// x ^ a. Clamp: min(max(x, a), b). InRange: 1 where a <= x <= b, else 0.
+#define FOCAL_UNARY_OPS(X)                                                                              \
+    X(Neg) X(Exp) X(Log) X(Sqrt) X(Abs) X(Sign) X(Relu) X(Step) X(Sigmoid) X(Tanh) X(Softplus)            \
+    X(LogSigmoid) X(AddScalar) X(MulScalar) X(RSubScalar) X(Pow) X(Clamp) X(InRange)
+#define FOCAL_BINARY_OPS(X) X(Add) X(Sub) X(Mul) X(Div) X(Maximum) X(Minimum) X(Eq) X(Ne) X(Lt) X(Le) X(Gt) X(Ge)
+
+#define FOCAL_ENUM_ENTRY(name) name,
+enum class UnaryOp : uint8_t { FOCAL_UNARY_OPS(FOCAL_ENUM_ENTRY) };
+enum class BinaryOp : uint8_t { FOCAL_BINARY_OPS(FOCAL_ENUM_ENTRY) };
+#undef FOCAL_ENUM_ENTRY
 enum class ReduceOp : uint8_t { Sum, Max, Min };
 
 struct UnaryParams {

@@ -126,11 +126,7 @@ public:
         switch (op) {
 #define FOCAL_UNARY(name) \
     case UnaryOp::name: return unary_kernel<UnaryOp::name>(p, x, out);
-            FOCAL_UNARY(Neg) FOCAL_UNARY(Exp) FOCAL_UNARY(Log) FOCAL_UNARY(Sqrt)
-            FOCAL_UNARY(Abs) FOCAL_UNARY(Sign) FOCAL_UNARY(Relu) FOCAL_UNARY(Step)
-            FOCAL_UNARY(Sigmoid) FOCAL_UNARY(Tanh) FOCAL_UNARY(Softplus) FOCAL_UNARY(LogSigmoid)
-            FOCAL_UNARY(AddScalar) FOCAL_UNARY(MulScalar) FOCAL_UNARY(RSubScalar) FOCAL_UNARY(Pow)
-            FOCAL_UNARY(Clamp) FOCAL_UNARY(InRange)
+            FOCAL_UNARY_OPS(FOCAL_UNARY)
 #undef FOCAL_UNARY
         }
     }
@@ -139,9 +135,7 @@ public:
         switch (op) {
 #define FOCAL_BINARY(name) \
     case BinaryOp::name: return binary_kernel<BinaryOp::name>(a, b, out);
-            FOCAL_BINARY(Add) FOCAL_BINARY(Sub) FOCAL_BINARY(Mul) FOCAL_BINARY(Div)
-            FOCAL_BINARY(Maximum) FOCAL_BINARY(Minimum) FOCAL_BINARY(Eq) FOCAL_BINARY(Ne)
-            FOCAL_BINARY(Lt) FOCAL_BINARY(Le) FOCAL_BINARY(Gt) FOCAL_BINARY(Ge)
+            FOCAL_BINARY_OPS(FOCAL_BINARY)
 #undef FOCAL_BINARY
         }
     }

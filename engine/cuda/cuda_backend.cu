@@ -249,11 +249,7 @@ public:
         switch (op) {
 #define FOCAL_UNARY(name) \
     case UnaryOp::name: unary_kernel<UnaryOp::name><<<blocks_for(g.numel), kThreads>>>(g, p, x.f32(), out.f32()); break;
-            FOCAL_UNARY(Neg) FOCAL_UNARY(Exp) FOCAL_UNARY(Log) FOCAL_UNARY(Sqrt)
-            FOCAL_UNARY(Abs) FOCAL_UNARY(Sign) FOCAL_UNARY(Relu) FOCAL_UNARY(Step)
-            FOCAL_UNARY(Sigmoid) FOCAL_UNARY(Tanh) FOCAL_UNARY(Softplus) FOCAL_UNARY(LogSigmoid)
-            FOCAL_UNARY(AddScalar) FOCAL_UNARY(MulScalar) FOCAL_UNARY(RSubScalar) FOCAL_UNARY(Pow)
-            FOCAL_UNARY(Clamp) FOCAL_UNARY(InRange)
+            FOCAL_UNARY_OPS(FOCAL_UNARY)
 #undef FOCAL_UNARY
         }
         FOCAL_CUDA_CHECK(cudaGetLastError());
@@ -265,9 +261,7 @@ public:
         switch (op) {
 #define FOCAL_BINARY(name) \
     case BinaryOp::name: binary_kernel<BinaryOp::name><<<blocks_for(g.numel), kThreads>>>(g, a.f32(), b.f32(), out.f32()); break;
-            FOCAL_BINARY(Add) FOCAL_BINARY(Sub) FOCAL_BINARY(Mul) FOCAL_BINARY(Div)
-            FOCAL_BINARY(Maximum) FOCAL_BINARY(Minimum) FOCAL_BINARY(Eq) FOCAL_BINARY(Ne)
-            FOCAL_BINARY(Lt) FOCAL_BINARY(Le) FOCAL_BINARY(Gt) FOCAL_BINARY(Ge)
+            FOCAL_BINARY_OPS(FOCAL_BINARY)
 #undef FOCAL_BINARY
         }
         FOCAL_CUDA_CHECK(cudaGetLastError());
