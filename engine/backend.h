@@ -61,6 +61,19 @@ struct Conv2dGeometry {
     int64_t out_plane() const { return out_h * out_w; }
 };
 
+// A contiguous shape seen as (outer, size, inner) around `dim`: how the indexing kernels
+// walk their operands.
+struct DimSplit {
+    int64_t outer = 1, size = 1, inner = 1;
+};
+inline DimSplit split_at(const Shape& shape, int64_t dim) {
+    DimSplit s;
+    for (int64_t d = 0; d < dim; ++d) s.outer *= shape[d];
+    s.size = shape[dim];
+    for (size_t d = static_cast<size_t>(dim) + 1; d < shape.size(); ++d) s.inner *= shape[d];
+    return s;
+}
+
 class Backend {
 public:
     virtual ~Backend() = default;

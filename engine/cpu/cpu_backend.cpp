@@ -84,18 +84,6 @@ void check_indices(const View& index, int64_t size, const char* op) {
               " is out of range for a dim of size ", size);
 }
 
-// (outer, size, inner) of a contiguous shape around `dim`.
-struct Split3 {
-    int64_t outer = 1, size = 1, inner = 1;
-};
-Split3 split_at(const Shape& shape, int64_t dim) {
-    Split3 s;
-    for (int64_t d = 0; d < dim; ++d) s.outer *= shape[d];
-    s.size = shape[dim];
-    for (size_t d = dim + 1; d < shape.size(); ++d) s.inner *= shape[d];
-    return s;
-}
-
 class CpuBackend final : public Backend {
 public:
     Device device() const override { return Device::CPU; }
@@ -166,7 +154,7 @@ public:
     }
 
     void index_select(const View& x, int64_t dim, const View& index, const View& out) override {
-        Split3 s = split_at(x.shape, dim);
+        DimSplit s = split_at(x.shape, dim);
         check_indices(index, s.size, "index_select");
         const int64_t count = index.numel();
         const int32_t* idx = index.i32();
@@ -182,7 +170,7 @@ public:
     }
 
     void index_add(const View& src, int64_t dim, const View& index, const View& out) override {
-        Split3 s = split_at(out.shape, dim);
+        DimSplit s = split_at(out.shape, dim);
         check_indices(index, s.size, "index_add");
         const int64_t count = index.numel();
         const int32_t* idx = index.i32();
@@ -199,8 +187,8 @@ public:
     }
 
     void gather(const View& x, int64_t dim, const View& index, const View& out) override {
-        Split3 s = split_at(x.shape, dim);
-        Split3 t = split_at(index.shape, dim);
+        DimSplit s = split_at(x.shape, dim);
+        DimSplit t = split_at(index.shape, dim);
         check_indices(index, s.size, "gather");
         const int32_t* idx = index.i32();
         const float* src = x.f32();
@@ -216,8 +204,8 @@ public:
     }
 
     void scatter_add(const View& src, int64_t dim, const View& index, const View& out) override {
-        Split3 s = split_at(out.shape, dim);
-        Split3 t = split_at(index.shape, dim);
+        DimSplit s = split_at(out.shape, dim);
+        DimSplit t = split_at(index.shape, dim);
         check_indices(index, s.size, "scatter_add");
         const int32_t* idx = index.i32();
         const float* from = src.f32();

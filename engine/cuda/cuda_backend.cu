@@ -188,17 +188,6 @@ __global__ void scatter_add_kernel(int64_t outer, int64_t size, int64_t inner, i
     }
 }
 
-struct Split3 {
-    int64_t outer = 1, size = 1, inner = 1;
-};
-Split3 split_at(const Shape& shape, int64_t dim) {
-    Split3 s;
-    for (int64_t d = 0; d < dim; ++d) s.outer *= shape[d];
-    s.size = shape[dim];
-    for (size_t d = dim + 1; d < shape.size(); ++d) s.inner *= shape[d];
-    return s;
-}
-
 class CudaBackend final : public Backend {
 public:
     CudaBackend() { FOCAL_CUDA_CHECK(cudaMalloc(&error_flag_, sizeof(int))); }
@@ -304,7 +293,7 @@ public:
     }
 
     void index_select(const View& x, int64_t dim, const View& index, const View& out) override {
-        Split3 s = split_at(x.shape, dim);
+        DimSplit s = split_at(x.shape, dim);
         int64_t count = index.numel();
         launch_indexed("index_select", s.outer * count * s.inner, [&](int* err) {
             index_select_kernel<<<blocks_for(s.outer * count * s.inner), kThreads>>>(
@@ -312,7 +301,7 @@ public:
         });
     }
     void index_add(const View& src, int64_t dim, const View& index, const View& out) override {
-        Split3 s = split_at(out.shape, dim);
+        DimSplit s = split_at(out.shape, dim);
         int64_t count = index.numel();
         launch_indexed("index_add", s.outer * s.inner, [&](int* err) {
             index_add_kernel<<<blocks_for(s.outer * s.inner), kThreads>>>(
@@ -320,14 +309,14 @@ public:
         });
     }
     void gather(const View& x, int64_t dim, const View& index, const View& out) override {
-        Split3 s = split_at(x.shape, dim), t = split_at(index.shape, dim);
+        DimSplit s = split_at(x.shape, dim), t = split_at(index.shape, dim);
         launch_indexed("gather", t.outer * t.size * t.inner, [&](int* err) {
             gather_kernel<<<blocks_for(t.outer * t.size * t.inner), kThreads>>>(
                 t.outer, s.size, t.inner, t.size, index.i32(), x.f32(), out.f32(), err);
         });
     }
     void scatter_add(const View& src, int64_t dim, const View& index, const View& out) override {
-        Split3 s = split_at(out.shape, dim), t = split_at(index.shape, dim);
+        DimSplit s = split_at(out.shape, dim), t = split_at(index.shape, dim);
         launch_indexed("scatter_add", t.outer * t.inner, [&](int* err) {
             scatter_add_kernel<<<blocks_for(t.outer * t.inner), kThreads>>>(
                 t.outer, s.size, t.inner, t.size, index.i32(), src.f32(), out.f32(), err);
