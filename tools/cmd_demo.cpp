@@ -31,6 +31,7 @@ void run_demo(const DemoOptions& opt) {
     FOCAL_CHECK(!fs::exists(run / "checkpoint.safetensors"), "[demo] ", run.string(),
                 " already holds a trained demo; remove it or pass another --out");
     std::printf("== 1/4 synthetic data: %d images of 128 px in %s\n", opt.images, data_dir.string().c_str());
+    std::fflush(stdout);  // before the trainer's progress on stderr
     if (!fs::exists(data_dir / "classes.txt")) {
         data::ShapesOptions shapes;
         shapes.images = opt.images;
@@ -39,6 +40,7 @@ void run_demo(const DemoOptions& opt) {
         data::write_shapes_dataset(data_dir.string(), shapes);
     }
     std::printf("== 2/4 training the demo RetinaNet with focal loss (%d epochs)\n", opt.epochs);
+    std::fflush(stdout);
     detector::TrainConfig c;
     c.data = data_dir.string();
     c.split = "train";
