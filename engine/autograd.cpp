@@ -1,6 +1,7 @@
 #include "engine/autograd.h"
 
 #include <unordered_map>
+#include <unordered_set>
 
 #include "engine/error.h"
 #include "engine/ops.h"
@@ -68,22 +69,16 @@ namespace {
 // (reverse post-order of an iterative depth-first search).
 std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>& root) {
     std::vector<std::shared_ptr<Node>> post_order;
-    std::unordered_map<Node*, bool> visited;
-    std::vector<std::pair<Node*, size_t>> stack{{root.get(), 0}};
-    std::unordered_map<Node*, std::shared_ptr<Node>> owner{{root.get(), root}};
-    visited[root.get()] = true;
+    std::unordered_set<Node*> visited{root.get()};
+    std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack{{root, 0}};  // node, next edge
     while (!stack.empty()) {
         auto& [node, next] = stack.back();
         if (next < node->edges.size()) {
             const std::shared_ptr<Node>& child = node->edges[next++].node;
-            if (child && !visited[child.get()]) {
-                visited[child.get()] = true;
-                owner[child.get()] = child;
-                stack.emplace_back(child.get(), 0);
-            }
+            if (child && visited.insert(child.get()).second) stack.emplace_back(child, 0);
             continue;
         }
-        post_order.push_back(owner[node]);
+        post_order.push_back(std::move(node));
         stack.pop_back();
     }
     return {post_order.rbegin(), post_order.rend()};
