@@ -14,7 +14,7 @@ json to_json(const TrainConfig& c) {
             {"optimizer", c.optimizer}, {"epochs", c.epochs}, {"batch", c.batch}, {"lr", c.lr}, {"momentum", c.momentum},
             {"weight_decay", c.weight_decay}, {"warmup_iters", c.warmup_iters}, {"schedule", c.schedule},
             {"clip_grad", c.clip_grad}, {"max_iters", c.max_iters}, {"out", c.out}, {"seed", c.seed},
-            {"threads", c.threads}, {"eval_every", c.eval_every}, {"log_every", c.log_every}, {"device", c.device}};
+            {"threads", c.threads}, {"eval_every", c.eval_every}, {"snapshot_epochs", c.snapshot_epochs}, {"log_every", c.log_every}, {"device", c.device}};
 }
 
 TrainConfig train_config_from_json(const json& j) {
@@ -31,6 +31,7 @@ TrainConfig train_config_from_json(const json& j) {
     get("momentum", c.momentum), get("weight_decay", c.weight_decay), get("warmup_iters", c.warmup_iters);
     get("schedule", c.schedule), get("clip_grad", c.clip_grad), get("max_iters", c.max_iters);
     get("out", c.out), get("seed", c.seed), get("threads", c.threads), get("eval_every", c.eval_every);
+    get("snapshot_epochs", c.snapshot_epochs);
     get("log_every", c.log_every), get("device", c.device);
     return c;
 }

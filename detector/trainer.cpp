@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -308,6 +309,9 @@ TrainResult train(const TrainConfig& c) {
         save_checkpoint(paths, model, &optimizer,
                         {{"epoch", std::to_string(epoch + 1)}, {"step", std::to_string(step)},
                          {"best_map", std::to_string(result.best_map)}});
+        if (std::find(c.snapshot_epochs.begin(), c.snapshot_epochs.end(), epoch + 1) != c.snapshot_epochs.end())
+            save_safetensors((run / ("snapshot-epoch" + std::to_string(epoch + 1) + ".safetensors")).string(),
+                             model.state(), {{"epoch", std::to_string(epoch + 1)}});
         json entry = {{"type", "epoch"}, {"epoch", epoch + 1}, {"loss", record.loss}, {"cls", record.cls},
                       {"box", record.box}, {"seconds", record.seconds}, {"step", step}};
         if (evaluate_now) entry["map50_voc07"] = record.map50_voc07, entry["map50_area"] = record.map50_area;
@@ -332,7 +336,10 @@ LoadedRun load_run(const std::string& run_dir, const std::string& weights) {
     loaded.model = std::make_shared<RetinaNet>(loaded.model_config, gen);
     fs::path file = run / "checkpoint.safetensors";
     if (weights == "best" && fs::exists(run / "best.safetensors")) file = run / "best.safetensors";
-    else FOCAL_CHECK(weights == "best" || weights == "last", "[run] unknown weights '", weights, "'; known: best, last");
+    else if (weights.rfind("epoch", 0) == 0) file = run / ("snapshot-" + weights + ".safetensors");
+    else FOCAL_CHECK(weights == "best" || weights == "last", "[run] unknown weights '", weights,
+                     "'; known: best, last, epoch<E> (a snapshot)");
+    FOCAL_CHECK(fs::exists(file), "[run] ", file.string(), " does not exist");
     loaded.model->load_state(load_safetensors(file.string()).tensors, false, file.string());
     loaded.model->eval();
     return loaded;

@@ -3,6 +3,7 @@
 //   log.jsonl            one JSON object per logged step and per epoch
 //   checkpoint.safetensors + optimizer.safetensors   the last completed epoch (atomic)
 //   best.safetensors     the weights with the best validation mAP so far
+//   snapshot-epoch<E>.safetensors   the weights after each epoch E of snapshot_epochs (atomic)
 //   metrics.json         the latest evaluation: mAP (VOC07 11-point and area), per class
 #pragma once
 #include <functional>
@@ -57,6 +58,7 @@ struct TrainConfig {
     uint64_t seed = 0;
     int threads = 0;                   // 0 = leave as is
     int eval_every = 1;
+    std::vector<int> snapshot_epochs;  // keep the weights after these epochs (1-based), e.g. to draw progress
     int log_every = 10;
     bool progress = true;              // a progress line on stderr
     std::string device = "cpu";
@@ -90,7 +92,8 @@ struct LoadedRun {
     std::vector<std::string> class_names;
     std::shared_ptr<RetinaNet> model;
 };
-// weights: "best" (best.safetensors when present, else the last checkpoint) or "last".
+// weights: "best" (best.safetensors when present, else the last checkpoint), "last", or
+// "epoch<E>" (snapshot-epoch<E>.safetensors, see TrainConfig::snapshot_epochs).
 LoadedRun load_run(const std::string& run_dir, const std::string& weights = "best");
 
 struct EvalResult {

@@ -62,6 +62,7 @@ TEST_CASE("training writes its run files and the loss falls") {
     c.epochs = 3;
     c.max_iters = 8;
     c.eval_every = 3;  // once, after the last epoch
+    c.snapshot_epochs = {1, 3};
     TrainResult r = train(c);
     REQUIRE(r.step_losses.size() == 24);
     double first = (r.step_losses[0] + r.step_losses[1]) / 2, last = (r.step_losses[22] + r.step_losses[23]) / 2;
@@ -79,6 +80,12 @@ TEST_CASE("training writes its run files and the loss falls") {
     LoadedRun loaded = load_run(out.string(), "last");
     CHECK(loaded.class_names.size() == 5);
     CHECK(loaded.model->num_parameters() > 0);
+    // Snapshots of the chosen epochs only, loadable by name.
+    CHECK(fs::exists(out / "snapshot-epoch1.safetensors"));
+    CHECK(!fs::exists(out / "snapshot-epoch2.safetensors"));
+    CHECK(fs::exists(out / "snapshot-epoch3.safetensors"));
+    CHECK(load_run(out.string(), "epoch1").model->num_parameters() == loaded.model->num_parameters());
+    CHECK_THROWS_WITH_AS(load_run(out.string(), "epoch2"), doctest::Contains("snapshot-epoch2"), Error);
     // A second train into the same folder refuses to overwrite it.
     CHECK_THROWS_WITH_AS(train(c), doctest::Contains("already holds a run"), Error);
     fs::remove_all(out);
