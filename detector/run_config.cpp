@@ -8,7 +8,7 @@ using nlohmann::json;
 json to_json(const TrainConfig& c) {
     return {{"data", c.data}, {"split", c.split}, {"val_split", c.val_split}, {"year", c.year},
             {"classes", c.classes}, {"skip_bad", c.skip_bad}, {"max_images", c.max_images}, {"augment", c.augment},
-            {"workers", c.workers}, {"preset", c.preset}, {"image_size", c.image_size}, {"prior", c.prior},
+            {"workers", c.workers}, {"preset", c.preset}, {"image_size", c.image_size}, {"model", c.model}, {"prior", c.prior},
             {"prior_bias", c.prior_bias}, {"cls_loss", c.cls_loss}, {"cls_params", c.cls_params},
             {"box_loss", c.box_loss}, {"box_params", c.box_params}, {"normalizer", c.normalizer},
             {"optimizer", c.optimizer}, {"epochs", c.epochs}, {"batch", c.batch}, {"lr", c.lr}, {"momentum", c.momentum},
@@ -25,6 +25,7 @@ TrainConfig train_config_from_json(const json& j) {
     get("data", c.data), get("split", c.split), get("val_split", c.val_split), get("year", c.year);
     get("classes", c.classes), get("skip_bad", c.skip_bad), get("max_images", c.max_images);
     get("augment", c.augment), get("workers", c.workers), get("preset", c.preset), get("image_size", c.image_size);
+    get("model", c.model);
     get("prior", c.prior), get("prior_bias", c.prior_bias), get("cls_loss", c.cls_loss);
     get("cls_params", c.cls_params), get("box_loss", c.box_loss), get("box_params", c.box_params);
     get("normalizer", c.normalizer), get("optimizer", c.optimizer), get("epochs", c.epochs), get("batch", c.batch), get("lr", c.lr);
@@ -81,6 +82,49 @@ RetinaNetConfig retinanet_config_from_json(const json& j) {
     c.softmax = j.at("softmax").get<bool>();
     c.head_init_std = j.at("head_init_std").get<float>();
     return c;
+}
+
+}  // namespace focal::detector
+
+namespace focal::detector {
+namespace {
+
+// Every key of `patch` must name a setting of `base`, recursively: a typo fails loudly
+// instead of silently training the preset.
+void check_patch_keys(const json& patch, const json& base, const std::string& where) {
+    FOCAL_CHECK(patch.is_object(), "[config] the model settings", where.empty() ? "" : " at '" + where + "'",
+                " must be a JSON object, got ", patch.dump());
+    for (const auto& [key, value] : patch.items()) {
+        const std::string path = where.empty() ? key : where + "." + key;
+        if (!base.contains(key)) {
+            std::string known;
+            for (const auto& [k, v] : base.items()) known.append(known.empty() ? "" : ", ").append(k);
+            fail("[config] unknown model setting '", path, "'; known here: ", known);
+        }
+        if (base.at(key).is_object() && !value.is_null()) check_patch_keys(value, base.at(key), path);
+    }
+}
+
+}  // namespace
+
+RetinaNetConfig model_config_for(const TrainConfig& c, int64_t num_classes, bool softmax) {
+    RetinaNetConfig mc = retinanet_preset(c.preset, num_classes);
+    if (c.image_size > 0) mc.image_size = c.image_size;
+    mc.prior = c.prior;
+    mc.prior_bias = c.prior_bias;
+    mc.softmax = softmax;
+    if (c.model.is_null() || c.model.empty()) return mc;
+    json j = to_json(mc);
+    check_patch_keys(c.model, j, "");
+    j.merge_patch(c.model);
+    try {
+        mc = retinanet_config_from_json(j);
+    } catch (const json::exception& e) {
+        fail("[config] model settings ", c.model.dump(), ": ", e.what());
+    }
+    FOCAL_CHECK(mc.num_classes == num_classes, "[config] num_classes comes from the dataset (", num_classes,
+                "), not from the model settings");
+    return mc;
 }
 
 }  // namespace focal::detector

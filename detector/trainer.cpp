@@ -187,11 +187,7 @@ TrainResult train(const TrainConfig& c) {
     // Losses, model, anchors.
     const losses::ClassificationLoss cls_loss = losses::make_cls_loss(c.cls_loss, c.cls_params);
     const losses::BoxLoss box_loss = losses::make_box_loss(c.box_loss, c.box_params);
-    RetinaNetConfig mc = retinanet_preset(c.preset, static_cast<int64_t>(class_names.size()));
-    if (c.image_size > 0) mc.image_size = c.image_size;
-    mc.prior = c.prior;
-    mc.prior_bias = c.prior_bias;
-    mc.softmax = cls_loss.softmax();
+    const RetinaNetConfig mc = model_config_for(c, static_cast<int64_t>(class_names.size()), cls_loss.softmax());
     Generator init(c.seed);
     RetinaNet model(mc, init);
     model.to(device);

@@ -33,6 +33,8 @@ struct TrainConfig {
     // model
     std::string preset = "demo";
     int64_t image_size = 0;            // 0 = the preset's
+    nlohmann::json model = nlohmann::json::object();  // a JSON merge patch (RFC 7386) over the preset's
+                                                      // model config, e.g. {"anchors": {"strides": [4, 8]}}
     float prior = 0.01f;
     bool prior_bias = true;
     // loss
@@ -68,6 +70,9 @@ nlohmann::json to_json(const TrainConfig& config);
 TrainConfig train_config_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const RetinaNetConfig& config);
 RetinaNetConfig retinanet_config_from_json(const nlohmann::json& j);
+// The model a training configuration describes: its preset, image size, prior and the
+// `model` patch applied; an unknown or mistyped key in the patch fails naming it.
+RetinaNetConfig model_config_for(const TrainConfig& config, int64_t num_classes, bool softmax);
 
 struct EpochRecord {
     int epoch = 0;

@@ -13,6 +13,7 @@ void add_train(CLI::App& app) {
     auto box_params = std::make_shared<std::vector<std::string>>();
     auto gamma = std::make_shared<float>(NAN), alpha = std::make_shared<float>(NAN);
     auto no_prior = std::make_shared<bool>(false), quiet = std::make_shared<bool>(false);
+    auto model = std::make_shared<std::vector<std::string>>();
     CLI::App* cmd = app.add_subcommand("train", "Train a RetinaNet on a VOC-format dataset");
     cmd->add_option("--data", c->data, "VOCdevkit, VOC20XX or VOC-format folder")->required();
     cmd->add_option("--split", c->split, "training split (ImageSets/Main/<split>.txt, a .txt path, or all)");
@@ -24,6 +25,9 @@ void add_train(CLI::App& app) {
     cmd->add_flag("!--no-augment", c->augment, "train without flips, crops and colour jitter");
     cmd->add_option("--preset", c->preset, "model preset")->check(CLI::IsMember({"demo", "tiny"}));
     cmd->add_option("--image-size", c->image_size, "input size (default: the preset's)");
+    cmd->add_option("--model", *model,
+                    "JSON merge patch over the preset's model config (repeatable), "
+                    "e.g. '{\"anchors\": {\"strides\": [4, 8, 16, 32]}}'");
     cmd->add_option("--cls-loss", c->cls_loss, "classification loss (see `focal losses`)");
     cmd->add_option("--gamma", *gamma, "shortcut for --loss-param gamma=G");
     cmd->add_option("--alpha", *alpha, "shortcut for --loss-param alpha=A");
@@ -58,6 +62,12 @@ void add_train(CLI::App& app) {
         if (!std::isnan(*gamma)) c->cls_params["gamma"] = *gamma;
         if (!std::isnan(*alpha)) c->cls_params["alpha"] = *alpha;
         if (*no_prior) c->prior_bias = false;
+        for (const std::string& patch : *model) {
+            const nlohmann::json j = nlohmann::json::parse(patch, nullptr, false);
+            if (j.is_discarded() || !j.is_object())
+                throw CLI::ValidationError("--model", "'" + patch + "' is not a JSON object");
+            c->model.merge_patch(j);
+        }
         c->progress = !*quiet;
         detector::TrainResult r = detector::train(*c);
         std::printf("done: %zu epochs in %s", r.epochs.size(), c->out.c_str());
