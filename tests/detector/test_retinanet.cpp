@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "detector/detection_loss.h"
+#include "detector/trainer.h"
 #include "losses/registry.h"
 
 using namespace focal;
@@ -90,4 +91,28 @@ TEST_CASE("targets and loss: an anchor equal to a box is positive with zero delt
     DetectionLoss by_anchors = detection_loss(out, t, anchors_tensor(anchors), losses::make_cls_loss("focal"),
                                               losses::make_box_loss("smooth_l1"), BoxCoder{}, Normalizer::Anchors);
     CHECK(by_anchors.normalizer == static_cast<float>(32 - t.num_ignored));
+}
+
+TEST_CASE("--model patches the preset's config, and a mistyped key fails naming it") {
+    TrainConfig c;
+    c.preset = "demo";
+    c.model = nlohmann::json::parse(R"({"anchors": {"strides": [4, 8, 16, 32]},
+                                        "fpn": {"in_channels": [32, 64, 96, 128], "extra_levels": 0},
+                                        "head_channels": 48})");
+    const RetinaNetConfig m = model_config_for(c, 5, false);
+    const RetinaNetConfig preset = retinanet_preset("demo", 5);
+    CHECK(m.anchors.strides == std::vector<int64_t>{4, 8, 16, 32});
+    CHECK(m.fpn.extra_levels == 0);
+    CHECK(m.head_channels == 48);
+    CHECK(m.anchors.scales == preset.anchors.scales);  // untouched keys keep the preset's values
+    CHECK(m.backbone.stage_channels == preset.backbone.stage_channels);
+    CHECK(m.num_classes == 5);
+
+    c.model = nlohmann::json::parse(R"({"anchors": {"stride": [4]}})");
+    CHECK_THROWS_WITH_AS(model_config_for(c, 5, false), doctest::Contains("unknown model setting 'anchors.stride'"),
+                         Error);
+    c.model = nlohmann::json::parse(R"({"head_channels": "wide"})");
+    CHECK_THROWS_WITH_AS(model_config_for(c, 5, false), doctest::Contains("head_channels"), Error);
+    c.model = nlohmann::json::parse(R"({"num_classes": 3})");
+    CHECK_THROWS_WITH_AS(model_config_for(c, 5, false), doctest::Contains("num_classes comes from the dataset"), Error);
 }
