@@ -8,6 +8,7 @@ using nlohmann::json;
 json to_json(const TrainConfig& c) {
     return {{"data", c.data}, {"split", c.split}, {"val_split", c.val_split}, {"year", c.year},
             {"classes", c.classes}, {"skip_bad", c.skip_bad}, {"max_images", c.max_images}, {"augment", c.augment},
+            {"crop_probability", c.crop_probability}, {"min_zoom", c.min_zoom}, {"max_zoom", c.max_zoom},
             {"workers", c.workers}, {"preset", c.preset}, {"image_size", c.image_size}, {"model", c.model}, {"prior", c.prior},
             {"prior_bias", c.prior_bias}, {"cls_loss", c.cls_loss}, {"cls_params", c.cls_params},
             {"box_loss", c.box_loss}, {"box_params", c.box_params}, {"normalizer", c.normalizer},
@@ -25,7 +26,8 @@ TrainConfig train_config_from_json(const json& j) {
     get("data", c.data), get("split", c.split), get("val_split", c.val_split), get("year", c.year);
     get("classes", c.classes), get("skip_bad", c.skip_bad), get("max_images", c.max_images);
     get("augment", c.augment), get("workers", c.workers), get("preset", c.preset), get("image_size", c.image_size);
-    get("model", c.model);
+    get("model", c.model), get("crop_probability", c.crop_probability), get("min_zoom", c.min_zoom);
+    get("max_zoom", c.max_zoom);
     get("prior", c.prior), get("prior_bias", c.prior_bias), get("cls_loss", c.cls_loss);
     get("cls_params", c.cls_params), get("box_loss", c.box_loss), get("box_params", c.box_params);
     get("normalizer", c.normalizer), get("optimizer", c.optimizer), get("epochs", c.epochs), get("batch", c.batch), get("lr", c.lr);

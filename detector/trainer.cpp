@@ -160,6 +160,9 @@ TrainResult train(const TrainConfig& c) {
     FOCAL_CHECK(!c.data.empty(), "[train] --data is required");
     FOCAL_CHECK(c.epochs > 0 && c.batch > 0, "[train] epochs and batch must be positive");
     FOCAL_CHECK(c.lr > 0 && std::isfinite(c.lr), "[train] lr must be positive, got ", c.lr);
+    FOCAL_CHECK(c.min_zoom > 0 && c.min_zoom <= c.max_zoom && c.crop_probability >= 0 && c.crop_probability <= 1,
+                "[train] bad scale-crop settings: zoom [", c.min_zoom, ", ", c.max_zoom, "], probability ",
+                c.crop_probability);
     if (c.threads > 0) set_num_threads(c.threads);
     const Device device = parse_device(c.device);
     const fs::path run(c.out);
@@ -202,6 +205,9 @@ TrainResult train(const TrainConfig& c) {
     lo.batch_size = c.batch;
     lo.image_size = static_cast<int>(size);
     lo.augment = c.augment;
+    lo.crop_probability = c.crop_probability;
+    lo.crop.min_zoom = c.min_zoom;
+    lo.crop.max_zoom = c.max_zoom;
     lo.seed = c.seed;
     lo.workers = c.workers;
     lo.max_items = static_cast<size_t>(std::max<int64_t>(c.max_images, 0));

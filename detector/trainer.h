@@ -29,6 +29,8 @@ struct TrainConfig {
     bool skip_bad = false;
     int64_t max_images = 0;            // > 0: use the first N images of the split (smoke tests)
     bool augment = true;
+    float crop_probability = 0.5f;     // of a random scale-crop (data::random_scale_crop)...
+    float min_zoom = 0.5f, max_zoom = 2.0f;  // ...whose zoom is log-uniform in [min_zoom, max_zoom]
     int workers = 2;
     // model
     std::string preset = "demo";

@@ -23,6 +23,12 @@ void add_train(CLI::App& app) {
     cmd->add_flag("--skip-bad", c->skip_bad, "warn and skip bad annotations and images instead of stopping");
     cmd->add_option("--max-images", c->max_images, "use only the first N images of each split (smoke runs)");
     cmd->add_flag("!--no-augment", c->augment, "train without flips, crops and colour jitter");
+    cmd->add_option("--crop-probability", c->crop_probability, "chance of a random scale-crop per image")
+        ->check(CLI::Range(0.0, 1.0));
+    cmd->add_option("--zoom", [c](const CLI::results_t& r) {
+        c->min_zoom = std::stof(r.at(0)), c->max_zoom = std::stof(r.at(1));
+        return c->min_zoom > 0 && c->min_zoom <= c->max_zoom;
+    }, "scale-crop zoom range MIN MAX (< 1 zooms out; default 0.5 2)")->expected(2)->type_name("FLOAT FLOAT");
     cmd->add_option("--preset", c->preset, "model preset")->check(CLI::IsMember({"demo", "tiny"}));
     cmd->add_option("--image-size", c->image_size, "input size (default: the preset's)");
     cmd->add_option("--model", *model,
