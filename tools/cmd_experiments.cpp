@@ -82,7 +82,7 @@ std::string csv_to_markdown(const fs::path& path) {
             else cells.back() += ch;
         }
         md += "|";
-        for (const std::string& c : cells) md += " " + (c.empty() ? std::string("-") : readable(c)) + " |";
+        for (const std::string& c : cells) md.append(" ").append(c.empty() ? "-" : readable(c)).append(" |");
         md += "\n";
         if (header) {
             md += "|";

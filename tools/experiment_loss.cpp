@@ -157,7 +157,8 @@ std::string write_loss_analysis(const std::string& run_dir, const std::string& d
     const data::Batch b = data::make_batch(ds, {pick}, lo, 0);
     NoGradGuard no_grad;
     const detector::HeadOutputs out = model.forward(Tensor::from_vector(b.images, {b.n, 3, b.h, b.w}));
-    const detector::TrainingTargets t = detector::build_targets(anchors, b, detector::MatcherConfig{}, detector::BoxCoder{});
+    const detector::TrainingTargets t =
+        detector::build_targets(anchors, b, detector::MatcherConfig{}, detector::BoxCoder{});
     const std::vector<int32_t> labels = t.labels.to_vector<int32_t>();
     const int64_t per_location = mc.anchors.per_location();
     json maps = json::object(), stats = json::object();
@@ -176,7 +177,8 @@ std::string write_loss_analysis(const std::string& run_dir, const std::string& d
         for (size_t l = 0; l < levels.size(); ++l) {
             const int64_t h = levels[l][0], w = levels[l][1], stride = mc.anchors.strides[l];
             std::vector<double> cell(size_t(h * w), 0.0);
-            for (int64_t a = 0; a < h * w * per_location; ++a) cell[size_t(a / per_location)] += loss[size_t(offset + a)];
+            for (int64_t a = 0; a < h * w * per_location; ++a)  // anchors are location-major
+                cell[size_t(a / per_location)] += loss[size_t(offset + a)];
             offset += h * w * per_location;
             for (int64_t y = 0; y < size; ++y)
                 for (int64_t x = 0; x < size; ++x) {

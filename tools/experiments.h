@@ -1,10 +1,10 @@
 // `focal experiments`: the seed's figures and the paper's ablations (Lin et al. 2017, sec. 5.1,
 // Table 1, Figures 1 and 4), reproduced by focal itself on the synthetic shapes set.
 //   cmd_experiments.cpp      the command: options, the order of the steps, report.md
-//   experiment_runs.cpp      the training runs (one folder each, skipped when finished),
-//                            AP over epochs and the ablation tables
-//   experiment_analysis.cpp  what a trained model does with the loss: snapshots, loss CDFs,
-//                            the per-anchor loss overlay
+//   experiment_runs.cpp      the training runs (one folder each, reused when finished)
+//   experiment_tables.cpp    AP over epochs, the main comparison and the ablation tables
+//   experiment_snapshots.cpp detections of the same test images at chosen epochs
+//   experiment_loss.cpp      where the loss goes: loss CDFs (Fig. 4), the per-anchor overlay
 // The C++ writes CSV and JSON; tools/plot_experiments.py draws them.
 #pragma once
 #include <cstdint>

@@ -209,7 +209,9 @@ def main(argv):
     except ImportError as e:
         print(f"plot_experiments.py: {e}; install python3-matplotlib (the CSV files are written)", file=sys.stderr)
         return 3
-    for png in (plot_snapshots(out, plt, Image), plot_ap(out, plt), plot_cdf(out, plt), plot_overlay(out, plt, np, Image)):
+    drawn = (plot_snapshots(out, plt, Image), plot_ap(out, plt), plot_cdf(out, plt),
+             plot_overlay(out, plt, np, Image))
+    for png in drawn:
         if png:
             print(f"wrote {png}")
     return 0

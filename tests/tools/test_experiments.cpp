@@ -107,7 +107,8 @@ TEST_CASE("focal experiments --tiny writes every figure's data, the tables and t
     CHECK(read_csv(out / "ablation_gamma_alpha.csv").size() == 12);
     CHECK(read_csv(out / "ablation_prior.csv").size() == 4);
     CHECK(read_csv(out / "ablation_normalizer.csv").size() == 2);
-    for (const auto& row : read_csv(out / "ablation_gamma_alpha.csv")) CHECK(fraction_or_missing(row.at("test_ap50_area")));
+    for (const auto& row : read_csv(out / "ablation_gamma_alpha.csv"))
+        CHECK(fraction_or_missing(row.at("test_ap50_area")));
     // 2. snapshots: epochs 1 and 2 of the FL run, counts per image >= 0, four pictures
     const auto snapshots = read_csv(out / "snapshots" / "snapshots.csv");
     REQUIRE(snapshots.size() == 2);
@@ -123,7 +124,8 @@ TEST_CASE("focal experiments --tiny writes every figure's data, the tables and t
     // 4. the loss CDFs: for each gamma and kind, from 0 to 1, never falling
     std::map<std::string, std::vector<std::pair<double, double>>> curves;
     for (const auto& row : read_csv(out / "analysis" / "loss_cdf.csv"))
-        curves[row.at("gamma") + " " + row.at("kind")].push_back({std::stod(row.at("fraction")), std::stod(row.at("cumulative"))});
+        curves[row.at("gamma") + " " + row.at("kind")].push_back(
+            {std::stod(row.at("fraction")), std::stod(row.at("cumulative"))});
     CHECK(curves.size() == 8);  // gamma 0, .5, 1, 2 x positive, negative
     for (const auto& [name, points] : curves) {
         INFO(name);
