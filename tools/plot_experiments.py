@@ -21,12 +21,6 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
-def class_colour(label):  # detector/draw.cpp's palette, so the boxes match `focal detect`
-    palette = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
-               (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212)]
-    return tuple(c / 255 for c in palette[label % len(palette)])
-
-
 def plot_snapshots(out, plt, Image):
     path = os.path.join(out, "snapshots", "snapshots.json")
     if not os.path.exists(path):
@@ -37,7 +31,8 @@ def plot_snapshots(out, plt, Image):
     stats = {s["epoch"]: s for s in snap["stats"]}
     rows, cols = len(images), len(epochs)
     fig, axes = plt.subplots(rows, cols, figsize=(3.1 * cols, 3.1 * rows + 0.9), squeeze=False)
-    styles = {"tp": None, "fp_background": ("#ff1a1a", "--"), "fp_object": ("#ff9900", "--"),
+    # one colour per kind, not per class: the figure is about right vs wrong
+    styles = {"tp": ("#2ecc40", "-"), "fp_background": ("#ff1a1a", "--"), "fp_object": ("#ff9900", "--"),
               "ignored": ("#aaaaaa", ":")}
     for r, picture in enumerate(images):
         pixels = Image.open(picture["path"]).convert("RGB")
@@ -50,8 +45,7 @@ def plot_snapshots(out, plt, Image):
                 ax.add_patch(plt.Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, ec="white", lw=0.7, alpha=0.8))
             for d in picture["detections"].get(str(epoch), []):
                 x1, y1, x2, y2 = d["box"]
-                style = styles[d["kind"]]
-                colour, ls = (class_colour(d["label"]), "-") if style is None else style
+                colour, ls = styles[d["kind"]]
                 ax.add_patch(plt.Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, ec=colour, lw=2, ls=ls))
                 ax.text(x1, y1 - 1, f"{names[d['label']]} {d['score']:.2f}", color="black", fontsize=6,
                         va="bottom", bbox=dict(fc=colour, ec="none", pad=0.5, alpha=0.85))
@@ -61,7 +55,7 @@ def plot_snapshots(out, plt, Image):
                              f"{s['fp_background_per_image']:.2f} bg FP/img", fontsize=9)
             if c == 0:
                 ax.set_ylabel(f"test {picture['id']}", fontsize=8)
-    handles = [plt.Line2D([], [], color="#3cb44b", lw=2, label="true positive (class colour)"),
+    handles = [plt.Line2D([], [], color="#2ecc40", lw=2, label="true positive"),
                plt.Line2D([], [], color="#ff1a1a", lw=2, ls="--", label="false positive on background (hard negative)"),
                plt.Line2D([], [], color="#ff9900", lw=2, ls="--", label="false positive on an object"),
                plt.Line2D([], [], color="#999999", lw=0.8, label="ground truth (white)")]
@@ -185,7 +179,7 @@ def plot_overlay(out, plt, np, Image):
         for t in ov["truth"]:
             x1, y1, x2, y2 = t["box"]
             ax.add_patch(plt.Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, ec="white", lw=1))
-    cbar = fig.colorbar(image, ax=axes[1:], fraction=0.03, pad=0.04)
+    cbar = fig.colorbar(image, ax=list(axes), fraction=0.02, pad=0.02)  # on all three: equal panels
     cbar.set_label("share of the negatives' loss per location")
     fig.suptitle("Where the loss of the negative anchors lies: the trained FL model's scores under CE and under FL "
                  "(summed per location, max over pyramid levels)", fontsize=11)
