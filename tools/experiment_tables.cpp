@@ -25,13 +25,21 @@ void write_text_file(const std::string& path, const std::string& text) {
     FOCAL_CHECK(bool(out.flush()), "[experiments] cannot write ", path);
 }
 
+namespace {
+std::string general(double v) {  // losses: a diverging run's reach 1e26
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", v);
+    return text;
+}
+}  // namespace
+
 void write_ap_over_epochs(const std::vector<RunOutcome>& runs, const std::string& out_dir) {
     std::string csv = "run,label,ablation,diverged,epoch,val_ap50_area,val_ap50_voc07,loss,cls,box,seconds\n";
     for (const RunOutcome& r : runs)
         for (const EpochPoint& p : r.epochs)
             csv += r.spec.name + ",\"" + r.spec.label + "\"," + (r.spec.ablation ? "1," : "0,") +
                    (r.diverged ? "1," : "0,") + std::to_string(p.epoch) + "," + fmt(p.map50_area, 5) + "," +
-                   fmt(p.map50_voc07, 5) + "," + fmt(p.loss, 5) + "," + fmt(p.cls, 5) + "," + fmt(p.box, 5) + "," +
+                   fmt(p.map50_voc07, 5) + "," + general(p.loss) + "," + general(p.cls) + "," + general(p.box) + "," +
                    fmt(p.seconds, 2) + "\n";
     write_text_file((fs::path(out_dir) / "ap_over_epochs.csv").string(), csv);
 }

@@ -89,9 +89,14 @@ def plot_ap(out, plt):
         ax.plot(epochs, [float(r["val_ap50_area"]) for r in rows], fmt, color=colour, label=label, lw=2, ms=5)
         loss_ax.plot([int(r["epoch"]) for r in run["rows"]], [float(r["cls"]) for r in run["rows"]], fmt,
                      color=colour, label=label, lw=1.5, ms=4)
-        if run["diverged"]:
-            last = epochs[-1] if epochs else 0
-            ax.annotate("diverged", (last + 0.5, 0.02), color=colour, fontsize=9)
+        if run["diverged"]:  # at the epoch it did not finish, on the axis
+            stop = int(run["rows"][-1]["epoch"]) + 1 if run["rows"] else 1
+            ax.plot([stop], [0], "X", color=colour, ms=10, clip_on=False)
+            ax.annotate("diverged", (stop, 0.04), xycoords=("data", "axes fraction"), color=colour, fontsize=9,
+                        ha="center")
+    from matplotlib.ticker import MaxNLocator
+    for a in (ax, loss_ax):
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("val AP50 (VOC, area)")
     top = max([float(r["val_ap50_area"]) for run in runs.values() for r in run["rows"]
