@@ -130,20 +130,27 @@ bool matplotlib_works(const std::string& python) {
 }
 
 void write_report(const Options& o, const fs::path& out, const std::string& data_dir, double minutes,
-                  const std::string& snapshots, const std::string& loss, const std::string& tables) {
+                  const std::vector<RunOutcome>& runs, const std::string& snapshots, const std::string& loss,
+                  const std::string& tables) {
     const detector::TrainConfig recipe = detector::demo_recipe(data_dir, "", o.epochs, o.seed);
     std::ostringstream r;
     const std::time_t t = std::time(nullptr);
     char date[32];
     std::strftime(date, sizeof date, "%Y-%m-%d %H:%M", std::localtime(&t));
+    double run_seconds = 0;
+    for (const RunOutcome& run : runs) run_seconds += run.seconds;
     r << "# focal experiments: hard-example mining, made visible\n\n"
-      << "Written by `focal experiments` on " << date << " in " << fmt(minutes, 1) << " minutes (this call; runs "
-      << "reused from an earlier call are not counted). Data: `" << data_dir << "` (train / val / test splits). "
+      << "Written by `focal experiments` on " << date << ". Training and testing its " << runs.size()
+      << " runs took " << fmt(run_seconds / 60, 1) << " minutes (summed over the runs, including any reused "
+      << "from an earlier call); this call took " << fmt(minutes, 1) << ". Data: `" << data_dir
+      << "` (train / val / test splits). "
       << "Model and recipe: the `demo` preset, " << recipe.optimizer << " lr " << recipe.lr << ", weight decay "
       << recipe.weight_decay << ", " << recipe.schedule << " schedule, warm-up " << recipe.warmup_iters
       << " iterations, batch " << (o.batch > 0 ? o.batch : recipe.batch) << ", seed " << o.seed << ". Main runs: "
-      << o.epochs << " epoch(s); ablation runs: " << o.ablation_epochs << " epoch(s)"
-      << (o.ablation_images > 0 ? " on the first " + std::to_string(o.ablation_images) + " training images" : "")
+      << o.epochs << " epoch(s)"
+      << (o.ablations ? "; ablation runs: " + std::to_string(o.ablation_epochs) + " epoch(s)" : "")
+      << (o.ablations && o.ablation_images > 0 ? " on the first " + std::to_string(o.ablation_images) +
+                                                     " training images" : "")
       << (o.max_iters > 0 ? "; at most " + std::to_string(o.max_iters) + " iterations per epoch" : "") << ".\n\n"
       << "AP50 is the VOC AP at IoU .5 (all-point area), AP the COCO-style AP averaged over IoU .5:.95, both "
       << "on the test split with each run's final weights unless a column says val. The paper (Lin et al. "
@@ -240,7 +247,7 @@ void run(Options o, bool tiny) {
         FOCAL_CHECK(status == 0, "[experiments] tools/plot_experiments.py failed with status ", status,
                     "; the CSV files are written, --no-plot skips the PNGs");
     }
-    write_report(o, out, data_dir, (now() - start) / 60, snapshot_summary, loss_summary, tables);
+    write_report(o, out, data_dir, (now() - start) / 60, outcomes, snapshot_summary, loss_summary, tables);
     std::printf("focal experiments: %s written in %.1f minutes\n", (out / "report.md").c_str(), (now() - start) / 60);
 }
 
