@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "detector/demo_recipe.h"
+#include "engine/serialize.h"
 #include "experiments.h"
 
 namespace focal::cli::experiments {
@@ -189,7 +190,8 @@ RunOutcome run_or_reuse(const RunSpec& spec, const Options& opt, const std::stri
         outcome["name"] = spec.name;
         outcome["label"] = spec.label;
         outcome["seconds"] = now() - start;
-        write_text_file(outcome_file.string(), outcome.dump(2) + "\n");
+        // last, and atomically: its presence is what marks the run finished
+        write_file_atomically(outcome_file.string(), outcome.dump(2) + "\n");
     }
     r.diverged = outcome.value("diverged", false);
     r.error = outcome.value("error", "");
