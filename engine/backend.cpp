@@ -26,6 +26,22 @@ namespace {
 
 void Backend::im2col(const Conv2dGeometry&, const float*, float*) { missing(*this, "im2col"); }
 void Backend::col2im(const Conv2dGeometry&, const float*, float*) { missing(*this, "col2im"); }
+void Backend::winograd_filter(const WinogradGeometry&, int64_t, const float*, float*) {
+    missing(*this, "winograd_filter");
+}
+void Backend::winograd_filter_backward(const WinogradGeometry&, int64_t, const float*, float*) {
+    missing(*this, "winograd_filter_backward");
+}
+void Backend::winograd_input(const WinogradGeometry&, const float*, float*) { missing(*this, "winograd_input"); }
+void Backend::winograd_input_backward(const WinogradGeometry&, const float*, float*) {
+    missing(*this, "winograd_input_backward");
+}
+void Backend::winograd_output(const WinogradGeometry&, int64_t, const float*, const float*, float*) {
+    missing(*this, "winograd_output");
+}
+void Backend::winograd_output_backward(const WinogradGeometry&, int64_t, const float*, float*) {
+    missing(*this, "winograd_output_backward");
+}
 void Backend::max_pool2d(const Conv2dGeometry&, const float*, float*, int32_t*) {
     missing(*this, "max_pool2d");
 }

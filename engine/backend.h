@@ -61,6 +61,21 @@ struct Conv2dGeometry {
     int64_t out_plane() const { return out_h * out_w; }
 };
 
+// Winograd F(m x m, 3 x 3) tiling of a 3x3, stride-1, dilation-1 convolution (Lavin & Gray
+// 2016): output tile (th, tw) of image n holds the m x m outputs starting at (th*m, tw*m) and
+// reads the a x a input patch starting at (th*m - pad, tw*m - pad), a = m + 2. Tiles are
+// numbered t = (n * tiles_h + th) * tiles_w + tw; edge tiles hang over the border.
+struct WinogradGeometry {
+    Conv2dGeometry conv;
+    int64_t tile = 2;  // m: 2 or 4
+    int64_t tiles_h = 1, tiles_w = 1;
+    int64_t alpha() const { return tile + 2; }
+    int64_t tiles() const { return conv.batch * tiles_h * tiles_w; }
+    // Row length of the transform-domain buffers: tiles() rounded up to 16, so that every
+    // row starts on a 64-byte boundary. The extra columns of V and dM hold zeros.
+    int64_t tile_stride() const { return (tiles() + 15) / 16 * 16; }
+};
+
 // A contiguous shape seen as (outer, size, inner) around `dim`: how the indexing kernels
 // walk their operands.
 struct DimSplit {
@@ -126,6 +141,25 @@ public:
                                      float* dx);
     virtual void avg_pool2d(const Conv2dGeometry& g, const float* x, float* y);
     virtual void avg_pool2d_backward(const Conv2dGeometry& g, const float* dy, float* dx);
+
+    // Winograd transforms, with a = m + 2, T = g.tile_stride() and position p = i * a + j in
+    // the a x a transform domain; conv2d then runs a*a gemms M[p] (O, T) = U[p] (O, C) @ V[p] (C, T).
+    // winograd_filter: w (O, C, 3, 3) -> U (a*a, O, C), U_oc = G w_oc G^T.
+    // winograd_input:  x (N, C, H, W) -> V (a*a, C, T), V_t = B^T d_t B, d_t the zero-padded tile.
+    // winograd_output: M (a*a, O, T) -> y (N, O, OH, OW), y_t = A^T M_t A (+ bias[o]; bias may be null).
+    // The *_backward kernels are the adjoints, and overwrite their output:
+    // dw_oc = G^T dU_oc G;  dx = sum over tiles of B dV_t B^T;  dM_t = A dy_t A^T.
+    // A backend without them answers has_winograd() == false and conv2d never calls them.
+    virtual bool has_winograd() const { return false; }
+    virtual void winograd_filter(const WinogradGeometry& g, int64_t out_channels, const float* w, float* u);
+    virtual void winograd_filter_backward(const WinogradGeometry& g, int64_t out_channels, const float* du,
+                                          float* dw);
+    virtual void winograd_input(const WinogradGeometry& g, const float* x, float* v);
+    virtual void winograd_input_backward(const WinogradGeometry& g, const float* dv, float* dx);
+    virtual void winograd_output(const WinogradGeometry& g, int64_t out_channels, const float* m,
+                                 const float* bias, float* y);
+    virtual void winograd_output_backward(const WinogradGeometry& g, int64_t out_channels, const float* dy,
+                                          float* dm);
 
     // Per-channel kernels behind batch_norm, on contiguous (N, C, L) buffers; sums in double.
     // channel_stats: mean[c] and biased variance var[c] over (N, L), two passes.

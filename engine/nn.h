@@ -9,13 +9,19 @@
 
 namespace focal {
 
+// How conv2d computes: Auto picks by shape (Winograd for 3x3 stride-1 convs, im2col + gemm
+// otherwise); the others force one algorithm (for tests and benchmarks) and throw where it
+// does not apply. Winograd2/4 are F(2x2, 3x3) and F(4x4, 3x3) (Lavin & Gray 2016).
+enum class Conv2dAlgorithm { Auto, Im2col, Winograd2, Winograd4 };
+
 struct Conv2dOptions {
     int64_t stride = 1;
     int64_t padding = 0;
     int64_t dilation = 1;
+    Conv2dAlgorithm algorithm = Conv2dAlgorithm::Auto;
 };
 
-// (N, C, H, W) * (O, C, kh, kw) [+ bias (O)] -> (N, O, OH, OW), through im2col + one gemm.
+// (N, C, H, W) * (O, C, kh, kw) [+ bias (O)] -> (N, O, OH, OW).
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, Conv2dOptions opt = {});
 
 // Pools over kernel x kernel windows; stride defaults to the kernel size (0 = kernel).

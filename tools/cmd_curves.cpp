@@ -1,36 +1,22 @@
 // `focal curves --out DIR`: the paper's first figure. Writes loss(p_t) for CE and the focal
 // loss at several gammas as CSV, computed by the loss library itself, the FL/CE ratios at
 // p_t = 0.5, 0.9 and 0.968, and a PNG drawn by tools/plot_curves.py (matplotlib).
-#include <spawn.h>
-#include <sys/wait.h>
-
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 
 #include "commands.h"
+#include "curves.h"
 #include "engine/error.h"
 #include "losses/sigmoid_focal.h"
-
-extern char** environ;
+#include "run_python.h"
 
 namespace focal::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct CurvesOptions {
-    std::string out;
-    std::vector<float> gammas = {0.0f, 0.5f, 1.0f, 2.0f, 5.0f};
-    int points = 999;
-    bool no_plot = false;
-    std::string python = "/usr/bin/python3";  // Debian's, which has python3-matplotlib
-    std::string script;                        // default: plot_curves.py beside this file's source
-};
 
 std::string number(double v, int digits = 9) {
     char text[32];
@@ -62,29 +48,9 @@ void write_file(const fs::path& path, const std::string& text) {
     FOCAL_CHECK(bool(out.flush()), "[curves] cannot write ", path.string());
 }
 
-fs::path default_script() {
-    const fs::path beside_source = fs::path(__FILE__).parent_path() / "plot_curves.py";
-    return beside_source;
-}
+}  // namespace
 
-// Runs python SCRIPT ARGS... without a shell; returns its exit status.
-int run_python(const std::string& python, const std::vector<std::string>& args) {
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(python.c_str()));
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    const int error = posix_spawn(&pid, python.c_str(), nullptr, nullptr, argv.data(), environ);
-    FOCAL_CHECK(error == 0, "[curves] cannot run ", python, " (", std::strerror(error),
-                "); install python3 and python3-matplotlib (apt install python3-matplotlib) or pass --python PATH; ",
-                "the CSV files are written");
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        FOCAL_CHECK(errno == EINTR, "[curves] waiting for ", python, " failed: ", std::strerror(errno));
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
-
-void run_curves(const CurvesOptions& opt) {
+void write_curves(const CurvesOptions& opt) {
     FOCAL_CHECK(opt.points >= 3, "[curves] --points must be at least 3, got ", opt.points);
     for (float g : opt.gammas) FOCAL_CHECK(std::isfinite(g) && g >= 0, "[curves] gamma must be >= 0, got ", g);
     const fs::path dir(opt.out);
@@ -110,30 +76,31 @@ void run_curves(const CurvesOptions& opt) {
     // the ratios the paper quotes: FL (gamma 2) is 4x, 100x and ~1000x smaller than CE
     const Curves m = compute(marked, {2.0f});
     std::string ratios = "p_t,gamma,ce,fl,ce_over_fl\n";
-    std::printf("FL (gamma = 2) vs CE, computed by focal's losses:\n");
+    if (opt.verbose) std::printf("FL (gamma = 2) vs CE, computed by focal's losses:\n");
     for (size_t i = 0; i < marked.size(); ++i) {
         const double ratio = double(m.ce[i]) / double(m.fl[0][i]);
         ratios.append(number(marked[i], 6)).append(",2,").append(number(m.ce[i])).append(",");
         ratios.append(number(m.fl[0][i])).append(",").append(number(ratio)).append("\n");
-        std::printf("  p_t = %-6g CE = %-10.6g FL = %-12.6g FL is %.0fx smaller\n", marked[i], m.ce[i], m.fl[0][i], ratio);
+        if (opt.verbose)
+            std::printf("  p_t = %-6g CE = %-10.6g FL = %-12.6g FL is %.0fx smaller\n", marked[i], m.ce[i], m.fl[0][i],
+                        ratio);
     }
     write_file(dir / "focal_ratios.csv", ratios);
-    std::printf("wrote %s and %s\n", (dir / "focal_curves.csv").c_str(), (dir / "focal_ratios.csv").c_str());
+    if (opt.verbose)
+        std::printf("wrote %s and %s\n", (dir / "focal_curves.csv").c_str(), (dir / "focal_ratios.csv").c_str());
     if (opt.no_plot) return;
 
-    const fs::path script = opt.script.empty() ? default_script() : fs::path(opt.script);
+    const fs::path script = opt.script.empty() ? fs::path(tool_script("plot_curves.py")) : fs::path(opt.script);
     FOCAL_CHECK(fs::exists(script), "[curves] plot script ", script.string(), " not found; pass --script ",
                 "path/to/tools/plot_curves.py (the CSV files are written)");
     const fs::path png = dir / "focal_curves.png";
     std::fflush(stdout);  // our lines before python's
     const int status = run_python(opt.python, {script.string(), (dir / "focal_curves.csv").string(),
-                                               (dir / "focal_ratios.csv").string(), png.string()});
+                                               (dir / "focal_ratios.csv").string(), png.string()}, "curves");
     FOCAL_CHECK(status == 0, "[curves] ", opt.python, " ", script.string(), " failed with status ", status,
                 status == 3 ? " (matplotlib is missing: apt install python3-matplotlib)" : "",
                 "; the CSV files are written, --no-plot skips the PNG");
 }
-
-}  // namespace
 
 void add_curves(CLI::App& app) {
     auto opt = std::make_shared<CurvesOptions>();
@@ -144,7 +111,7 @@ void add_curves(CLI::App& app) {
     cmd->add_flag("--no-plot", opt->no_plot, "write the CSV files only");
     cmd->add_option("--python", opt->python, "python with matplotlib")->capture_default_str();
     cmd->add_option("--script", opt->script, "plot script (default: tools/plot_curves.py of the source tree)");
-    cmd->callback([opt] { run_curves(*opt); });
+    cmd->callback([opt] { write_curves(*opt); });
 }
 
 }  // namespace focal::cli

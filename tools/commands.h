@@ -14,5 +14,6 @@ void add_eval(CLI::App& app);         // cmd_train.cpp
 void add_detect(CLI::App& app);       // cmd_detect.cpp
 void add_losses(CLI::App& app);       // cmd_losses.cpp
 void add_curves(CLI::App& app);       // cmd_curves.cpp
+void add_experiments(CLI::App& app);  // cmd_experiments.cpp
 
 }  // namespace focal::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     focal::cli::add_detect(app);
     focal::cli::add_losses(app);
     focal::cli::add_curves(app);
+    focal::cli::add_experiments(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

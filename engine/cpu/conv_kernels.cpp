@@ -48,6 +48,8 @@ void im2col(const Conv2dGeometry& g, const float* x, float* cols) {
                     for (int64_t ow = 0; ow < v.lo; ++ow) dst[ow] = 0.0f;
                     if (g.stride_w == 1) {
                         if (v.hi > v.lo) std::memcpy(dst + v.lo, line + v.lo + shift, (v.hi - v.lo) * sizeof(float));
+                    } else if (g.stride_w == 2) {  // a constant stride, so the loop vectorises
+                        for (int64_t ow = v.lo; ow < v.hi; ++ow) dst[ow] = line[ow * 2 + shift];
                     } else {
                         for (int64_t ow = v.lo; ow < v.hi; ++ow) dst[ow] = line[ow * g.stride_w + shift];
                     }
@@ -78,7 +80,10 @@ void col2im(const Conv2dGeometry& g, const float* cols, float* dx) {
                         if (ih < 0 || ih >= g.height) continue;
                         const float* src = in + n * out_plane + oh * g.out_w;
                         float* line = dst + ih * g.width;
-                        for (int64_t ow = v.lo; ow < v.hi; ++ow) line[ow * g.stride_w + shift] += src[ow];
+                        if (g.stride_w == 2)
+                            for (int64_t ow = v.lo; ow < v.hi; ++ow) line[ow * 2 + shift] += src[ow];
+                        else
+                            for (int64_t ow = v.lo; ow < v.hi; ++ow) line[ow * g.stride_w + shift] += src[ow];
                     }
                 }
             }

@@ -11,6 +11,7 @@
 #include "engine/cpu/conv_kernels.h"
 #include "engine/cpu/cpu_allocator.h"
 #include "engine/cpu/strided_loop.h"
+#include "engine/cpu/winograd_kernels.h"
 #include "engine/error.h"
 #include "engine/kernels/elementwise_math.h"
 #include "engine/parallel.h"
@@ -143,13 +144,23 @@ public:
 
     void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, float alpha, const GemmOperand& a,
               const GemmOperand& b, float beta, float* c, int64_t c_batch_stride) override {
-        for (int64_t i = 0; i < batch; ++i) {
+        auto one = [&](int64_t i) {
             cblas_sgemm(CblasRowMajor, a.transposed ? CblasTrans : CblasNoTrans,
                         b.transposed ? CblasTrans : CblasNoTrans, static_cast<int>(m),
                         static_cast<int>(n), static_cast<int>(k), alpha,
                         a.data + i * a.batch_stride, static_cast<int>(a.ld),
                         b.data + i * b.batch_stride, static_cast<int>(b.ld), beta,
                         c + i * c_batch_stride, static_cast<int>(n));
+        };
+        // Enough items to go round: one single-threaded sgemm per item on each thread (inside
+        // an OpenMP region OpenBLAS runs on the calling thread), which saves waking the pool
+        // once per item. OpenBLAS never splits k across threads, so C is the same either way.
+        if (batch >= num_threads() && batch > 1) {
+            parallel_for(batch, 1, [&](int64_t begin, int64_t end) {
+                for (int64_t i = begin; i < end; ++i) one(i);
+            });
+        } else {
+            for (int64_t i = 0; i < batch; ++i) one(i);
         }
     }
 
@@ -222,6 +233,23 @@ public:
 
     void im2col(const Conv2dGeometry& g, const float* x, float* cols) override { cpu::im2col(g, x, cols); }
     void col2im(const Conv2dGeometry& g, const float* cols, float* dx) override { cpu::col2im(g, cols, dx); }
+    bool has_winograd() const override { return true; }
+    void winograd_filter(const WinogradGeometry& g, int64_t o, const float* w, float* u) override {
+        cpu::winograd_filter(g, o, w, u);
+    }
+    void winograd_filter_backward(const WinogradGeometry& g, int64_t o, const float* du, float* dw) override {
+        cpu::winograd_filter_backward(g, o, du, dw);
+    }
+    void winograd_input(const WinogradGeometry& g, const float* x, float* v) override { cpu::winograd_input(g, x, v); }
+    void winograd_input_backward(const WinogradGeometry& g, const float* dv, float* dx) override {
+        cpu::winograd_input_backward(g, dv, dx);
+    }
+    void winograd_output(const WinogradGeometry& g, int64_t o, const float* m, const float* bias, float* y) override {
+        cpu::winograd_output(g, o, m, bias, y);
+    }
+    void winograd_output_backward(const WinogradGeometry& g, int64_t o, const float* dy, float* dm) override {
+        cpu::winograd_output_backward(g, o, dy, dm);
+    }
     void max_pool2d(const Conv2dGeometry& g, const float* x, float* y, int32_t* argmax) override {
         cpu::max_pool2d(g, x, y, argmax);
     }

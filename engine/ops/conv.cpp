@@ -1,4 +1,6 @@
-// conv2d through im2col + one gemm over the whole batch:
+// conv2d: argument checks, then one algorithm per shape (engine/ops/conv_paths.h).
+// Winograd F(4x4, 3x3) or F(2x2, 3x3) serves 3x3 stride-1 dilation-1 convs; everything
+// else goes through im2col + one gemm over the whole batch:
 //   cols (C*kh*kw, N*OH*OW) = im2col(x)
 //   out  (O, N*OH*OW)       = W (O, C*kh*kw) @ cols
 //   y    (N, O, OH, OW)     = out permuted (+ bias), in one strided pass
@@ -9,6 +11,7 @@
 #include "engine/autograd.h"
 #include "engine/nn.h"
 #include "engine/ops.h"
+#include "engine/ops/conv_paths.h"
 #include "engine/ops/op_helpers.h"
 #include "engine/workspace.h"
 
@@ -20,14 +23,35 @@ int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t paddin
 
 namespace {
 
-enum Slot { kColumns = 0, kGemmOut = 1 };
+enum Slot { kColumns = detail::kConvSlotA, kGemmOut = detail::kConvSlotB };
 
 float* f32(const Tensor& t) { return static_cast<float*>(t.raw_data()); }
 
-// C = A @ B for row-major contiguous A (m, k), B (k, n) with optional transposes.
+// C = A @ B + beta C for row-major contiguous A (m, k), B (k, n) with optional transposes.
 void gemm(Backend& be, int64_t m, int64_t n, int64_t k, const float* a, bool ta, const float* b,
-          bool tb, float* c) {
-    be.gemm(1, m, n, k, 1.0f, {a, ta ? m : k, ta, 0}, {b, tb ? k : n, tb, 0}, 0.0f, c, 0);
+          bool tb, float* c, float beta = 0.0f) {
+    be.gemm(1, m, n, k, 1.0f, {a, ta ? m : k, ta, 0}, {b, tb ? k : n, tb, 0}, beta, c, 0);
+}
+
+// Output planes at least this large run im2col one image at a time: each image's gemm is
+// still large, and it writes straight into y, with no permuted copies.
+constexpr int64_t kPerImagePlane = 256;
+
+// F(4x4, 3x3) multiplies least but needs larger images to fill its 6x6 tiles; below 8x8
+// outputs the transforms cost more than they save. Measured on the tiny preset's shapes
+// (bench/bench_conv).
+Conv2dAlgorithm pick_winograd(const Conv2dGeometry& g) {
+    const int64_t plane = g.out_plane();
+    return plane >= 256 ? Conv2dAlgorithm::Winograd4 : plane >= 64 ? Conv2dAlgorithm::Winograd2 : Conv2dAlgorithm::Im2col;
+}
+
+WinogradGeometry winograd_geometry(const Conv2dGeometry& conv, int64_t tile) {
+    WinogradGeometry g;
+    g.conv = conv;
+    g.tile = tile;
+    g.tiles_h = (conv.out_h + tile - 1) / tile;
+    g.tiles_w = (conv.out_w + tile - 1) / tile;
+    return g;
 }
 
 }  // namespace
@@ -58,8 +82,26 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
     FOCAL_CHECK(g.out_h > 0 && g.out_w > 0, "[conv2d] input ", shape_str(x.shape()),
                 " is smaller than the kernel ", shape_str(weight.shape()));
 
-    const int64_t ckk = g.channels * g.kernel_h * g.kernel_w, cols_n = g.batch * g.out_plane();
     Backend& be = detail::backend_of(x);
+    Conv2dAlgorithm algorithm = opt.algorithm;
+    const bool winograd_fits = g.kernel_h == 3 && g.kernel_w == 3 && opt.stride == 1 && opt.dilation == 1;
+    if (algorithm == Conv2dAlgorithm::Auto)
+        algorithm = winograd_fits && be.has_winograd() ? pick_winograd(g) : Conv2dAlgorithm::Im2col;
+    if (algorithm == Conv2dAlgorithm::Im2col)
+        return g.out_plane() >= kPerImagePlane ? detail::conv2d_im2col_per_image(x, weight, bias, g)
+                                               : detail::conv2d_im2col(x, weight, bias, g);
+    FOCAL_CHECK(winograd_fits, "[conv2d] Winograd needs a 3x3 kernel, stride 1 and dilation 1; got kernel ",
+                g.kernel_h, "x", g.kernel_w, ", stride ", opt.stride, ", dilation ", opt.dilation);
+    FOCAL_CHECK(be.has_winograd(), "[conv2d] Winograd is not implemented on ", device_name(x.device()));
+    return detail::conv2d_winograd(x, weight, bias, winograd_geometry(g, algorithm == Conv2dAlgorithm::Winograd4 ? 4 : 2));
+}
+
+namespace detail {
+
+Tensor conv2d_im2col(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dGeometry& g) {
+    const int64_t out_channels = weight.size(0);
+    const int64_t ckk = g.channels * g.kernel_h * g.kernel_w, cols_n = g.batch * g.out_plane();
+    Backend& be = backend_of(x);
     Tensor xc = x.detached().contiguous();
     Tensor w2d = weight.detached().contiguous().view({out_channels, ckk});
     Tensor y;
@@ -77,11 +119,10 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
         y = y.view({g.batch, out_channels, g.out_h, g.out_w});
     }
     return record(y, "conv2d", {x, weight, bias}, [xc, w2d, g, ckk, cols_n, out_channels](Grads& grads, const Tensor& dy) {
-        Backend& be = detail::backend_of(dy);
+        Backend& be = backend_of(dy);
         // dY (N, O, OH, OW) -> (O, N*OH*OW), the layout the gemms want.
         Tensor dy2d = workspace(kGemmOut, {out_channels, g.batch, g.out_plane()}, dy.device());
-        be.copy(detail::view_of(dy.view({g.batch, out_channels, g.out_plane()}).permute({1, 0, 2})),
-                detail::view_of(dy2d));
+        be.copy(view_of(dy.view({g.batch, out_channels, g.out_plane()}).permute({1, 0, 2})), view_of(dy2d));
         Tensor cols = workspace(kColumns, {ckk, cols_n}, dy.device());
         if (grads.needs(1)) {
             be.im2col(g, f32(xc), f32(cols));
@@ -98,5 +139,65 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
         }
     });
 }
+
+// The same products one image at a time, y[n] (O, L) = W (O, C*kh*kw) @ cols[n] (C*kh*kw, L):
+// no permuted copies, and one image's columns at a time in the workspace. A 1x1 stride-1
+// unpadded conv needs no columns at all: x[n] (C, L) is its own column matrix.
+// Backward: dW = sum over n of dY[n] cols[n]^T (accumulated in image order), dx[n] =
+// col2im(W^T dY[n]) (or W^T dY[n] itself for the 1x1 case).
+Tensor conv2d_im2col_per_image(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dGeometry& g) {
+    const int64_t out_channels = weight.size(0), ckk = g.channels * g.kernel_h * g.kernel_w, L = g.out_plane();
+    const bool direct = g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 &&
+                        g.pad_w == 0;
+    Conv2dGeometry one = g;
+    one.batch = 1;
+    const int64_t x_image = g.channels * g.height * g.width, y_image = out_channels * L;
+    Backend& be = backend_of(x);
+    Tensor xc = x.detached().contiguous();
+    Tensor w2d = weight.detached().contiguous().view({out_channels, ckk});
+    Tensor y;
+    {
+        NoGradGuard no_grad;
+        // Bias first, then the gemms add onto it (beta = 1): one pass over y fewer.
+        y = bias.defined() ? bias.detached().view({1, out_channels, 1}).expand({g.batch, out_channels, L}).contiguous()
+                           : Tensor::empty({g.batch, out_channels, L}, DType::F32, x.device());
+        Tensor cols = direct ? Tensor() : workspace(kColumns, {ckk, L}, x.device());
+        for (int64_t n = 0; n < g.batch; ++n) {
+            const float* image = f32(xc) + n * x_image;
+            if (!direct) be.im2col(one, image, f32(cols));
+            gemm(be, out_channels, L, ckk, f32(w2d), false, direct ? image : f32(cols), false, f32(y) + n * y_image,
+                 bias.defined() ? 1.0f : 0.0f);
+        }
+        y = y.view({g.batch, out_channels, g.out_h, g.out_w});
+    }
+    return record(y, "conv2d", {x, weight, bias}, [xc, w2d, g, one, ckk, L, out_channels, direct, x_image, y_image](Grads& grads, const Tensor& dy_in) {
+        Backend& be = backend_of(dy_in);
+        Tensor dy = dy_in.contiguous();
+        Tensor cols = direct ? Tensor() : workspace(kColumns, {ckk, L}, dy.device());
+        if (grads.needs(1)) {
+            Tensor dw = Tensor::empty({out_channels, ckk}, DType::F32, dy.device());
+            for (int64_t n = 0; n < g.batch; ++n) {
+                const float* image = f32(xc) + n * x_image;
+                if (!direct) be.im2col(one, image, f32(cols));
+                gemm(be, out_channels, ckk, L, f32(dy) + n * y_image, false, direct ? image : f32(cols), true, f32(dw),
+                     n == 0 ? 0.0f : 1.0f);  // dW += dY[n] cols[n]^T
+            }
+            grads[1] += dw.view({out_channels, g.channels, g.kernel_h, g.kernel_w});
+        }
+        if (grads.needs(2)) grads[2] += sum(dy, {0, 2, 3});
+        if (grads.needs(0)) {
+            Tensor dx = direct ? Tensor::empty({g.batch, g.channels, g.height, g.width}, DType::F32, dy.device())
+                               : Tensor::zeros({g.batch, g.channels, g.height, g.width}, DType::F32, dy.device());
+            for (int64_t n = 0; n < g.batch; ++n) {
+                float* image = f32(dx) + n * x_image;
+                gemm(be, ckk, L, out_channels, f32(w2d), true, f32(dy) + n * y_image, false, direct ? image : f32(cols));
+                if (!direct) be.col2im(one, f32(cols), image);  // W^T dY[n], back onto the image
+            }
+            grads[0] += dx;
+        }
+    });
+}
+
+}  // namespace detail
 
 }  // namespace focal
