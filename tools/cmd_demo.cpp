@@ -20,8 +20,8 @@ namespace {
 
 struct DemoOptions {
     std::string out = "runs/demo";
-    int images = 1500;
-    int epochs = 18;
+    int images = 6000;
+    int epochs = 5;
     int threads = 0;
     uint64_t seed = 0;
     bool keep = false;  // reuse an existing run folder's data
