@@ -20,7 +20,7 @@
 namespace focal::cli::experiments {
 
 // The defaults make about 112,000 training and 30,000 evaluated image passes: measured at
-// ~19 ms and ~9 ms of CPU each (demo preset, 128 px, one thread), some 35 CPU-minutes, so
+// ~19 ms and ~9 ms of CPU each (demo preset, 128 px, one thread), some 40 CPU-minutes, so
 // about 20-25 minutes on two free cores.
 struct Options {
     std::string out = "results";
