@@ -37,12 +37,12 @@ void gemm(Backend& be, int64_t m, int64_t n, int64_t k, const float* a, bool ta,
 // still large, and it writes straight into y, with no permuted copies.
 constexpr int64_t kPerImagePlane = 256;
 
-// F(4x4, 3x3) multiplies least but needs larger images to fill its 6x6 tiles; below 8x8
+// F(4x4, 3x3) multiplies least but needs larger images to fill its 6x6 tiles; below 4x4
 // outputs the transforms cost more than they save. Measured on the tiny preset's shapes
 // (bench/bench_conv).
 Conv2dAlgorithm pick_winograd(const Conv2dGeometry& g) {
     const int64_t plane = g.out_plane();
-    return plane >= 256 ? Conv2dAlgorithm::Winograd4 : plane >= 64 ? Conv2dAlgorithm::Winograd2 : Conv2dAlgorithm::Im2col;
+    return plane >= 256 ? Conv2dAlgorithm::Winograd4 : plane >= 16 ? Conv2dAlgorithm::Winograd2 : Conv2dAlgorithm::Im2col;
 }
 
 WinogradGeometry winograd_geometry(const Conv2dGeometry& conv, int64_t tile) {
