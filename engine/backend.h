@@ -58,6 +58,8 @@ struct Conv2dGeometry {
     int64_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1;
     int64_t pad_h = 0, pad_w = 0, dilation_h = 1, dilation_w = 1;
     int64_t out_h = 1, out_w = 1;
+    // im2col's column layout: (C*kh*kw, N*OH*OW) by default; (N, C*kh*kw, OH*OW) when set.
+    bool cols_per_image = false;
     int64_t out_plane() const { return out_h * out_w; }
 };
 
@@ -130,7 +132,8 @@ public:
 
     // Convolution and pooling kernels, all on contiguous buffers. A backend that lacks one
     // inherits a version that throws "[cuda] im2col is not implemented ...".
-    // im2col: x (N, C, H, W) -> cols (C*kh*kw, N*OH*OW), zero where the window leaves x.
+    // im2col: x (N, C, H, W) -> cols (C*kh*kw, N*OH*OW), or (N, C*kh*kw, OH*OW) when
+    // g.cols_per_image; zero where the window leaves x.
     // col2im: its adjoint; adds cols back into dx (N, C, H, W), which the caller zeroes.
     virtual void im2col(const Conv2dGeometry& g, const float* x, float* cols);
     virtual void col2im(const Conv2dGeometry& g, const float* cols, float* dx);

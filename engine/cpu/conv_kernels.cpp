@@ -23,23 +23,27 @@ inline ValidRange valid_columns(int64_t out_w, int64_t stride, int64_t shift, in
     return {lo, hi};
 }
 
+// Where row r = (c, ki, kj) of image n starts in the columns (see Backend::im2col).
+inline int64_t cols_offset(const Conv2dGeometry& g, int64_t rows, int64_t r, int64_t n) {
+    return g.cols_per_image ? (n * rows + r) * g.out_plane() : (r * g.batch + n) * g.out_plane();
+}
+
 // cols row r = (c, ki, kj) holds, for every image n and output pixel (oh, ow), the input
 // pixel x[n, c, oh*s - p + ki*d, ow*s - p + kj*d], or 0 outside the image.
 void im2col(const Conv2dGeometry& g, const float* x, float* cols) {
     const int64_t kk = g.kernel_h * g.kernel_w, rows = g.channels * kk;
-    const int64_t plane = g.height * g.width, out_plane = g.out_plane();
-    const int64_t row_len = g.batch * out_plane;
+    const int64_t plane = g.height * g.width;
     parallel_for(rows, 1, [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r) {
             const int64_t c = r / kk, ki = (r % kk) / g.kernel_w, kj = r % g.kernel_w;
             const int64_t shift = kj * g.dilation_w - g.pad_w;
             const ValidRange v = valid_columns(g.out_w, g.stride_w, shift, g.width);
-            float* out = cols + r * row_len;
             for (int64_t n = 0; n < g.batch; ++n) {
                 const float* src = x + (n * g.channels + c) * plane;
+                float* out = cols + cols_offset(g, rows, r, n);
                 for (int64_t oh = 0; oh < g.out_h; ++oh) {
                     const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
-                    float* dst = out + n * out_plane + oh * g.out_w;
+                    float* dst = out + oh * g.out_w;
                     if (ih < 0 || ih >= g.height) {
                         std::memset(dst, 0, g.out_w * sizeof(float));
                         continue;
@@ -61,32 +65,31 @@ void im2col(const Conv2dGeometry& g, const float* x, float* cols) {
 }
 
 // The adjoint of im2col: each column entry is added back to the pixel it was copied from.
-// Parallel over channels: all rows (c, ., .) write only to channel c.
+// Parallel over (n, c) planes: all rows (c, ., .) of image n write only to plane (n, c).
 void col2im(const Conv2dGeometry& g, const float* cols, float* dx) {
-    const int64_t kk = g.kernel_h * g.kernel_w;
-    const int64_t plane = g.height * g.width, out_plane = g.out_plane();
-    const int64_t row_len = g.batch * out_plane;
-    parallel_for(g.channels, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t c = begin; c < end; ++c)
+    const int64_t kk = g.kernel_h * g.kernel_w, rows = g.channels * kk;
+    const int64_t plane = g.height * g.width;
+    parallel_for(g.batch * g.channels, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t nc = begin; nc < end; ++nc) {
+            const int64_t n = nc / g.channels, c = nc % g.channels;
+            float* dst = dx + nc * plane;
             for (int64_t k = 0; k < kk; ++k) {
                 const int64_t ki = k / g.kernel_w, kj = k % g.kernel_w;
                 const int64_t shift = kj * g.dilation_w - g.pad_w;
                 const ValidRange v = valid_columns(g.out_w, g.stride_w, shift, g.width);
-                const float* in = cols + (c * kk + k) * row_len;
-                for (int64_t n = 0; n < g.batch; ++n) {
-                    float* dst = dx + (n * g.channels + c) * plane;
-                    for (int64_t oh = 0; oh < g.out_h; ++oh) {
-                        const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
-                        if (ih < 0 || ih >= g.height) continue;
-                        const float* src = in + n * out_plane + oh * g.out_w;
-                        float* line = dst + ih * g.width;
-                        if (g.stride_w == 2)
-                            for (int64_t ow = v.lo; ow < v.hi; ++ow) line[ow * 2 + shift] += src[ow];
-                        else
-                            for (int64_t ow = v.lo; ow < v.hi; ++ow) line[ow * g.stride_w + shift] += src[ow];
-                    }
+                const float* in = cols + cols_offset(g, rows, c * kk + k, n);
+                for (int64_t oh = 0; oh < g.out_h; ++oh) {
+                    const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
+                    if (ih < 0 || ih >= g.height) continue;
+                    const float* src = in + oh * g.out_w;
+                    float* line = dst + ih * g.width;
+                    if (g.stride_w == 2)
+                        for (int64_t ow = v.lo; ow < v.hi; ++ow) line[ow * 2 + shift] += src[ow];
+                    else
+                        for (int64_t ow = v.lo; ow < v.hi; ++ow) line[ow * g.stride_w + shift] += src[ow];
                 }
             }
+        }
     });
 }
 

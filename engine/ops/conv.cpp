@@ -23,7 +23,7 @@ int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t paddin
 
 namespace {
 
-enum Slot { kColumns = detail::kConvSlotA, kGemmOut = detail::kConvSlotB };
+enum Slot { kColumns = detail::kConvSlotA, kGemmOut = detail::kConvSlotB, kPartials = detail::kConvSlotC };
 
 float* f32(const Tensor& t) { return static_cast<float*>(t.raw_data()); }
 
@@ -37,12 +37,12 @@ void gemm(Backend& be, int64_t m, int64_t n, int64_t k, const float* a, bool ta,
 // still large, and it writes straight into y, with no permuted copies.
 constexpr int64_t kPerImagePlane = 256;
 
-// F(4x4, 3x3) multiplies least but needs larger images to fill its 6x6 tiles; below 8x8
+// F(4x4, 3x3) multiplies least but needs larger images to fill its 6x6 tiles; below 4x4
 // outputs the transforms cost more than they save. Measured on the tiny preset's shapes
 // (bench/bench_conv).
 Conv2dAlgorithm pick_winograd(const Conv2dGeometry& g) {
     const int64_t plane = g.out_plane();
-    return plane >= 256 ? Conv2dAlgorithm::Winograd4 : plane >= 64 ? Conv2dAlgorithm::Winograd2 : Conv2dAlgorithm::Im2col;
+    return plane >= 256 ? Conv2dAlgorithm::Winograd4 : plane >= 16 ? Conv2dAlgorithm::Winograd2 : Conv2dAlgorithm::Im2col;
 }
 
 WinogradGeometry winograd_geometry(const Conv2dGeometry& conv, int64_t tile) {
@@ -140,58 +140,53 @@ Tensor conv2d_im2col(const Tensor& x, const Tensor& weight, const Tensor& bias, 
     });
 }
 
-// The same products one image at a time, y[n] (O, L) = W (O, C*kh*kw) @ cols[n] (C*kh*kw, L):
-// no permuted copies, and one image's columns at a time in the workspace. A 1x1 stride-1
-// unpadded conv needs no columns at all: x[n] (C, L) is its own column matrix.
-// Backward: dW = sum over n of dY[n] cols[n]^T (accumulated in image order), dx[n] =
-// col2im(W^T dY[n]) (or W^T dY[n] itself for the 1x1 case).
-Tensor conv2d_im2col_per_image(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dGeometry& g) {
+// The same products one image at a time, y[n] (O, L) = W (O, C*kh*kw) @ cols[n] (C*kh*kw, L),
+// with the columns laid out per image (N, C*kh*kw, L): the gemms write straight into y, with
+// no permuted copies, and the backend may run the images' gemms side by side. A 1x1
+// stride-1 unpadded conv needs no columns at all: x (N, C, L) is its own column matrix.
+// Backward: dW = sum over n of dY[n] cols[n]^T (one partial per image, summed in image
+// order, so the result does not depend on the thread count); dx = col2im(W^T dY[n]).
+Tensor conv2d_im2col_per_image(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dGeometry& geometry) {
+    Conv2dGeometry g = geometry;
+    g.cols_per_image = true;
     const int64_t out_channels = weight.size(0), ckk = g.channels * g.kernel_h * g.kernel_w, L = g.out_plane();
     const bool direct = g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 &&
                         g.pad_w == 0;
-    Conv2dGeometry one = g;
-    one.batch = 1;
-    const int64_t x_image = g.channels * g.height * g.width, y_image = out_channels * L;
     Backend& be = backend_of(x);
     Tensor xc = x.detached().contiguous();
     Tensor w2d = weight.detached().contiguous().view({out_channels, ckk});
     Tensor y;
     {
         NoGradGuard no_grad;
-        // Bias first, then the gemms add onto it (beta = 1): one pass over y fewer.
+        // The bias first, then the gemms add onto it (beta = 1): one pass over y fewer.
         y = bias.defined() ? bias.detached().view({1, out_channels, 1}).expand({g.batch, out_channels, L}).contiguous()
                            : Tensor::empty({g.batch, out_channels, L}, DType::F32, x.device());
-        Tensor cols = direct ? Tensor() : workspace(kColumns, {ckk, L}, x.device());
-        for (int64_t n = 0; n < g.batch; ++n) {
-            const float* image = f32(xc) + n * x_image;
-            if (!direct) be.im2col(one, image, f32(cols));
-            gemm(be, out_channels, L, ckk, f32(w2d), false, direct ? image : f32(cols), false, f32(y) + n * y_image,
-                 bias.defined() ? 1.0f : 0.0f);
-        }
+        Tensor cols = direct ? xc : workspace(kColumns, {g.batch, ckk, L}, x.device());
+        if (!direct) be.im2col(g, f32(xc), f32(cols));
+        be.gemm(g.batch, out_channels, L, ckk, 1.0f, {f32(w2d), ckk, false, 0}, {f32(cols), L, false, ckk * L},
+                bias.defined() ? 1.0f : 0.0f, f32(y), out_channels * L);
         y = y.view({g.batch, out_channels, g.out_h, g.out_w});
     }
-    return record(y, "conv2d", {x, weight, bias}, [xc, w2d, g, one, ckk, L, out_channels, direct, x_image, y_image](Grads& grads, const Tensor& dy_in) {
+    return record(y, "conv2d", {x, weight, bias}, [xc, w2d, g, ckk, L, out_channels, direct](Grads& grads, const Tensor& dy_in) {
         Backend& be = backend_of(dy_in);
         Tensor dy = dy_in.contiguous();
-        Tensor cols = direct ? Tensor() : workspace(kColumns, {ckk, L}, dy.device());
         if (grads.needs(1)) {
-            Tensor dw = Tensor::empty({out_channels, ckk}, DType::F32, dy.device());
-            for (int64_t n = 0; n < g.batch; ++n) {
-                const float* image = f32(xc) + n * x_image;
-                if (!direct) be.im2col(one, image, f32(cols));
-                gemm(be, out_channels, ckk, L, f32(dy) + n * y_image, false, direct ? image : f32(cols), true, f32(dw),
-                     n == 0 ? 0.0f : 1.0f);  // dW += dY[n] cols[n]^T
-            }
-            grads[1] += dw.view({out_channels, g.channels, g.kernel_h, g.kernel_w});
+            Tensor cols = direct ? xc : workspace(kColumns, {g.batch, ckk, L}, dy.device());
+            if (!direct) be.im2col(g, f32(xc), f32(cols));
+            Tensor partial = workspace(kPartials, {g.batch, out_channels, ckk}, dy.device());
+            be.gemm(g.batch, out_channels, ckk, L, 1.0f, {f32(dy), L, false, out_channels * L},
+                    {f32(cols), L, true, ckk * L}, 0.0f, f32(partial), out_channels * ckk);  // dY[n] cols[n]^T
+            grads[1] += sum(partial, {0}).view({out_channels, g.channels, g.kernel_h, g.kernel_w});
         }
         if (grads.needs(2)) grads[2] += sum(dy, {0, 2, 3});
         if (grads.needs(0)) {
-            Tensor dx = direct ? Tensor::empty({g.batch, g.channels, g.height, g.width}, DType::F32, dy.device())
-                               : Tensor::zeros({g.batch, g.channels, g.height, g.width}, DType::F32, dy.device());
-            for (int64_t n = 0; n < g.batch; ++n) {
-                float* image = f32(dx) + n * x_image;
-                gemm(be, ckk, L, out_channels, f32(w2d), true, f32(dy) + n * y_image, false, direct ? image : f32(cols));
-                if (!direct) be.col2im(one, f32(cols), image);  // W^T dY[n], back onto the image
+            Tensor dx = Tensor::empty({g.batch, g.channels, g.height, g.width}, DType::F32, dy.device());
+            Tensor dcols = direct ? dx : workspace(kColumns, {g.batch, ckk, L}, dy.device());
+            be.gemm(g.batch, ckk, L, out_channels, 1.0f, {f32(w2d), ckk, true, 0},
+                    {f32(dy), L, false, out_channels * L}, 0.0f, f32(dcols), ckk * L);  // W^T dY[n]
+            if (!direct) {
+                be.fill(view_of(dx), 0.0f);
+                be.col2im(g, f32(dcols), f32(dx));
             }
             grads[0] += dx;
         }

@@ -218,10 +218,10 @@ TEST_CASE("gradcheck: conv2d through Winograd") {
     }
 }
 
-TEST_CASE("Winograd convs are bitwise identical across runs and thread counts") {
-    const Case s{3, 9, 23, 35, 11, 1, true};
+TEST_CASE("conv2d is bitwise identical across runs and thread counts, on every path") {
+    const Case s{3, 9, 23, 35, 11, 1, true};  // 23x35 outputs: im2col runs one image at a time
     const int saved = num_threads();
-    for (Conv2dAlgorithm algorithm : {Conv2dAlgorithm::Winograd2, Conv2dAlgorithm::Winograd4}) {
+    for (Conv2dAlgorithm algorithm : {Conv2dAlgorithm::Winograd2, Conv2dAlgorithm::Winograd4, Conv2dAlgorithm::Im2col}) {
         set_num_threads(2);
         const Result a = run(s, algorithm), b = run(s, algorithm);
         set_num_threads(1);
