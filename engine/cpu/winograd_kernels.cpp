@@ -97,7 +97,10 @@ std::vector<TileOrigin> tile_origins(const WinogradGeometry& g, int64_t pad_h, i
 // multiple of kLanes, buffers are 64-byte aligned). Stores bypass the cache: V and dM are
 // larger than it and are next read by the gemms, so a normal store would only add a read
 // of each line before writing it. The parallel regions end with a fence.
-inline void load_lanes(const float* row, int64_t t0, Lanes& v) { v = *reinterpret_cast<const Lanes*>(row + t0); }
+inline void load_lanes(const float* row, int64_t t0, Lanes& v) {
+    __builtin_prefetch(row + t0 + 8 * kLanes);  // a row is read front to back, one block at a time
+    v = *reinterpret_cast<const Lanes*>(row + t0);
+}
 inline void store_lanes(const Lanes& v, float* row, int64_t t0) {
     const float* f = reinterpret_cast<const float*>(&v);
     for (int q = 0; q < kLanes; q += 4) _mm_stream_ps(row + t0 + q, _mm_load_ps(f + q));
@@ -176,8 +179,11 @@ void input(const WinogradGeometry& g, const float* x, float* v) {
         for (int64_t ch = begin; ch < end; ++ch) {
             for (int64_t b = 0; b < num_blocks(T); ++b) {
                 const int64_t t0 = b * kLanes, count = std::min<int64_t>(kLanes, T - t0);
-                for (int i = 0; i < a * a; ++i) d[i] = Lanes{};
-                for (int64_t l = 0; l < count; ++l) {
+                for (int64_t l = 0; l < kLanes; ++l) {
+                    if (l >= count) {  // past the last tile: zeros, so V's extra columns are zero
+                        for (int i = 0; i < a * a; ++i) d[i][l] = 0.0f;
+                        continue;
+                    }
                     const TileOrigin& o = origins[t0 + l];
                     const float* src = x + (o.n * C + ch) * H * W;
                     if (o.row >= 0 && o.col >= 0 && o.row + a <= H && o.col + a <= W) {
@@ -187,7 +193,7 @@ void input(const WinogradGeometry& g, const float* x, float* v) {
                         for (int r = 0; r < a; ++r)
                             for (int k = 0; k < a; ++k) {
                                 const int64_t ih = o.row + r, iw = o.col + k;
-                                if (ih >= 0 && ih < H && iw >= 0 && iw < W) d[r * a + k][l] = src[ih * W + iw];
+                                d[r * a + k][l] = ih >= 0 && ih < H && iw >= 0 && iw < W ? src[ih * W + iw] : 0.0f;
                             }
                     }
                 }
