@@ -97,7 +97,10 @@ std::vector<TileOrigin> tile_origins(const WinogradGeometry& g, int64_t pad_h, i
 // multiple of kLanes, buffers are 64-byte aligned). Stores bypass the cache: V and dM are
 // larger than it and are next read by the gemms, so a normal store would only add a read
 // of each line before writing it. The parallel regions end with a fence.
-inline void load_lanes(const float* row, int64_t t0, Lanes& v) { v = *reinterpret_cast<const Lanes*>(row + t0); }
+inline void load_lanes(const float* row, int64_t t0, Lanes& v) {
+    __builtin_prefetch(row + t0 + 8 * kLanes);  // a row is read front to back, one block at a time
+    v = *reinterpret_cast<const Lanes*>(row + t0);
+}
 inline void store_lanes(const Lanes& v, float* row, int64_t t0) {
     const float* f = reinterpret_cast<const float*>(&v);
     for (int q = 0; q < kLanes; q += 4) _mm_stream_ps(row + t0 + q, _mm_load_ps(f + q));
@@ -163,20 +166,24 @@ void filter_backward(const WinogradGeometry& g, int64_t out_channels, const floa
 }
 
 // V_t = B^T d_t B for every tile t and channel c: V (a*a, C, T), d_t the zero-padded a x a
-// input window. Parallel over blocks of tiles; each writes its own lanes of V.
+// input window. Parallel over channels, tiles in order within one: each row of V is then
+// written front to back, and each input plane read front to back.
 template <class F>
 void input(const WinogradGeometry& g, const float* x, float* v) {
     constexpr int a = F::a;
     const Conv2dGeometry& c = g.conv;
     const int64_t T = g.tiles(), TS = g.tile_stride(), C = c.channels, H = c.height, W = c.width;
     const std::vector<TileOrigin> origins = tile_origins(g, c.pad_h, c.pad_w);
-    parallel_for(num_blocks(T), 1, [&](int64_t begin, int64_t end) {
+    parallel_for(C, 1, [&](int64_t begin, int64_t end) {
         Lanes d[a * a], h[a * a], out[a * a];
-        for (int64_t b = begin; b < end; ++b) {
-            const int64_t t0 = b * kLanes, count = std::min<int64_t>(kLanes, T - t0);
-            for (int64_t ch = 0; ch < C; ++ch) {
-                for (int i = 0; i < a * a; ++i) d[i] = Lanes{};
-                for (int64_t l = 0; l < count; ++l) {
+        for (int64_t ch = begin; ch < end; ++ch) {
+            for (int64_t b = 0; b < num_blocks(T); ++b) {
+                const int64_t t0 = b * kLanes, count = std::min<int64_t>(kLanes, T - t0);
+                for (int64_t l = 0; l < kLanes; ++l) {
+                    if (l >= count) {  // past the last tile: zeros, so V's extra columns are zero
+                        for (int i = 0; i < a * a; ++i) d[i][l] = 0.0f;
+                        continue;
+                    }
                     const TileOrigin& o = origins[t0 + l];
                     const float* src = x + (o.n * C + ch) * H * W;
                     if (o.row >= 0 && o.col >= 0 && o.row + a <= H && o.col + a <= W) {
@@ -186,7 +193,7 @@ void input(const WinogradGeometry& g, const float* x, float* v) {
                         for (int r = 0; r < a; ++r)
                             for (int k = 0; k < a; ++k) {
                                 const int64_t ih = o.row + r, iw = o.col + k;
-                                if (ih >= 0 && ih < H && iw >= 0 && iw < W) d[r * a + k][l] = src[ih * W + iw];
+                                d[r * a + k][l] = ih >= 0 && ih < H && iw >= 0 && iw < W ? src[ih * W + iw] : 0.0f;
                             }
                     }
                 }
@@ -237,18 +244,18 @@ void input_backward(const WinogradGeometry& g, const float* dv, float* dx) {
 }
 
 // y_t = A^T M_t A (+ bias), clipped where the tile hangs over the output's edge.
-// Parallel over blocks of tiles; every output pixel belongs to exactly one tile.
+// Parallel over output channels, tiles in order within one (rows of M read front to back).
 template <class F>
 void output(const WinogradGeometry& g, int64_t out_channels, const float* mm, const float* bias, float* y) {
     constexpr int m = F::m, a = F::a;
     const Conv2dGeometry& c = g.conv;
     const int64_t T = g.tiles(), TS = g.tile_stride(), O = out_channels, OH = c.out_h, OW = c.out_w;
     const std::vector<TileOrigin> origins = tile_origins(g, 0, 0);
-    parallel_for(num_blocks(T), 1, [&](int64_t begin, int64_t end) {
+    parallel_for(O, 1, [&](int64_t begin, int64_t end) {
         Lanes in[a * a], s[m * a], out[m * m];
-        for (int64_t b = begin; b < end; ++b) {
-            const int64_t t0 = b * kLanes, count = std::min<int64_t>(kLanes, T - t0);
-            for (int64_t oc = 0; oc < O; ++oc) {
+        for (int64_t oc = begin; oc < end; ++oc) {
+            for (int64_t b = 0; b < num_blocks(T); ++b) {
+                const int64_t t0 = b * kLanes, count = std::min<int64_t>(kLanes, T - t0);
                 for (int p = 0; p < a * a; ++p) load_lanes(mm + (p * O + oc) * TS, t0, in[p]);
                 for (int j = 0; j < a; ++j) apply(F::AT, in + j, a, s + j, a);          // along each column
                 for (int r = 0; r < m; ++r) apply(F::AT, s + r * a, 1, out + r * m, 1);  // along each row
@@ -266,6 +273,7 @@ void output(const WinogradGeometry& g, int64_t out_channels, const float* mm, co
 }
 
 // dM_t = A dy_t A^T, dy_t the m x m output tile (0 where it hangs over the edge).
+// Parallel over output channels, as output().
 template <class F>
 void output_backward(const WinogradGeometry& g, int64_t out_channels, const float* dy, float* dm) {
     constexpr int m = F::m, a = F::a;
@@ -273,11 +281,11 @@ void output_backward(const WinogradGeometry& g, int64_t out_channels, const floa
     const Conv2dGeometry& c = g.conv;
     const int64_t T = g.tiles(), TS = g.tile_stride(), O = out_channels, OH = c.out_h, OW = c.out_w;
     const std::vector<TileOrigin> origins = tile_origins(g, 0, 0);
-    parallel_for(num_blocks(T), 1, [&](int64_t begin, int64_t end) {
+    parallel_for(O, 1, [&](int64_t begin, int64_t end) {
         Lanes e[m * m], h[m * a], out[a * a];
-        for (int64_t b = begin; b < end; ++b) {
-            const int64_t t0 = b * kLanes, count = std::min<int64_t>(kLanes, T - t0);
-            for (int64_t oc = 0; oc < O; ++oc) {
+        for (int64_t oc = begin; oc < end; ++oc) {
+            for (int64_t b = 0; b < num_blocks(T); ++b) {
+                const int64_t t0 = b * kLanes, count = std::min<int64_t>(kLanes, T - t0);
                 for (int i = 0; i < m * m; ++i) e[i] = Lanes{};
                 for (int64_t l = 0; l < count; ++l) {
                     const TileOrigin& o = origins[t0 + l];
