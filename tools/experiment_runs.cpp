@@ -75,6 +75,26 @@ void check_same_run(const fs::path& dir, const detector::TrainConfig& wanted) {
                     value.dump(), "); remove the folder, or pick another --out");
 }
 
+std::vector<StepPoint> read_steps(const fs::path& dir) {
+    std::map<int64_t, StepPoint> by_step;  // a resumed run may log a step twice: keep the last
+    std::ifstream in(dir / "log.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+        const json j = json::parse(line, nullptr, false);
+        if (j.is_discarded()) continue;
+        const std::string type = j.value("type", "");
+        if (type != "step" && type != "error") continue;
+        StepPoint p;
+        p.step = j.value("step", int64_t{0});
+        p.cls = j.value("cls", 0.0), p.box = j.value("box", 0.0);
+        p.loss = j.value("loss", p.cls + p.box);
+        by_step[p.step] = p;
+    }
+    std::vector<StepPoint> out;
+    for (const auto& [s, p] : by_step) out.push_back(p);
+    return out;
+}
+
 std::vector<EpochPoint> read_epochs(const fs::path& dir) {
     std::map<int, EpochPoint> by_epoch;  // a resumed run may log an epoch twice: keep the last
     std::ifstream in(dir / "log.jsonl");
@@ -141,6 +161,7 @@ detector::TrainConfig run_config(const RunSpec& spec, const Options& opt, const 
     // AP over epochs of the main runs comes from log.jsonl; the ablations report their final
     // weights only, so they skip the per-epoch validation (a sixth of their time).
     c.eval_every = spec.ablation ? c.epochs : 1;
+    c.log_every = spec.ablation ? 10 : 1;  // every step of the main runs: their first iterations are a figure
     c.threads = opt.threads;
     c.max_iters = opt.max_iters;
     c.progress = false;
@@ -202,6 +223,7 @@ RunOutcome run_or_reuse(const RunSpec& spec, const Options& opt, const std::stri
         r.test_ap50_voc07 = outcome["test"].value("ap50_voc07", -1.0);
     }
     r.epochs = read_epochs(dir);
+    r.steps = read_steps(dir);
     return r;
 }
 

@@ -44,6 +44,31 @@ void write_ap_over_epochs(const std::vector<RunOutcome>& runs, const std::string
     write_text_file((fs::path(out_dir) / "ap_over_epochs.csv").string(), csv);
 }
 
+std::string write_first_iterations(const std::vector<RunOutcome>& runs, const std::string& out_dir,
+                                   int64_t max_step) {
+    std::string csv = "run,label,step,loss,cls,box\n";
+    std::string table = "| run | step 1 | 10 | 50 | 100 | 200 |\n|---|---|---|---|---|---|\n";
+    for (const RunOutcome& r : runs) {
+        if (r.spec.ablation) continue;
+        for (const StepPoint& p : r.steps)
+            if (p.step <= max_step)
+                csv += r.spec.name + ",\"" + r.spec.label + "\"," + std::to_string(p.step) + "," + general(p.loss) +
+                       "," + general(p.cls) + "," + general(p.box) + "\n";
+        table += "| " + r.spec.label + " |";
+        for (int64_t at : {1, 10, 50, 100, 200}) {
+            const StepPoint* last = nullptr;  // the last logged step at or before `at`
+            for (const StepPoint& p : r.steps)
+                if (p.step <= at) last = &p;
+            std::string text = last ? general(last->loss) : std::string("-");
+            if (last && last->step != at) text.append(" (").append(std::to_string(last->step)).append(")");
+            table.append(" ").append(text).append(" |");
+        }
+        table += "\n";
+    }
+    write_text_file((fs::path(out_dir) / "first_iterations.csv").string(), csv);
+    return table;
+}
+
 namespace {
 
 const RunOutcome* find_run(const std::vector<RunOutcome>& runs, const std::string& name) {

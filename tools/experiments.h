@@ -58,6 +58,11 @@ struct RunSpec {
     bool ablation = false;  // the ablation budget instead of the main one
 };
 
+struct StepPoint {  // one logged training step
+    int64_t step = 0;
+    double loss = 0, cls = 0, box = 0;
+};
+
 struct EpochPoint {
     int epoch = 0;
     double loss = 0, cls = 0, box = 0, seconds = 0;
@@ -69,6 +74,7 @@ struct RunOutcome {
     RunSpec spec;
     std::string dir;
     std::vector<EpochPoint> epochs;
+    std::vector<StepPoint> steps;  // the logged steps, in order (a diverged run's last is its error)
     bool diverged = false;
     std::string error;  // the trainer's message when it diverged
     double test_ap = -1, test_ap50 = -1, test_ap50_voc07 = -1;  // COCO AP .5:.95, AP@.5 (area, VOC07)
@@ -90,6 +96,11 @@ RunOutcome run_or_reuse(const RunSpec& spec, const Options& options, const std::
 // ap_over_epochs.csv (one row per run and epoch) and the ablation tables
 // (ablation_*.csv, ablations.md). Returns the markdown of the tables.
 void write_ap_over_epochs(const std::vector<RunOutcome>& runs, const std::string& out_dir);
+// first_iterations.csv: the main runs' logged losses over their first `max_step` steps;
+// returns a markdown table of the loss at steps 1, 10, 50, 100 and 200 (the last logged
+// step at or before each).
+std::string write_first_iterations(const std::vector<RunOutcome>& runs, const std::string& out_dir,
+                                   int64_t max_step = 400);
 std::string write_ablation_tables(const std::vector<RunOutcome>& runs, const std::string& out_dir);
 
 // Distractors (hard negatives) in each image of `ds`, regenerated from the shapes set's

@@ -80,7 +80,7 @@ def plot_ap(out, plt):
         runs[row["run"]]["rows"].append(row)
     style = {"focal": ("#d95f02", "o-"), "ce": ("#1f4e9c", "s-"), "ohem": ("#1b9e77", "^-"),
              "ce_no_prior": ("#888888", "x--")}
-    fig, (ax, loss_ax) = plt.subplots(1, 2, figsize=(12, 4.6))
+    fig, (ax, loss_ax, first_ax) = plt.subplots(1, 3, figsize=(17, 4.6))
     for name, run in runs.items():
         colour, fmt = style.get(name, ("black", ".-"))
         rows = [r for r in run["rows"] if r["val_ap50_area"] not in ("", "-")]
@@ -110,6 +110,23 @@ def plot_ap(out, plt):
     loss_ax.set_yscale("log")
     loss_ax.grid(alpha=0.3)
     loss_ax.set_title("each run's own training loss (different losses: compare shapes, not levels)", fontsize=9)
+    first = os.path.join(out, "first_iterations.csv")
+    if os.path.exists(first):
+        steps = {}
+        for row in read_csv(first):
+            steps.setdefault(row["run"], (row["label"], []))[1].append((int(row["step"]), float(row["loss"])))
+        for name, (label, points) in steps.items():
+            colour, fmt = style.get(name, ("black", ".-"))
+            first_ax.plot([p[0] for p in points], [p[1] for p in points], "-", color=colour, label=label, lw=1.5)
+        first_ax.set_yscale("log")
+        first_ax.set_xlabel("iteration")
+        first_ax.set_ylabel("total training loss (per step)")
+        first_ax.grid(alpha=0.3)
+        first_ax.legend(fontsize=9)
+        first_ax.set_title("the first iterations: without the prior, CE starts at ~anchors x classes x log 2 / positives",
+                           fontsize=9)
+    else:
+        first_ax.set_visible(False)
     fig.tight_layout()
     png = os.path.join(out, "ap_over_epochs.png")
     fig.savefig(png, dpi=110)
