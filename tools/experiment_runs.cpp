@@ -161,7 +161,9 @@ detector::TrainConfig run_config(const RunSpec& spec, const Options& opt, const 
     // AP over epochs of the main runs comes from log.jsonl; the ablations report their final
     // weights only, so they skip the per-epoch validation (a sixth of their time).
     c.eval_every = spec.ablation ? c.epochs : 1;
-    c.log_every = spec.ablation ? 10 : 1;  // every step of the main runs: their first iterations are a figure
+    c.log_every = spec.ablation ? 10 : 1;
+    // The recipe's 200 warm-up iterations would be nearly half of a short ablation run.
+    if (spec.ablation) c.warmup_iters = std::min<int64_t>(c.warmup_iters, 50);  // every step of the main runs: their first iterations are a figure
     c.threads = opt.threads;
     c.max_iters = opt.max_iters;
     c.progress = false;
