@@ -133,7 +133,7 @@ Tensor conv2d_im2col(const Tensor& x, const Tensor& weight, const Tensor& bias, 
         if (grads.needs(2)) grads[2] += sum(dy2d, {1, 2});
         if (grads.needs(0)) {
             gemm(be, ckk, cols_n, out_channels, f32(w2d), true, f32(dy2d), false, f32(cols));  // W^T dY
-            Tensor dx = Tensor::zeros({g.batch, g.channels, g.height, g.width}, DType::F32, dy.device());
+            Tensor dx = Tensor::empty({g.batch, g.channels, g.height, g.width}, DType::F32, dy.device());
             be.col2im(g, f32(cols), f32(dx));
             grads[0] += dx;
         }
@@ -184,10 +184,7 @@ Tensor conv2d_im2col_per_image(const Tensor& x, const Tensor& weight, const Tens
             Tensor dcols = direct ? dx : workspace(kColumns, {g.batch, ckk, L}, dy.device());
             be.gemm(g.batch, ckk, L, out_channels, 1.0f, {f32(w2d), ckk, true, 0},
                     {f32(dy), L, false, out_channels * L}, 0.0f, f32(dcols), ckk * L);  // W^T dY[n]
-            if (!direct) {
-                be.fill(view_of(dx), 0.0f);
-                be.col2im(g, f32(dcols), f32(dx));
-            }
+            if (!direct) be.col2im(g, f32(dcols), f32(dx));
             grads[0] += dx;
         }
     });
