@@ -134,7 +134,7 @@ public:
     // inherits a version that throws "[cuda] im2col is not implemented ...".
     // im2col: x (N, C, H, W) -> cols (C*kh*kw, N*OH*OW), or (N, C*kh*kw, OH*OW) when
     // g.cols_per_image; zero where the window leaves x.
-    // col2im: its adjoint; adds cols back into dx (N, C, H, W), which the caller zeroes.
+    // col2im: its adjoint; sums cols back into dx (N, C, H, W), overwriting it.
     virtual void im2col(const Conv2dGeometry& g, const float* x, float* cols);
     virtual void col2im(const Conv2dGeometry& g, const float* cols, float* dx);
     // Pooling: y (N, C, OH, OW). max_pool2d records the flat index (in its H*W plane) of

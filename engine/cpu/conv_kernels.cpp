@@ -73,6 +73,7 @@ void col2im(const Conv2dGeometry& g, const float* cols, float* dx) {
         for (int64_t nc = begin; nc < end; ++nc) {
             const int64_t n = nc / g.channels, c = nc % g.channels;
             float* dst = dx + nc * plane;
+            std::memset(dst, 0, plane * sizeof(float));  // here, not in a pass of its own: the plane stays in cache
             for (int64_t k = 0; k < kk; ++k) {
                 const int64_t ki = k / g.kernel_w, kj = k % g.kernel_w;
                 const int64_t shift = kj * g.dilation_w - g.pad_w;

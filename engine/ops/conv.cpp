@@ -33,9 +33,13 @@ void gemm(Backend& be, int64_t m, int64_t n, int64_t k, const float* a, bool ta,
     be.gemm(1, m, n, k, 1.0f, {a, ta ? m : k, ta, 0}, {b, tb ? k : n, tb, 0}, beta, c, 0);
 }
 
-// Output planes at least this large run im2col one image at a time: each image's gemm is
-// still large, and it writes straight into y, with no permuted copies.
-constexpr int64_t kPerImagePlane = 256;
+// im2col one image at a time where each image's gemms stay large: an output plane of at
+// least 256 pixels, and more pixels than rows of columns (C*kh*kw), or dW's per-image
+// products (O, C*kh*kw) over only L pixels cost more than the copies they save. Measured
+// on the tiny preset's shapes at 1 and 2 threads (bench/bench_conv).
+bool per_image(const Conv2dGeometry& g) {
+    return g.out_plane() >= 256 && g.out_plane() > g.channels * g.kernel_h * g.kernel_w;
+}
 
 // F(4x4, 3x3) multiplies least but needs larger images to fill its 6x6 tiles; below 4x4
 // outputs the transforms cost more than they save. Measured on the tiny preset's shapes
@@ -88,8 +92,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
     if (algorithm == Conv2dAlgorithm::Auto)
         algorithm = winograd_fits && be.has_winograd() ? pick_winograd(g) : Conv2dAlgorithm::Im2col;
     if (algorithm == Conv2dAlgorithm::Im2col)
-        return g.out_plane() >= kPerImagePlane ? detail::conv2d_im2col_per_image(x, weight, bias, g)
-                                               : detail::conv2d_im2col(x, weight, bias, g);
+        return per_image(g) ? detail::conv2d_im2col_per_image(x, weight, bias, g)
+                            : detail::conv2d_im2col(x, weight, bias, g);
     FOCAL_CHECK(winograd_fits, "[conv2d] Winograd needs a 3x3 kernel, stride 1 and dilation 1; got kernel ",
                 g.kernel_h, "x", g.kernel_w, ", stride ", opt.stride, ", dilation ", opt.dilation);
     FOCAL_CHECK(be.has_winograd(), "[conv2d] Winograd is not implemented on ", device_name(x.device()));
@@ -133,7 +137,7 @@ Tensor conv2d_im2col(const Tensor& x, const Tensor& weight, const Tensor& bias, 
         if (grads.needs(2)) grads[2] += sum(dy2d, {1, 2});
         if (grads.needs(0)) {
             gemm(be, ckk, cols_n, out_channels, f32(w2d), true, f32(dy2d), false, f32(cols));  // W^T dY
-            Tensor dx = Tensor::zeros({g.batch, g.channels, g.height, g.width}, DType::F32, dy.device());
+            Tensor dx = Tensor::empty({g.batch, g.channels, g.height, g.width}, DType::F32, dy.device());
             be.col2im(g, f32(cols), f32(dx));
             grads[0] += dx;
         }
@@ -184,10 +188,7 @@ Tensor conv2d_im2col_per_image(const Tensor& x, const Tensor& weight, const Tens
             Tensor dcols = direct ? dx : workspace(kColumns, {g.batch, ckk, L}, dy.device());
             be.gemm(g.batch, ckk, L, out_channels, 1.0f, {f32(w2d), ckk, true, 0},
                     {f32(dy), L, false, out_channels * L}, 0.0f, f32(dcols), ckk * L);  // W^T dY[n]
-            if (!direct) {
-                be.fill(view_of(dx), 0.0f);
-                be.col2im(g, f32(dcols), f32(dx));
-            }
+            if (!direct) be.col2im(g, f32(dcols), f32(dx));
             grads[0] += dx;
         }
     });

@@ -125,6 +125,7 @@ TEST_CASE("im2col paths equal a direct convolution: values and gradients") {
         {1, 4, 40, 33, 2, 1, 2, 0, 1, false},  // 1x1 stride 2: needs columns
         {2, 3, 19, 18, 4, 5, 1, 2, 1, true},   // 5x5, per image
         {1, 2, 5, 5, 3, 1, 1, 1, 1, true},     // 1x1 with padding: needs columns
+        {2, 40, 16, 16, 3, 3, 1, 1, 1, true},  // a large plane, but fewer pixels than rows: whole batch
     };
     for (const Conv& s : convs) {
         Generator gen(17);
