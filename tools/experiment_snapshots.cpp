@@ -29,9 +29,11 @@ std::vector<int> distractor_counts(const std::string& data_dir, const data::VocD
     std::ifstream marker(fs::path(data_dir) / "focal-shapes.txt");
     if (!marker) return counts;
     data::ShapesOptions o;
-    std::string key;
+    std::string line, key;
     long long value = 0;
-    while (marker >> key >> value) {
+    while (std::getline(marker, line)) {  // "key value" lines; the first, "generator focal ...", is skipped
+        std::istringstream fields(line);
+        if (!(fields >> key >> value)) continue;
         if (key == "images") o.images = int(value);
         else if (key == "size") o.size = int(value);
         else if (key == "seed") o.seed = uint64_t(value);
