@@ -75,43 +75,41 @@ void check_same_run(const fs::path& dir, const detector::TrainConfig& wanted) {
                     value.dump(), "); remove the folder, or pick another --out");
 }
 
-std::vector<StepPoint> read_steps(const fs::path& dir) {
-    std::map<int64_t, StepPoint> by_step;  // a resumed run may log a step twice: keep the last
+template <typename Map>
+std::vector<typename Map::mapped_type> values(const Map& m) {
+    std::vector<typename Map::mapped_type> out;
+    for (const auto& [key, value] : m) out.push_back(value);
+    return out;
+}
+
+// One pass over log.jsonl: its epochs and its logged steps (an "error" line is the step a
+// diverged run stopped at). A resumed run may log an epoch or a step twice: the last wins.
+void read_log(const fs::path& dir, RunOutcome& r) {
+    std::map<int, EpochPoint> by_epoch;
+    std::map<int64_t, StepPoint> by_step;
     std::ifstream in(dir / "log.jsonl");
     std::string line;
     while (std::getline(in, line)) {
         const json j = json::parse(line, nullptr, false);
         if (j.is_discarded()) continue;
         const std::string type = j.value("type", "");
-        if (type != "step" && type != "error") continue;
-        StepPoint p;
-        p.step = j.value("step", int64_t{0});
-        p.cls = j.value("cls", 0.0), p.box = j.value("box", 0.0);
-        p.loss = j.value("loss", p.cls + p.box);
-        by_step[p.step] = p;
+        if (type == "epoch") {
+            EpochPoint p;
+            p.epoch = j.at("epoch").get<int>();
+            p.loss = j.value("loss", 0.0), p.cls = j.value("cls", 0.0), p.box = j.value("box", 0.0);
+            p.seconds = j.value("seconds", 0.0);
+            p.map50_voc07 = j.value("map50_voc07", -1.0), p.map50_area = j.value("map50_area", -1.0);
+            by_epoch[p.epoch] = p;
+        } else if (type == "step" || type == "error") {
+            StepPoint p;
+            p.step = j.value("step", int64_t{0});
+            p.cls = j.value("cls", 0.0), p.box = j.value("box", 0.0);
+            p.loss = j.value("loss", p.cls + p.box);
+            by_step[p.step] = p;
+        }
     }
-    std::vector<StepPoint> out;
-    for (const auto& [s, p] : by_step) out.push_back(p);
-    return out;
-}
-
-std::vector<EpochPoint> read_epochs(const fs::path& dir) {
-    std::map<int, EpochPoint> by_epoch;  // a resumed run may log an epoch twice: keep the last
-    std::ifstream in(dir / "log.jsonl");
-    std::string line;
-    while (std::getline(in, line)) {
-        const json j = json::parse(line, nullptr, false);
-        if (j.is_discarded() || j.value("type", "") != "epoch") continue;
-        EpochPoint p;
-        p.epoch = j.at("epoch").get<int>();
-        p.loss = j.value("loss", 0.0), p.cls = j.value("cls", 0.0), p.box = j.value("box", 0.0);
-        p.seconds = j.value("seconds", 0.0);
-        p.map50_voc07 = j.value("map50_voc07", -1.0), p.map50_area = j.value("map50_area", -1.0);
-        by_epoch[p.epoch] = p;
-    }
-    std::vector<EpochPoint> out;
-    for (const auto& [e, p] : by_epoch) out.push_back(p);
-    return out;
+    r.epochs = values(by_epoch);
+    r.steps = values(by_step);
 }
 
 double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
@@ -224,8 +222,7 @@ RunOutcome run_or_reuse(const RunSpec& spec, const Options& opt, const std::stri
         r.test_ap50 = outcome["test"].value("ap50", -1.0);
         r.test_ap50_voc07 = outcome["test"].value("ap50_voc07", -1.0);
     }
-    r.epochs = read_epochs(dir);
-    r.steps = read_steps(dir);
+    read_log(dir, r);
     return r;
 }
 
