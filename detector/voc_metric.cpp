@@ -30,18 +30,6 @@ std::vector<Ranked> ranked(const std::vector<std::vector<Detection>>& detections
     return out;
 }
 
-// Cumulative recall and precision from per-detection outcomes, as the devkit computes them.
-void curves(const std::vector<int>& tp, const std::vector<int>& fp, int positives,
-            std::vector<double>& recall, std::vector<double>& precision) {
-    double tps = 0, fps = 0;
-    for (std::size_t i = 0; i < tp.size(); ++i) {
-        tps += tp[i];
-        fps += fp[i];
-        recall.push_back(tps / positives);
-        precision.push_back(tps / std::max(tps + fps, std::numeric_limits<double>::epsilon()));
-    }
-}
-
 // The devkit's greedy matching at IoU > 0.5.
 void voc_class(const std::vector<std::vector<GroundTruth>>& truth, const std::vector<Ranked>& dets, int k,
                int positives, ClassAP& out) {
@@ -70,7 +58,7 @@ void voc_class(const std::vector<std::vector<GroundTruth>>& truth, const std::ve
         }
     }
     std::vector<double> recall, precision;
-    curves(tp, fp, positives, recall, precision);
+    precision_recall_curve(tp, fp, positives, recall, precision);
     out.ap_11point = ap_11point(recall, precision);
     out.ap_area = ap_area(recall, precision);
 }
@@ -112,11 +100,22 @@ double coco_class_at(const std::vector<std::vector<GroundTruth>>& truth, const s
         fp.push_back(m < 0);
     }
     std::vector<double> recall, precision;
-    curves(tp, fp, positives, recall, precision);
+    precision_recall_curve(tp, fp, positives, recall, precision);
     return ap_101point(recall, precision);
 }
 
 }  // namespace
+
+void precision_recall_curve(const std::vector<int>& tp, const std::vector<int>& fp, int positives,
+                            std::vector<double>& recall, std::vector<double>& precision) {
+    double tps = 0, fps = 0;
+    for (std::size_t i = 0; i < tp.size(); ++i) {
+        tps += tp[i];
+        fps += fp[i];
+        recall.push_back(tps / positives);
+        precision.push_back(tps / std::max(tps + fps, std::numeric_limits<double>::epsilon()));
+    }
+}
 
 double ap_11point(const std::vector<double>& recall, const std::vector<double>& precision) {
     double ap = 0;

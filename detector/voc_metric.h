@@ -62,6 +62,11 @@ private:
     std::vector<std::vector<Detection>> detections_;  // per image
 };
 
+// Cumulative recall and precision down a ranked list of outcomes (tp[i], fp[i] in {0, 1};
+// a detection that is neither, on a 'difficult' object, is left out by the caller), as the
+// devkit computes them; appends to recall and precision.
+void precision_recall_curve(const std::vector<int>& tp, const std::vector<int>& fp, int positives,
+                            std::vector<double>& recall, std::vector<double>& precision);
 // The interpolations, on cumulative recall and precision of a ranked list (exposed for tests).
 // 11-point: mean over t = 0, .1, ..., 1 (computed as i * 0.1, like numpy.arange in the
 // devkit) of the best precision at recall >= t.

@@ -131,7 +131,7 @@ bool matplotlib_works(const std::string& python) {
 
 void write_report(const Options& o, const fs::path& out, const std::string& data_dir, double minutes,
                   const std::vector<RunOutcome>& runs, const std::string& snapshots, const std::string& loss,
-                  const std::string& tables, const std::string& first_iterations) {
+                  const std::string& tables, const std::string& first_iterations, const std::string& errors) {
     const detector::TrainConfig recipe = detector::demo_recipe(data_dir, "", o.epochs, o.seed);
     std::ostringstream r;
     const std::time_t t = std::time(nullptr);
@@ -181,7 +181,14 @@ void write_report(const Options& o, const fs::path& out, const std::string& data
       << "last before it, when that one was not logged). Without the prior, every one of the ~10^4 "
       << "(anchor, class) pairs of an image starts at p = .5 and costs log 2, so the first loss is about "
       << "anchors x classes x log 2 / positives; with it, p = π = .01 costs only -log(.99) per pair:\n\n"
-      << first_iterations << "\n";
+      << first_iterations << "\n"
+      << "Where each run's errors are (`error_analysis.csv`; Hoiem et al. 2012, as COCO's analyze()): AP50 "
+      << "with each kind of false positive removed in turn. A localisation error has an object of its class "
+      << "under it at IoU .1-.5, or is a duplicate; a confusion sits on an object of another class (IoU >= "
+      << ".1); a background false positive has no object under it (the distractors and clutter: the hard "
+      << "negatives focal loss is about). The last column counts each kind among each class's first n "
+      << "detections (n = its objects), where AP is decided:\n\n"
+      << errors << "\n";
 
     r << "## 4. Where the loss goes (the paper's Figure 4)\n\n" << figure(out, "loss_cdf.png", "loss CDFs")
       << "\n" << figure(out, "loss_overlay.png", "per-anchor loss, CE vs FL") << "\n" << loss << "\n\n"
@@ -192,7 +199,7 @@ void write_report(const Options& o, const fs::path& out, const std::string& data
     r << "## Files\n\n"
       << "- `runs/<name>/`: each training run (config.json, log.jsonl, checkpoints, outcome.json with the "
       << "test AP); a re-run of the command reuses finished runs.\n"
-      << "- `ap_over_epochs.csv`, `main_results.csv`, `ablation_*.csv`, `ablations.md`: the numbers above.\n"
+      << "- `ap_over_epochs.csv`, `main_results.csv`, `error_analysis.csv`, `ablation_*.csv`, `ablations.md`: the numbers above.\n"
       << "- `snapshots/`, `analysis/`, `curves/`: the data behind the figures (drawn by "
       << "tools/plot_experiments.py and tools/plot_curves.py).\n";
     write_text_file((out / "report.md").string(), r.str());
@@ -238,6 +245,8 @@ void run(Options o, bool tiny) {
     write_ap_over_epochs(outcomes, out.string());
     const std::string tables = write_ablation_tables(outcomes, out.string());
     const std::string first_iterations = write_first_iterations(outcomes, out.string());
+    std::printf("== 3. where the errors are (test split)\n");
+    const std::string errors = write_error_analysis(outcomes, data_dir, out.string());
 
     std::printf("== 2. snapshots of the FL run at epochs");
     for (int e : snapshots) std::printf(" %d", e);
@@ -254,7 +263,7 @@ void run(Options o, bool tiny) {
                     "; the CSV files are written, --no-plot skips the PNGs");
     }
     write_report(o, out, data_dir, (now() - start) / 60, outcomes, snapshot_summary, loss_summary, tables,
-                 first_iterations);
+                 first_iterations, errors);
     std::printf("focal experiments: %s written in %.1f minutes\n", (out / "report.md").c_str(), (now() - start) / 60);
 }
 

@@ -5,6 +5,7 @@
 //   experiment_tables.cpp    AP over epochs, the main comparison and the ablation tables
 //   experiment_snapshots.cpp detections of the same test images at chosen epochs
 //   experiment_loss.cpp      where the loss goes: loss CDFs (Fig. 4), the per-anchor overlay
+//   experiment_errors.cpp    what each main run's false positives are, and what they cost
 // The C++ writes CSV and JSON; tools/plot_experiments.py draws them.
 #pragma once
 #include <cstdint>
@@ -121,6 +122,12 @@ std::string write_snapshots(const std::string& run_dir, const std::vector<int>& 
 // loss of one image under CE and FL (loss_overlay.json). Returns summary lines.
 std::string write_loss_analysis(const std::string& run_dir, const std::string& data_dir, const std::string& out_dir,
                                 int max_images);
+
+// Each main run's final weights on the test split, diagnosed as Hoiem et al. 2012 do
+// (detector/error_analysis.h): AP50 as is and with localisation errors, confusions and
+// background false positives removed in turn, in OUT/error_analysis.csv. Returns a markdown table.
+std::string write_error_analysis(const std::vector<RunOutcome>& runs, const std::string& data_dir,
+                                 const std::string& out_dir);
 
 void write_text_file(const std::string& path, const std::string& text);
 std::string fmt(double v, int digits = 3);  // "%.*f", or "-" for a negative (missing) value

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -102,6 +103,22 @@ TEST_CASE("focal experiments --tiny writes every figure's data, the tables and t
     for (const auto& row : main_results) {
         CHECK(fraction_or_missing(row.at("test_ap50_area")));
         CHECK(fraction_or_missing(row.at("test_ap")));
+    }
+    // 3. the error analysis of the main runs that did not diverge: AP50 as in main_results,
+    // never lower as each kind of false positive is removed
+    const auto errors = read_csv(out / "error_analysis.csv");
+    CHECK(errors.size() >= 3);
+    for (const auto& row : errors) {
+        INFO(row.at("run"));
+        const double ap = std::stod(row.at("ap50")), no_loc = std::stod(row.at("without_localization")),
+                     no_conf = std::stod(row.at("without_confusion")), ceiling = std::stod(row.at("without_background"));
+        for (const auto& result : main_results)
+            if (result.at("run") == row.at("run")) CHECK(std::abs(ap - std::stod(result.at("test_ap50_area"))) < 1e-3);
+        CHECK(no_loc >= ap - 1e-6);
+        CHECK(no_conf >= no_loc - 1e-6);
+        CHECK(ceiling >= no_conf - 1e-6);
+        CHECK(ceiling <= 1.0);
+        CHECK(std::stoi(row.at("positives")) > 0);
     }
     // 5. ablation tables
     CHECK(read_csv(out / "ablation_gamma_alpha.csv").size() == 12);

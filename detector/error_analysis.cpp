@@ -1,0 +1,128 @@
+#include "detector/error_analysis.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace focal::detector {
+namespace {
+
+enum class Outcome { TruePositive, Ignored, Localization, Confusion, Background };
+
+Outcome outcome_of(FalsePositiveKind kind) {
+    switch (kind) {
+        case FalsePositiveKind::Localization: return Outcome::Localization;
+        case FalsePositiveKind::Confusion: return Outcome::Confusion;
+        default: return Outcome::Background;
+    }
+}
+
+// Class k's detections over all images, best first (ties: image order, then input order, as
+// the metric ranks them), each with its outcome under the devkit's matching at IoU > .5.
+std::vector<Outcome> class_outcomes(const std::vector<std::vector<GroundTruth>>& truth,
+                                    const std::vector<std::vector<Detection>>& detections, int k) {
+    struct Ranked {
+        float score;
+        int image;
+        Box box;
+    };
+    std::vector<Ranked> dets;
+    for (int i = 0; i < int(detections.size()); ++i)
+        for (const Detection& d : detections[std::size_t(i)])
+            if (d.label == k) dets.push_back({d.score, i, d.box});
+    std::stable_sort(dets.begin(), dets.end(), [](const Ranked& a, const Ranked& b) { return a.score > b.score; });
+
+    std::vector<std::vector<char>> taken(truth.size());
+    for (std::size_t i = 0; i < truth.size(); ++i) taken[i].assign(truth[i].size(), 0);
+    std::vector<Outcome> out;
+    for (const Ranked& d : dets) {
+        const std::vector<GroundTruth>& gts = truth[std::size_t(d.image)];
+        double best = -std::numeric_limits<double>::infinity();
+        int j = -1;
+        for (int g = 0; g < int(gts.size()); ++g) {
+            if (gts[std::size_t(g)].label != k) continue;
+            const double o = data::iou(d.box, gts[std::size_t(g)].box);
+            if (o > best) best = o, j = g;
+        }
+        if (best > 0.5 && gts[std::size_t(j)].difficult) {
+            out.push_back(Outcome::Ignored);
+        } else if (best > 0.5 && !taken[std::size_t(d.image)][std::size_t(j)]) {
+            taken[std::size_t(d.image)][std::size_t(j)] = 1;
+            out.push_back(Outcome::TruePositive);
+        } else {
+            out.push_back(outcome_of(false_positive_kind(d.box, k, gts)));
+        }
+    }
+    return out;
+}
+
+// Area AP@.5 of one class's ranked outcomes with the false positives of `removed` left out.
+double ap_without(const std::vector<Outcome>& outcomes, int positives, const std::vector<Outcome>& removed) {
+    std::vector<int> tp, fp;
+    for (Outcome o : outcomes) {
+        if (o == Outcome::Ignored || std::find(removed.begin(), removed.end(), o) != removed.end()) continue;
+        tp.push_back(o == Outcome::TruePositive);
+        fp.push_back(o != Outcome::TruePositive);
+    }
+    std::vector<double> recall, precision;
+    precision_recall_curve(tp, fp, positives, recall, precision);
+    return ap_area(recall, precision);
+}
+
+}  // namespace
+
+FalsePositiveKind false_positive_kind(const Box& box, int label, const std::vector<GroundTruth>& truth) {
+    double same = 0, other = 0;
+    for (const GroundTruth& g : truth) {
+        const double o = data::iou(box, g.box);
+        if (g.label == label) same = std::max(same, o);
+        else other = std::max(other, o);
+    }
+    if (same >= 0.1) return FalsePositiveKind::Localization;
+    if (other >= 0.1) return FalsePositiveKind::Confusion;
+    return FalsePositiveKind::Background;
+}
+
+ErrorAnalysis::ErrorAnalysis(int num_classes) : checker_(num_classes), num_classes_(num_classes) {}
+
+void ErrorAnalysis::add_image(const std::vector<GroundTruth>& truth, const std::vector<Detection>& detections) {
+    checker_.add_image(truth, detections);
+    truth_.push_back(truth);
+    detections_.push_back(detections);
+}
+
+ErrorBreakdown ErrorAnalysis::compute() const {
+    using O = Outcome;
+    ErrorBreakdown b;
+    int counted = 0;
+    for (int k = 0; k < num_classes_; ++k) {
+        int positives = 0;
+        for (const auto& image : truth_)
+            for (const GroundTruth& g : image) positives += g.label == k && !g.difficult;
+        if (positives == 0) continue;  // no AP, as in the metric
+        ++counted;
+        b.positives += positives;
+        const std::vector<Outcome> outcomes = class_outcomes(truth_, detections_, k);
+        b.ap50 += ap_without(outcomes, positives, {});
+        b.without_localization += ap_without(outcomes, positives, {O::Localization});
+        b.without_confusion += ap_without(outcomes, positives, {O::Localization, O::Confusion});
+        b.without_background += ap_without(outcomes, positives, {O::Localization, O::Confusion, O::Background});
+        int ranked = 0;  // the first `positives` detections that count (ignored ones do not)
+        for (Outcome o : outcomes) {
+            if (o == O::Ignored) continue;
+            if (ranked++ == positives) break;
+            b.top_localization += o == O::Localization;
+            b.top_confusion += o == O::Confusion;
+            b.top_background += o == O::Background;
+        }
+    }
+    if (counted > 0) {
+        b.ap50 /= counted;
+        b.without_localization /= counted;
+        b.without_confusion /= counted;
+        b.without_background /= counted;
+    }
+    return b;
+}
+
+}  // namespace focal::detector
