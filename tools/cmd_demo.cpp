@@ -21,7 +21,7 @@ namespace {
 struct DemoOptions {
     std::string out = "runs/demo";
     int images = 6000;
-    int epochs = 5;
+    int epochs = 6;
     int threads = 0;
     uint64_t seed = 0;
     bool keep = false;  // reuse an existing run folder's data
