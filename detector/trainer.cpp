@@ -127,6 +127,7 @@ EvalResult evaluate(RetinaNet& model, const std::vector<std::string>& class_name
     const bool was_training = model.is_training();
     model.eval();
     VocEvaluator evaluator(static_cast<int>(model.config.num_classes));
+    ErrorAnalysis errors(static_cast<int>(model.config.num_classes));
     loader.start_epoch(0);
     data::Batch b;
     EvalResult result;
@@ -140,16 +141,23 @@ EvalResult evaluate(RetinaNet& model, const std::vector<std::string>& class_name
             for (size_t j = 0; j < b.boxes[i].size(); ++j)
                 truth.push_back({b.boxes[i][j], b.labels[i][j], b.difficult[i][j] != 0});
             evaluator.add_image(truth, dets[i]);
+            errors.add_image(truth, dets[i]);
         }
         result.images += b.n;
     }
     model.train(was_training);
     result.metrics = evaluator.compute();
+    result.errors = errors.compute();
     result.seconds = now() - start;
     if (!run_dir.empty()) {
         json j = metrics_json(result.metrics, class_names);
         j["split"] = split;
         j["images"] = result.images;
+        const ErrorBreakdown& e = result.errors;
+        j["errors"] = {{"ap50", e.ap50}, {"without_localization", e.without_localization},
+                       {"without_confusion", e.without_confusion}, {"without_background", e.without_background},
+                       {"top_fp_localization", e.top_localization}, {"top_fp_confusion", e.top_confusion},
+                       {"top_fp_background", e.top_background}, {"positives", e.positives}};
         if (epoch >= 0) j["epoch"] = epoch;
         write_json((fs::path(run_dir) / "metrics.json").string(), j);
     }

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detector/detection_loss.h"
+#include "detector/error_analysis.h"
 #include "detector/postprocess.h"
 #include "detector/retinanet.h"
 
@@ -105,11 +106,12 @@ LoadedRun load_run(const std::string& run_dir, const std::string& weights = "bes
 
 struct EvalResult {
     VocMetrics metrics;
+    ErrorBreakdown errors;  // what the false positives cost (detector/error_analysis.h)
     int images = 0;
     double seconds = 0;
 };
-// Detections on a split, scored with the VOC metric; writes metrics.json into run_dir when
-// it is not empty.
+// Detections on a split, scored with the VOC metric and diagnosed (error_analysis.h); writes
+// metrics.json into run_dir when it is not empty.
 EvalResult evaluate(RetinaNet& model, const std::vector<std::string>& class_names, const std::string& data,
                     const std::string& split, int year, int batch, int workers, int64_t max_images,
                     const InferenceConfig& inference, const std::string& run_dir, int epoch = -1);

@@ -106,6 +106,12 @@ void add_eval(CLI::App& app) {
                                                     loaded.train_config.year, *batch, 2, *max_images,
                                                     detector::InferenceConfig{}, *run);
         std::printf("%s", detector::format_voc_metrics(r.metrics, loaded.class_names).c_str());
+        const detector::ErrorBreakdown& e = r.errors;
+        std::printf("errors (Hoiem et al. 2012), mAP@0.5 (area) %.4f: without poor boxes %.4f, and without wrong "
+                    "classes %.4f, and without background false positives %.4f (the recall ceiling); among each "
+                    "class's first n detections (n = its objects): %d poor boxes, %d wrong classes, %d background\n",
+                    e.ap50, e.without_localization, e.without_confusion, e.without_background, e.top_localization,
+                    e.top_confusion, e.top_background);
         std::printf("%d images of %s [%s] in %.1f s; metrics written to %s/metrics.json\n", r.images, dataset.c_str(),
                     split->c_str(), r.seconds, run->c_str());
     });
