@@ -134,6 +134,8 @@ TEST_CASE("focal experiments --tiny writes every figure's data, the tables and t
     for (const auto& row : snapshots) {
         CHECK(fraction_or_missing(row.at("test_ap50_area")));
         CHECK(std::stod(row.at("fp_background_per_image")) >= 0);
+        CHECK(std::stoi(row.at("top_fp_background")) >= 0);
+        CHECK(std::stoi(row.at("top_fp_confusion")) >= 0);
     }
     const nlohmann::json snap = nlohmann::json::parse(read_text(out / "snapshots" / "snapshots.json"));
     CHECK(snap["images"].size() == 4);
