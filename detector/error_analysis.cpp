@@ -1,8 +1,6 @@
 #include "detector/error_analysis.h"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
 
 namespace focal::detector {
 namespace {
@@ -17,41 +15,15 @@ Outcome outcome_of(FalsePositiveKind kind) {
     }
 }
 
-// Class k's detections over all images, best first (ties: image order, then input order, as
-// the metric ranks them), each with its outcome under the devkit's matching at IoU > .5.
+// Class k's detections, ranked and matched as the metric does (voc_match_class), each false
+// positive given its kind.
 std::vector<Outcome> class_outcomes(const std::vector<std::vector<GroundTruth>>& truth,
                                     const std::vector<std::vector<Detection>>& detections, int k) {
-    struct Ranked {
-        float score;
-        int image;
-        Box box;
-    };
-    std::vector<Ranked> dets;
-    for (int i = 0; i < int(detections.size()); ++i)
-        for (const Detection& d : detections[std::size_t(i)])
-            if (d.label == k) dets.push_back({d.score, i, d.box});
-    std::stable_sort(dets.begin(), dets.end(), [](const Ranked& a, const Ranked& b) { return a.score > b.score; });
-
-    std::vector<std::vector<char>> taken(truth.size());
-    for (std::size_t i = 0; i < truth.size(); ++i) taken[i].assign(truth[i].size(), 0);
     std::vector<Outcome> out;
-    for (const Ranked& d : dets) {
-        const std::vector<GroundTruth>& gts = truth[std::size_t(d.image)];
-        double best = -std::numeric_limits<double>::infinity();
-        int j = -1;
-        for (int g = 0; g < int(gts.size()); ++g) {
-            if (gts[std::size_t(g)].label != k) continue;
-            const double o = data::iou(d.box, gts[std::size_t(g)].box);
-            if (o > best) best = o, j = g;
-        }
-        if (best > 0.5 && gts[std::size_t(j)].difficult) {
-            out.push_back(Outcome::Ignored);
-        } else if (best > 0.5 && !taken[std::size_t(d.image)][std::size_t(j)]) {
-            taken[std::size_t(d.image)][std::size_t(j)] = 1;
-            out.push_back(Outcome::TruePositive);
-        } else {
-            out.push_back(outcome_of(false_positive_kind(d.box, k, gts)));
-        }
+    for (const RankedMatch& m : voc_match_class(truth, detections, k)) {
+        if (m.result == MatchResult::TruePositive) out.push_back(Outcome::TruePositive);
+        else if (m.result == MatchResult::Ignored) out.push_back(Outcome::Ignored);
+        else out.push_back(outcome_of(false_positive_kind(m.box, k, truth[std::size_t(m.image)])));
     }
     return out;
 }

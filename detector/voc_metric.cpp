@@ -30,32 +30,13 @@ std::vector<Ranked> ranked(const std::vector<std::vector<Detection>>& detections
     return out;
 }
 
-// The devkit's greedy matching at IoU > 0.5.
-void voc_class(const std::vector<std::vector<GroundTruth>>& truth, const std::vector<Ranked>& dets, int k,
-               int positives, ClassAP& out) {
-    std::vector<std::vector<char>> taken(truth.size());
-    for (std::size_t i = 0; i < truth.size(); ++i) taken[i].assign(truth[i].size(), 0);
-    std::vector<int> tp(dets.size(), 0), fp(dets.size(), 0);
-    for (std::size_t d = 0; d < dets.size(); ++d) {
-        const std::vector<GroundTruth>& gts = truth[std::size_t(dets[d].image)];
-        double best = -std::numeric_limits<double>::infinity();
-        int j = -1;
-        for (int g = 0; g < int(gts.size()); ++g) {
-            if (gts[std::size_t(g)].label != k) continue;
-            const double o = data::iou(dets[d].box, gts[std::size_t(g)].box);
-            if (o > best) {  // the first of equal maxima, as numpy's argmax
-                best = o;
-                j = g;
-            }
-        }
-        if (best > 0.5) {
-            if (gts[std::size_t(j)].difficult) continue;  // neither true nor false positive
-            char& used = taken[std::size_t(dets[d].image)][std::size_t(j)];
-            (used ? fp[d] : tp[d]) = 1;
-            used = 1;
-        } else {
-            fp[d] = 1;
-        }
+// AP of one class from its ranked matches; an ignored detection adds a point that moves
+// neither recall nor precision, as in the devkit.
+void voc_class(const std::vector<RankedMatch>& matches, int positives, ClassAP& out) {
+    std::vector<int> tp, fp;
+    for (const RankedMatch& m : matches) {
+        tp.push_back(m.result == MatchResult::TruePositive);
+        fp.push_back(m.result == MatchResult::FalsePositive);
     }
     std::vector<double> recall, precision;
     precision_recall_curve(tp, fp, positives, recall, precision);
@@ -105,6 +86,37 @@ double coco_class_at(const std::vector<std::vector<GroundTruth>>& truth, const s
 }
 
 }  // namespace
+
+// The devkit's greedy matching at IoU > 0.5.
+std::vector<RankedMatch> voc_match_class(const std::vector<std::vector<GroundTruth>>& truth,
+                                         const std::vector<std::vector<Detection>>& detections, int k) {
+    std::vector<std::vector<char>> taken(truth.size());
+    for (std::size_t i = 0; i < truth.size(); ++i) taken[i].assign(truth[i].size(), 0);
+    std::vector<RankedMatch> out;
+    for (const Ranked& d : ranked(detections, k)) {
+        const std::vector<GroundTruth>& gts = truth[std::size_t(d.image)];
+        double best = -std::numeric_limits<double>::infinity();
+        int j = -1;
+        for (int g = 0; g < int(gts.size()); ++g) {
+            if (gts[std::size_t(g)].label != k) continue;
+            const double o = data::iou(d.box, gts[std::size_t(g)].box);
+            if (o > best) {  // the first of equal maxima, as numpy's argmax
+                best = o;
+                j = g;
+            }
+        }
+        MatchResult result = MatchResult::FalsePositive;
+        if (best > 0.5 && gts[std::size_t(j)].difficult) {
+            result = MatchResult::Ignored;  // neither true nor false positive
+        } else if (best > 0.5) {
+            char& used = taken[std::size_t(d.image)][std::size_t(j)];
+            if (!used) result = MatchResult::TruePositive;  // else a second detection of the object
+            used = 1;
+        }
+        out.push_back({d.image, d.box, result});
+    }
+    return out;
+}
 
 void precision_recall_curve(const std::vector<int>& tp, const std::vector<int>& fp, int positives,
                             std::vector<double>& recall, std::vector<double>& precision) {
@@ -194,7 +206,7 @@ VocMetrics VocEvaluator::compute() const {
             c.ap_11point = c.ap_area = c.ap_coco = kNaN;
             continue;
         }
-        voc_class(truth_, dets, k, c.positives, c);
+        voc_class(voc_match_class(truth_, detections_, k), c.positives, c);
         c.ap_coco = 0;
         for (int t = 0; t < 10; ++t)
             c.ap_coco += coco_class_at(truth_, dets, k, c.positives, 0.5 + 0.05 * t) / 10;

@@ -62,6 +62,18 @@ private:
     std::vector<std::vector<Detection>> detections_;  // per image
 };
 
+// The devkit's matching of class k: its detections over all images, best first (ties keep
+// image order, then input order), each a true positive, a false positive (no class-k object
+// at IoU > .5, or one already taken) or ignored (on a 'difficult' object).
+enum class MatchResult { TruePositive, FalsePositive, Ignored };
+struct RankedMatch {
+    int image = 0;
+    Box box;
+    MatchResult result = MatchResult::FalsePositive;
+};
+std::vector<RankedMatch> voc_match_class(const std::vector<std::vector<GroundTruth>>& truth,
+                                         const std::vector<std::vector<Detection>>& detections, int k);
+
 // Cumulative recall and precision down a ranked list of outcomes (tp[i], fp[i] in {0, 1};
 // a detection that is neither, on a 'difficult' object, is left out by the caller), as the
 // devkit computes them; appends to recall and precision.
