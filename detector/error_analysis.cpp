@@ -55,26 +55,19 @@ FalsePositiveKind false_positive_kind(const Box& box, int label, const std::vect
     return FalsePositiveKind::Background;
 }
 
-ErrorAnalysis::ErrorAnalysis(int num_classes) : checker_(num_classes), num_classes_(num_classes) {}
-
-void ErrorAnalysis::add_image(const std::vector<GroundTruth>& truth, const std::vector<Detection>& detections) {
-    checker_.add_image(truth, detections);
-    truth_.push_back(truth);
-    detections_.push_back(detections);
-}
-
-ErrorBreakdown ErrorAnalysis::compute() const {
+ErrorBreakdown analyse_errors(const VocEvaluator& evaluator) {
+    const auto& truth = evaluator.truth();
     using O = Outcome;
     ErrorBreakdown b;
     int counted = 0;
-    for (int k = 0; k < num_classes_; ++k) {
+    for (int k = 0; k < evaluator.num_classes(); ++k) {
         int positives = 0;
-        for (const auto& image : truth_)
+        for (const auto& image : truth)
             for (const GroundTruth& g : image) positives += g.label == k && !g.difficult;
         if (positives == 0) continue;  // no AP, as in the metric
         ++counted;
         b.positives += positives;
-        const std::vector<Outcome> outcomes = class_outcomes(truth_, detections_, k);
+        const std::vector<Outcome> outcomes = class_outcomes(truth, evaluator.detections(), k);
         b.ap50 += ap_without(outcomes, positives, {});
         b.without_localization += ap_without(outcomes, positives, {O::Localization});
         b.without_confusion += ap_without(outcomes, positives, {O::Localization, O::Confusion});

@@ -31,19 +31,8 @@ struct ErrorBreakdown {
     int positives = 0;  // non-difficult ground truths, all classes
 };
 
-class ErrorAnalysis {
-public:
-    explicit ErrorAnalysis(int num_classes);
-    // One image, as VocEvaluator::add_image (same checks).
-    void add_image(const std::vector<GroundTruth>& truth, const std::vector<Detection>& detections);
-    ErrorBreakdown compute() const;
-
-private:
-    VocEvaluator checker_;  // validates the inputs exactly as the metric does
-    int num_classes_;
-    std::vector<std::vector<GroundTruth>> truth_;
-    std::vector<std::vector<Detection>> detections_;
-};
+// The breakdown of everything added to `evaluator` (its images' truth and detections).
+ErrorBreakdown analyse_errors(const VocEvaluator& evaluator);
 
 // The kind of a false positive of class `label` at `box` among an image's ground truths.
 FalsePositiveKind false_positive_kind(const Box& box, int label, const std::vector<GroundTruth>& truth);

@@ -127,7 +127,6 @@ EvalResult evaluate(RetinaNet& model, const std::vector<std::string>& class_name
     const bool was_training = model.is_training();
     model.eval();
     VocEvaluator evaluator(static_cast<int>(model.config.num_classes));
-    ErrorAnalysis errors(static_cast<int>(model.config.num_classes));
     loader.start_epoch(0);
     data::Batch b;
     EvalResult result;
@@ -141,13 +140,12 @@ EvalResult evaluate(RetinaNet& model, const std::vector<std::string>& class_name
             for (size_t j = 0; j < b.boxes[i].size(); ++j)
                 truth.push_back({b.boxes[i][j], b.labels[i][j], b.difficult[i][j] != 0});
             evaluator.add_image(truth, dets[i]);
-            errors.add_image(truth, dets[i]);
         }
         result.images += b.n;
     }
     model.train(was_training);
     result.metrics = evaluator.compute();
-    result.errors = errors.compute();
+    result.errors = analyse_errors(evaluator);
     result.seconds = now() - start;
     if (!run_dir.empty()) {
         json j = metrics_json(result.metrics, class_names);

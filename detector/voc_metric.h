@@ -53,6 +53,9 @@ public:
     // label outside 0..K-1, a non-finite score or an inverted box.
     void add_image(const std::vector<GroundTruth>& truth, const std::vector<Detection>& detections);
     int images() const { return int(truth_.size()); }
+    int num_classes() const { return num_classes_; }
+    const std::vector<std::vector<GroundTruth>>& truth() const { return truth_; }          // per image
+    const std::vector<std::vector<Detection>>& detections() const { return detections_; }  // per image
 
     VocMetrics compute() const;
 

@@ -25,13 +25,13 @@ std::string write_error_analysis(const std::vector<RunOutcome>& runs, const std:
     for (const RunOutcome& run : runs) {
         if (run.spec.ablation || run.diverged) continue;
         const detector::LoadedRun loaded = detector::load_run(run.dir, "last");
-        detector::ErrorAnalysis analysis(int(loaded.class_names.size()));
+        detector::VocEvaluator evaluator(int(loaded.class_names.size()));
         for (size_t i = 0; i < ds.size(); ++i) {
             std::vector<detector::GroundTruth> truth;
             for (const data::Object& o : ds.annotation(i).objects) truth.push_back({o.box, o.label, o.difficult});
-            analysis.add_image(truth, detector::detect(*loaded.model, ds.load_image(i)));
+            evaluator.add_image(truth, detector::detect(*loaded.model, ds.load_image(i)));
         }
-        const detector::ErrorBreakdown b = analysis.compute();
+        const detector::ErrorBreakdown b = detector::analyse_errors(evaluator);
         csv += run.spec.name + ",\"" + run.spec.label + "\"," + fmt(b.ap50, 5) + "," + fmt(b.without_localization, 5) +
                "," + fmt(b.without_confusion, 5) + "," + fmt(b.without_background, 5) + "," +
                std::to_string(b.top_localization) + "," + std::to_string(b.top_confusion) + "," +

@@ -132,14 +132,12 @@ std::string write_snapshots(const std::string& run_dir, const std::vector<int>& 
         detector::LoadedRun loaded = detector::load_run(run_dir, "epoch" + std::to_string(epoch));
         names = loaded.class_names;
         detector::VocEvaluator evaluator(int(loaded.class_names.size()));
-        detector::ErrorAnalysis errors(int(loaded.class_names.size()));  // rank-based: no score threshold
         double tp = 0, fp_background = 0, fp_object = 0;
         for (size_t i = 0; i < ds.size(); ++i) {
             const std::vector<detector::Detection> dets = detector::detect(*loaded.model, ds.load_image(i));
             std::vector<detector::GroundTruth> truth;
             for (const data::Object& o : ds.annotation(i).objects) truth.push_back({o.box, o.label, o.difficult});
             evaluator.add_image(truth, dets);
-            errors.add_image(truth, dets);
             std::vector<detector::Detection> confident;
             for (const detector::Detection& d : dets)
                 if (d.score >= kShownScore) confident.push_back(d);
@@ -158,7 +156,7 @@ std::string write_snapshots(const std::string& run_dir, const std::vector<int>& 
             pictures[size_t(at - shown.begin())]["detections"][std::to_string(epoch)] = listed;
         }
         const detector::VocMetrics m = evaluator.compute();
-        const detector::ErrorBreakdown e = errors.compute();
+        const detector::ErrorBreakdown e = detector::analyse_errors(evaluator);  // by rank: no score threshold
         const double n = double(ds.size());
         stats.push_back({{"epoch", epoch}, {"test_ap50_area", m.map_area}, {"test_ap50_voc07", m.map_11point},
                          {"tp_per_image", tp / n}, {"fp_background_per_image", fp_background / n},

@@ -6,21 +6,10 @@
 #include <random>
 
 #include "detector/error_analysis.h"
+#include "voc_test_boxes.h"
 #include "engine/error.h"
 
 using namespace focal::detector;
-
-namespace {
-
-GroundTruth gt(float x1, float y1, float x2, float y2, int label = 0, bool difficult = false) {
-    return {{x1, y1, x2, y2}, label, difficult};
-}
-
-Detection det(float x1, float y1, float x2, float y2, float score, int label = 0) {
-    return {{x1, y1, x2, y2}, label, score};
-}
-
-}  // namespace
 
 TEST_CASE("a false positive is a localisation error, a confusion or background, in that order") {
     const std::vector<GroundTruth> truth = {gt(0, 0, 10, 10, 0), gt(50, 50, 60, 60, 1)};
@@ -37,11 +26,11 @@ TEST_CASE("a false positive is a localisation error, a confusion or background, 
 TEST_CASE("removing a kind of false positive gives back the AP it cost") {
     // Class 0: two objects; ranked: background FP, TP, confusion FP (on the class-1 object),
     // localisation FP, TP. Class 1: one object, found first.
-    ErrorAnalysis analysis(2);
+    VocEvaluator analysis(2);
     analysis.add_image({gt(0, 0, 10, 10, 0), gt(20, 0, 30, 10, 0), gt(50, 50, 60, 60, 1)},
                        {det(100, 100, 110, 110, .9f, 0), det(0, 0, 10, 10, .8f, 0), det(50, 50, 60, 60, .7f, 0),
                         det(24, 0, 34, 10, .6f, 0), det(20, 0, 30, 10, .5f, 0), det(50, 50, 60, 60, .9f, 1)});
-    const ErrorBreakdown b = analysis.compute();
+    const ErrorBreakdown b = analyse_errors(analysis);
     // Class 0 as is: recall .5 at precision 1/2, recall 1 at precision 2/5: AP = .5 * .5 + .5 * .4.
     CHECK(b.ap50 == doctest::Approx((0.45 + 1.0) / 2));
     // Without the localisation FP: recall 1 at precision 2/4.
@@ -58,10 +47,10 @@ TEST_CASE("removing a kind of false positive gives back the AP it cost") {
 }
 
 TEST_CASE("missed objects stay missed: the last stage is the recall ceiling") {
-    ErrorAnalysis analysis(1);
+    VocEvaluator analysis(1);
     analysis.add_image({gt(0, 0, 10, 10), gt(20, 20, 30, 30), gt(40, 40, 50, 50), gt(60, 60, 70, 70)},
                        {det(0, 0, 10, 10, .9f), det(80, 80, 90, 90, .8f)});
-    const ErrorBreakdown b = analysis.compute();
+    const ErrorBreakdown b = analyse_errors(analysis);
     CHECK(b.ap50 == doctest::Approx(0.25));
     CHECK(b.without_background == doctest::Approx(0.25));  // 1 of 4 found, whatever else is removed
 }
@@ -71,7 +60,7 @@ TEST_CASE("property: unremoved AP equals the VOC metric, and each removal never 
     std::uniform_real_distribution<float> pos(0, 80), size(5, 30), score(0, 1);
     std::uniform_int_distribution<int> label(0, 2), count(0, 6);
     for (int trial = 0; trial < 20; ++trial) {
-        ErrorAnalysis analysis(3);
+        VocEvaluator analysis(3);
         VocEvaluator metric(3);
         for (int image = 0; image < 8; ++image) {
             std::vector<GroundTruth> truth;
@@ -90,7 +79,7 @@ TEST_CASE("property: unremoved AP equals the VOC metric, and each removal never 
             analysis.add_image(truth, dets);
             metric.add_image(truth, dets);
         }
-        const ErrorBreakdown b = analysis.compute();
+        const ErrorBreakdown b = analyse_errors(analysis);
         CHECK(b.ap50 == doctest::Approx(metric.compute().map_area).epsilon(1e-9));
         CHECK(b.without_localization >= b.ap50 - 1e-12);
         CHECK(b.without_confusion >= b.without_localization - 1e-12);
@@ -100,7 +89,7 @@ TEST_CASE("property: unremoved AP equals the VOC metric, and each removal never 
 }
 
 TEST_CASE("bad input is refused as the metric refuses it") {
-    ErrorAnalysis analysis(2);
+    VocEvaluator analysis(2);
     CHECK_THROWS_AS(analysis.add_image({gt(0, 0, 10, 10, 2)}, {}), focal::Error);
     CHECK_THROWS_AS(analysis.add_image({}, {det(0, 0, 10, 10, NAN, 0)}), focal::Error);
 }

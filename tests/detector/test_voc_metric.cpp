@@ -9,19 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "detector/voc_metric.h"
+#include "voc_test_boxes.h"
 #include "engine/error.h"
 
 using namespace focal::detector;
 
 namespace {
-
-GroundTruth gt(float x1, float y1, float x2, float y2, int label = 0, bool difficult = false) {
-    return {{x1, y1, x2, y2}, label, difficult};
-}
-
-Detection det(float x1, float y1, float x2, float y2, float score, int label = 0) {
-    return {{x1, y1, x2, y2}, label, score};
-}
 
 VocMetrics evaluate(const std::vector<GroundTruth>& truth, const std::vector<Detection>& dets,
                     int classes = 1) {
