@@ -1,7 +1,9 @@
 // bench_backbone: the whole `tiny` backbone + FPN, forward and backward at batch 8 on
 // 256x256 images in training mode, ours against the same network in PyTorch CPU
-// (bench/torch_tiny.py) on the same thread count; best of N for both.
-// First checks our pyramid has the expected shapes and finite values.
+// (bench/torch_tiny.py) on the same thread count. Both sides seed backward with the same
+// kind of gradients, one per pyramid level, and both are timed step for step in alternation
+// (bench/peer.h); best of N for each. First checks our pyramid has the expected shapes and
+// finite values.
 // Last line: JSON with "ours_ms", "torch_ms" and "time_ratio" (ours / PyTorch).
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -18,7 +20,7 @@ using namespace focal;
 int main(int argc, char** argv) {
     cli::tune_runtime(argv);
     // Usage: bench_backbone [threads=2] [repeats=10]. Best of 10: one step takes about half a
-    // second, and on a shared VM the best of 5 still moved by 20 % from run to run.
+    // second, and on a shared VM the best of 5 moved by 20 % from run to run.
     const int threads = argc > 1 ? std::atoi(argv[1]) : 2, repeats = argc > 2 ? std::atoi(argv[2]) : 10;
     const int batch = 8, size = 256;
     set_num_threads(threads);
@@ -45,21 +47,15 @@ int main(int argc, char** argv) {
     auto step = [&] {
         backbone.zero_grad();
         fpn.zero_grad();
-        std::vector<Tensor> p = forward();
-        Tensor total = Tensor::scalar(0.0f);
-        for (size_t i = 0; i < p.size(); ++i) total = total + sum(p[i] * grads[i]);  // backward seeds = grads
-        total.backward();
+        run_backward(forward(), grads);  // as torch.autograd.backward(outputs, grads)
     };
-    const double ours = bench::best_seconds_interleaved(step, [] {}, repeats).first;
-    nlohmann::json peer = bench::torch_available()
-        ? bench::run_torch_peer("backbone --threads " + std::to_string(threads) + " --repeats " +
-                                std::to_string(repeats) + " --batch " + std::to_string(batch) + " --size " +
-                                std::to_string(size))
-        : nlohmann::json(nullptr);
+    bench::TorchPeer peer({"backbone", "--threads", std::to_string(threads), "--batch", std::to_string(batch),
+                           "--size", std::to_string(size)});
+    const auto [ours, torch_s] = bench::best_seconds_against(step, &peer, 0, repeats);
     nlohmann::json summary = {{"bench", "backbone"}, {"threads", threads}, {"batch", batch}, {"size", size},
-                              {"blas_core", blas_core()}, {"ours_ms", 1e3 * ours}};
-    if (!peer.is_null()) {
-        const double torch_s = peer["seconds"].get<double>();
+                              {"blas_core", blas_core()}, {"repeats", repeats}, {"ours_ms", 1e3 * ours}};
+    if (peer.ok()) {
+        summary["torch"] = peer.info()["torch"];
         std::printf("backbone + FPN forward+backward: ours %.1f ms, PyTorch %.1f ms, ratio %.2f\n", 1e3 * ours,
                     1e3 * torch_s, ours / torch_s);
         summary["torch_ms"] = 1e3 * torch_s;

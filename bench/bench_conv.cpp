@@ -1,6 +1,7 @@
 // bench_conv: conv2d forward + backward for each distinct convolution shape of the `tiny`
 // preset (backbone, FPN and heads; 256x256 input, batch 8), ours against PyTorch CPU
-// (oneDNN) on the same thread count, both measured as best of N in this run.
+// (oneDNN) on the same thread count, each shape's two steps timed in alternation
+// (bench/peer.h), best of N.
 // Each shape is first checked against a direct (naive) convolution.
 // Last line: JSON with "time_ratio" = sum of our times / sum of PyTorch's.
 #include <cmath>
@@ -48,7 +49,8 @@ void check_against_direct(const Shape2d& s, const Tensor& x, const Tensor& w, co
 
 int main(int argc, char** argv) {
     cli::tune_runtime(argv);
-    const int threads = argc > 1 ? std::atoi(argv[1]) : 2, batch = 8, repeats = 5;
+    // Usage: bench_conv [threads=2] [repeats=5]
+    const int threads = argc > 1 ? std::atoi(argv[1]) : 2, repeats = argc > 2 ? std::atoi(argv[2]) : 5, batch = 8;
     set_num_threads(threads);
     std::printf("OpenBLAS core: %s, threads %d, batch %d\n", blas_core().c_str(), threads, batch);
     const Shape2d shapes[] = {
@@ -83,7 +85,10 @@ int main(int argc, char** argv) {
         {"box P7", 128, 2, 36, 3, 1, 1, true, true},
     };
     nlohmann::json shape_list = nlohmann::json::array();
-    std::vector<double> ours;
+    struct Problem {
+        Tensor x, w, b, dy;
+    };
+    std::vector<Problem> problems;
     Generator gen(0);
     for (const Shape2d& s : shapes) {
         Tensor x = Tensor::randn({batch, s.c, s.h, s.h}, gen);
@@ -92,35 +97,29 @@ int main(int argc, char** argv) {
         if (s.input_grad) x.requires_grad_();
         Tensor y = conv2d(x, w, b, {s.stride, s.padding, 1});
         check_against_direct(s, x, w, b, y.detached());
-        Tensor dy = Tensor::randn(y.shape(), gen);
-        ours.push_back(bench::median_seconds([&] { conv2d(x, w, b, {s.stride, s.padding, 1}).backward(dy); }, repeats));
+        problems.push_back({x, w, b, Tensor::randn(y.shape(), gen)});
         shape_list.push_back({{"n", batch}, {"c", s.c}, {"h", s.h}, {"w", s.h}, {"o", s.o}, {"k", s.k},
                               {"stride", s.stride}, {"padding", s.padding}, {"bias", s.bias}, {"input_grad", s.input_grad}});
     }
-    // Ours again as best-of: median above is the warm-up check; take the best of a second pass.
+    // Each shape: ours and PyTorch's step in alternation (bench/peer.h), best of `repeats`.
+    bench::TorchPeer peer({"conv", "--threads", std::to_string(threads), "--shapes", shape_list.dump()});
+    const bool have_peer = peer.ok();
+    std::vector<double> ours, theirs;
     for (size_t i = 0; i < std::size(shapes); ++i) {
         const Shape2d& s = shapes[i];
-        Tensor x = Tensor::randn({batch, s.c, s.h, s.h}, gen);
-        Tensor w = Tensor::randn({s.o, s.c, s.k, s.k}, gen).requires_grad_();
-        Tensor b = s.bias ? Tensor::randn({s.o}, gen).requires_grad_() : Tensor();
-        if (s.input_grad) x.requires_grad_();
-        Tensor dy = Tensor::randn(conv2d(x.detached(), w.detached(), b.defined() ? b.detached() : b,
-                                         {s.stride, s.padding, 1}).shape(), gen);
-        auto step = [&] { conv2d(x, w, b, {s.stride, s.padding, 1}).backward(dy); };
-        ours[i] = bench::best_seconds_interleaved(step, [] {}, repeats).first;
+        const Problem& p = problems[i];
+        auto step = [&] { conv2d(p.x, p.w, p.b, {s.stride, s.padding, 1}).backward(p.dy); };
+        const auto [t_ours, t_torch] = bench::best_seconds_against(step, &peer, static_cast<int>(i), repeats);
+        ours.push_back(t_ours);
+        theirs.push_back(t_torch);
     }
 
-    nlohmann::json peer = bench::torch_available()
-        ? bench::run_torch_peer("conv --threads " + std::to_string(threads) + " --repeats " + std::to_string(repeats) +
-                                " --shapes " + bench::shell_quote(shape_list.dump()))
-        : nlohmann::json(nullptr);
-    const bool have_peer = !peer.is_null();
     std::printf("%-16s %-22s %10s %10s %7s\n", "conv", "C->O k s @HxW", "ours ms", "torch ms", "ratio");
     double sum_ours = 0, sum_torch = 0;
     nlohmann::json cases = nlohmann::json::array();
     for (size_t i = 0; i < std::size(shapes); ++i) {
         const Shape2d& s = shapes[i];
-        const double t_torch = have_peer ? peer["seconds"][i].get<double>() : 0.0;
+        const double t_torch = have_peer ? theirs[i] : 0.0;
         sum_ours += ours[i];
         sum_torch += t_torch;
         char desc[64];
@@ -137,7 +136,7 @@ int main(int argc, char** argv) {
     if (have_peer) {
         summary["torch_ms"] = 1e3 * sum_torch;
         summary["time_ratio"] = sum_ours / sum_torch;
-        summary["torch"] = peer["torch"];
+        summary["torch"] = peer.info()["torch"];
     } else {
         summary["time_ratio"] = nullptr;
         summary["note"] = "PyTorch peer unavailable (install python3-torch)";

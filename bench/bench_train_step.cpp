@@ -1,7 +1,8 @@
 // bench_train_step: one training step of the `tiny` RetinaNet (forward, focal + smooth L1
 // loss, backward, SGD update) at batch 8 on 256x256 images, ours against the same network
 // and loss in PyTorch CPU (bench/torch_tiny.py, torchvision's sigmoid_focal_loss) on the same
-// thread count and the same targets. Also inference latency for one image, and peak RSS.
+// thread count and the same targets, the two timed step for step in alternation
+// (bench/peer.h). Also inference latency for one image, and peak RSS.
 // Checks first that our step's loss is finite and falls over a few steps on fixed data.
 // Last line: JSON with "ours_ms", "torch_ms", "time_ratio", inference ms and peak RSS (MB).
 #include <sys/resource.h>
@@ -72,35 +73,34 @@ int main(int argc, char** argv) {
     const float first_loss = last_loss;
     for (int i = 0; i < 3; ++i) step();
     bench::require(std::isfinite(last_loss) && last_loss < first_loss, "training step: loss finite and falling");
-    const double ours = bench::best_seconds_interleaved(step, [] {}, repeats).first;
+    // The peer trains on our targets, so both sides compute the same loss.
+    const std::string file = (std::filesystem::temp_directory_path() / "focal_train_step_targets.safetensors").string();
+    save_safetensors(file, {{"images", images}, {"labels", targets.labels}, {"box_deltas", targets.box_deltas}});
+    bench::TorchPeer peer({"train-step", "--threads", std::to_string(threads), "--targets", file});
+    std::filesystem::remove(file);
+    // Case 0 of the peer: its training step; case 1: inference on one image.
+    const auto [ours, torch_step] = bench::best_seconds_against(step, &peer, 0, repeats);
     model.eval();
     const Tensor one = images.narrow(0, 0, 1);
-    const double ours_infer = bench::best_seconds_interleaved([&] {
+    const auto [ours_infer, torch_infer] = bench::best_seconds_against([&] {
         NoGradGuard no_grad;
         model.forward(one);
-    }, [] {}, repeats).first;
+    }, &peer, 1, repeats);
     const double ours_rss = peak_rss_mb();
+    const nlohmann::json peer_totals = peer.finish();
 
     nlohmann::json summary = {{"bench", "train_step"}, {"threads", threads}, {"batch", batch}, {"size", size},
                               {"blas_core", blas_core()}, {"ours_ms", 1e3 * ours},
                               {"ours_inference_ms", 1e3 * ours_infer}, {"ours_peak_rss_mb", ours_rss}};
-    nlohmann::json peer = nullptr;
-    if (bench::torch_available()) {
-        const std::string file = (std::filesystem::temp_directory_path() / "focal_train_step_targets.safetensors").string();
-        save_safetensors(file, {{"images", images}, {"labels", targets.labels}, {"box_deltas", targets.box_deltas}});
-        peer = bench::run_torch_peer("train-step --threads " + std::to_string(threads) + " --repeats " +
-                                     std::to_string(repeats) + " --targets " + bench::shell_quote(file));
-        std::filesystem::remove(file);
-    }
-    if (!peer.is_null()) {
-        const double t = peer["seconds"].get<double>(), ti = peer["inference_seconds"].get<double>();
+    if (peer_totals.is_object()) {
+        const double t = torch_step, ti = torch_infer;
         std::printf("training step: ours %.1f ms, PyTorch %.1f ms, ratio %.2f\n", 1e3 * ours, 1e3 * t, ours / t);
         std::printf("inference (1 image): ours %.1f ms, PyTorch %.1f ms\n", 1e3 * ours_infer, 1e3 * ti);
-        std::printf("peak RSS: ours %.0f MB, PyTorch %.0f MB\n", ours_rss, peer["peak_rss_mb"].get<double>());
+        std::printf("peak RSS: ours %.0f MB, PyTorch %.0f MB\n", ours_rss, peer_totals["peak_rss_mb"].get<double>());
         summary["torch_ms"] = 1e3 * t;
         summary["time_ratio"] = ours / t;
         summary["torch_inference_ms"] = 1e3 * ti;
-        summary["torch_peak_rss_mb"] = peer["peak_rss_mb"];
+        summary["torch_peak_rss_mb"] = peer_totals["peak_rss_mb"];
     } else {
         std::printf("training step: ours %.1f ms (PyTorch peer unavailable)\n", 1e3 * ours);
         summary["time_ratio"] = nullptr;

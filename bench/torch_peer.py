@@ -1,41 +1,50 @@
 #!/usr/bin/python3
 """The PyTorch CPU peer for focal's benchmarks (Debian's python3-torch, oneDNN convolutions).
 
-  torch_peer.py conv --threads T --repeats R --shapes JSON    forward+backward per conv shape
-  torch_peer.py backbone --threads T --repeats R --batch N --size S
-                                                               tiny backbone + FPN forward+backward
-  torch_peer.py train-step --threads T --repeats R --targets FILE.safetensors
-                                                               one tiny RetinaNet training step
+  torch_peer.py conv --threads T --shapes JSON --serve       forward+backward per conv shape
+  torch_peer.py backbone --threads T --batch N --size S --serve
+                                                              tiny backbone + FPN forward+backward
+  torch_peer.py train-step --threads T --targets FILE.safetensors --serve
+                                                              one tiny RetinaNet training step;
+                                                              case 1: inference on one image
 
-Prints one JSON object on stdout: best seconds per case (best of R after warm-up), like
-the C++ side, so both are measured the same way.
+Each mode builds a list of cases, then serves the C++ benchmark (bench/peer.h), which times
+its own step and the peer's in alternation: it prints {"cases": n, ...} once ready, answers
+"time i" with the seconds one run of case i took, and "done" with {"peak_rss_mb": ...}.
 """
 import argparse
 import json
+import resource
+import sys
 import time
 
 import torch
-
-import resource
 
 import torchvision
 
 from torch_tiny import BackboneFpn, RetinaNetTiny
 
 
-def best_seconds(fn, repeats, warmup=2):
-    for _ in range(warmup):
-        fn()
+class Case:
+    """One timed step; prepare() runs before the clock starts (a mode switch, say)."""
+
+    def __init__(self, run, prepare=None):
+        self.run, self.prepare = run, prepare
+
+
+def best_seconds(case, repeats, warmup=2):
     times = []
-    for _ in range(repeats):
+    for i in range(warmup + repeats):
+        if case.prepare:
+            case.prepare()
         start = time.perf_counter()
-        fn()
+        case.run()
         times.append(time.perf_counter() - start)
-    return min(times)
+    return min(times[warmup:])
 
 
 def bench_conv(args):
-    results = []
+    cases = []
     gen = torch.Generator().manual_seed(0)
     for s in json.loads(args.shapes):
         n, c, h, w, o, k, stride, pad, bias, input_grad = (s[key] for key in
@@ -46,12 +55,12 @@ def bench_conv(args):
         with torch.no_grad():
             dy = torch.randn_like(torch.nn.functional.conv2d(x, weight, b, stride, pad))
 
-        def step():
+        def step(x=x, weight=weight, b=b, stride=stride, pad=pad, dy=dy):
             y = torch.nn.functional.conv2d(x, weight, b, stride, pad)
             y.backward(dy)
 
-        results.append(best_seconds(step, args.repeats))
-    return {"seconds": results}
+        cases.append(Case(step))
+    return cases
 
 
 def bench_backbone(args):
@@ -66,7 +75,7 @@ def bench_backbone(args):
         model.zero_grad(set_to_none=True)
         torch.autograd.backward(model(x), grads)
 
-    return {"seconds": best_seconds(step, args.repeats)}
+    return [Case(step)]
 
 
 def bench_train_step(args):
@@ -94,13 +103,31 @@ def bench_train_step(args):
         (loss_cls + loss_box).backward()
         opt.step()
 
-    seconds = best_seconds(step, args.repeats)
-    model.eval()
     one = x[:1]
-    with torch.no_grad():
-        infer = best_seconds(lambda: model(one), args.repeats)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds": seconds, "inference_seconds": infer, "peak_rss_mb": peak_kb / 1024}
+
+    def infer():
+        with torch.no_grad():
+            model(one)
+
+    return [Case(step, prepare=model.train), Case(infer, prepare=model.eval)]
+
+
+def serve(cases, info):
+    print(json.dumps(dict(info, cases=len(cases))), flush=True)
+    for line in sys.stdin:
+        command = line.split()
+        if command[:1] == ["time"]:
+            case = cases[int(command[1])]
+            if case.prepare:
+                case.prepare()
+            start = time.perf_counter()
+            case.run()
+            print(time.perf_counter() - start, flush=True)
+        elif command[:1] == ["done"]:
+            peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            print(json.dumps({"peak_rss_mb": peak_kb / 1024}), flush=True)
+            return
+    # End of input without "done": the benchmark has gone; nothing to answer.
 
 
 def main():
@@ -108,16 +135,19 @@ def main():
     parser.add_argument("mode", choices=["conv", "backbone", "train-step"])
     parser.add_argument("--targets", default="")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--shapes", default="[]")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--serve", action="store_true", help="answer a benchmark's requests (bench/peer.h)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     modes = {"conv": bench_conv, "backbone": bench_backbone, "train-step": bench_train_step}
-    result = modes[args.mode](args)
-    result.update(torch=torch.__version__, threads=torch.get_num_threads(), mkldnn=torch.backends.mkldnn.is_available())
-    print(json.dumps(result))
+    cases = modes[args.mode](args)
+    info = {"torch": torch.__version__, "threads": torch.get_num_threads(), "mkldnn": torch.backends.mkldnn.is_available()}
+    if args.serve:
+        serve(cases, info)
+    else:  # by hand: best of 5 of each case
+        print(json.dumps(dict(info, seconds=[best_seconds(c, 5) for c in cases])))
 
 
 if __name__ == "__main__":

@@ -65,21 +65,24 @@ Tensor record(Tensor y, const char* name, std::vector<Tensor> inputs, BackwardFn
 
 namespace {
 
-// Nodes reachable from root, each after every node that feeds gradient into it
-// (reverse post-order of an iterative depth-first search).
-std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>& root) {
+// Nodes reachable from the roots, each after every node that feeds gradient into it
+// (reverse post-order of iterative depth-first searches sharing one visited set).
+std::vector<std::shared_ptr<Node>> topological_order(const std::vector<std::shared_ptr<Node>>& roots) {
     std::vector<std::shared_ptr<Node>> post_order;
-    std::unordered_set<Node*> visited{root.get()};
-    std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack{{root, 0}};  // node, next edge
-    while (!stack.empty()) {
-        auto& [node, next] = stack.back();
-        if (next < node->edges.size()) {
-            const std::shared_ptr<Node>& child = node->edges[next++].node;
-            if (child && visited.insert(child.get()).second) stack.emplace_back(child, 0);
-            continue;
+    std::unordered_set<Node*> visited;
+    for (const std::shared_ptr<Node>& root : roots) {
+        if (!visited.insert(root.get()).second) continue;
+        std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack{{root, 0}};  // node, next edge
+        while (!stack.empty()) {
+            auto& [node, next] = stack.back();
+            if (next < node->edges.size()) {
+                const std::shared_ptr<Node>& child = node->edges[next++].node;
+                if (child && visited.insert(child.get()).second) stack.emplace_back(child, 0);
+                continue;
+            }
+            post_order.push_back(std::move(node));
+            stack.pop_back();
         }
-        post_order.push_back(std::move(node));
-        stack.pop_back();
     }
     return {post_order.rbegin(), post_order.rend()};
 }
@@ -91,18 +94,35 @@ void accumulate_leaf(TensorImpl& leaf, const Tensor& g) {
 
 }  // namespace
 
-void run_backward(const Tensor& root, const Tensor& seed) {
-    FOCAL_CHECK(root.requires_grad(), "[backward] the tensor does not require grad (no input of the "
-          "ops that made it requires grad, or it was made under NoGradGuard)");
-    FOCAL_CHECK(seed.shape() == root.shape(), "[backward] gradient of shape ", shape_str(seed.shape()),
-          " for an output of shape ", shape_str(root.shape()));
-    NoGradGuard no_grad;  // backward closures compute with ops; record nothing
-    if (root.is_leaf()) {
-        accumulate_leaf(*root.impl(), seed);
-        return;
+void run_backward(const Tensor& root, const Tensor& seed) { run_backward(std::vector{root}, std::vector{seed}); }
+
+void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds) {
+    FOCAL_CHECK(roots.size() == seeds.size(), "[backward] ", roots.size(), " outputs but ", seeds.size(),
+                " gradients");
+    for (size_t i = 0; i < roots.size(); ++i) {
+        FOCAL_CHECK(roots[i].defined() && seeds[i].defined(), "[backward] output ", i, " or its gradient is undefined");
+        FOCAL_CHECK(roots[i].requires_grad(), "[backward] output ", i, " does not require grad (no input of the "
+              "ops that made it requires grad, or it was made under NoGradGuard)");
+        FOCAL_CHECK(seeds[i].shape() == roots[i].shape(), "[backward] gradient of shape ", shape_str(seeds[i].shape()),
+              " for output ", i, " of shape ", shape_str(roots[i].shape()));
     }
-    std::vector<std::shared_ptr<Node>> order = topological_order(root.grad_fn());
-    std::unordered_map<Node*, Tensor> pending{{order.front().get(), seed}};
+    NoGradGuard no_grad;  // backward closures compute with ops; record nothing
+    // Seeds go to the nodes that made the roots (summed where roots share one), or straight
+    // into a root that is itself a leaf.
+    std::unordered_map<Node*, Tensor> pending;
+    std::vector<std::shared_ptr<Node>> root_nodes;
+    for (size_t i = 0; i < roots.size(); ++i) {
+        if (roots[i].is_leaf()) {
+            accumulate_leaf(*roots[i].impl(), seeds[i]);
+            continue;
+        }
+        const std::shared_ptr<Node>& node = roots[i].grad_fn();
+        auto [slot, fresh] = pending.try_emplace(node.get(), seeds[i]);
+        if (!fresh) slot->second = add(slot->second, seeds[i]);
+        root_nodes.push_back(node);
+    }
+    std::vector<std::shared_ptr<Node>> order = topological_order(root_nodes);
+    root_nodes.clear();  // the order holds them now; released node by node below
     for (std::shared_ptr<Node>& node : order) {
         auto it = pending.find(node.get());
         if (it == pending.end()) continue;  // no gradient reached this node

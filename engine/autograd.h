@@ -64,6 +64,10 @@ Tensor record(Tensor y, const char* name, std::vector<Tensor> inputs, BackwardFn
 
 // Runs backward from `root` seeded with `seed` (same shape as root).
 void run_backward(const Tensor& root, const Tensor& seed);
+// One pass from several outputs at once, seeds[i] the gradient of roots[i] (PyTorch's
+// torch.autograd.backward(tensors, grad_tensors)): the same gradients as backward() from
+// sum_i <roots[i], seeds[i]>, without computing that sum. Nodes shared by the roots run once.
+void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds);
 
 // Grad mode: on by default, per thread. NoGradGuard turns it off for a scope.
 bool grad_enabled();

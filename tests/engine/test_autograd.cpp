@@ -90,3 +90,41 @@ TEST_CASE("diamond graphs sum the gradients of every path") {
     float s = 1.0f / (1.0f + std::exp(-1.5f));
     CHECK(x.grad().item() == doctest::Approx((2 * s + 3) * s * (1 - s)));
 }
+
+TEST_CASE("backward from several outputs equals backward from the sum of their inner products") {
+    Generator gen(3);
+    Tensor x = Tensor::randn({2, 3}, gen).requires_grad_();
+    Tensor w = Tensor::randn({3}, gen).requires_grad_();
+    // Outputs that share nodes (h feeds both), one of them a leaf, and one seeded twice.
+    auto outputs = [&] {
+        Tensor h = tanh(x * w);
+        return std::vector<Tensor>{h * 2.0f, exp(h), w, h * 2.0f};
+    };
+    std::vector<Tensor> seeds;
+    for (const Tensor& y : outputs()) seeds.push_back(Tensor::randn(y.shape(), gen));
+
+    std::vector<Tensor> ys = outputs();
+    Tensor total = Tensor::scalar(0.0f);
+    for (size_t i = 0; i < ys.size(); ++i) total = total + sum(ys[i] * seeds[i]);
+    total.backward();
+    const std::vector<float> dx_sum = x.grad().to_vector<float>(), dw_sum = w.grad().to_vector<float>();
+    x.zero_grad();
+    w.zero_grad();
+
+    run_backward(outputs(), seeds);
+    const std::vector<float> dx = x.grad().to_vector<float>(), dw = w.grad().to_vector<float>();
+    REQUIRE(dx.size() == dx_sum.size());
+    for (size_t i = 0; i < dx.size(); ++i) CHECK(dx[i] == doctest::Approx(dx_sum[i]).epsilon(1e-5));
+    for (size_t i = 0; i < dw.size(); ++i) CHECK(dw[i] == doctest::Approx(dw_sum[i]).epsilon(1e-5));
+}
+
+TEST_CASE("backward from several outputs rejects mismatched seeds") {
+    Tensor x = Tensor::ones({2}).requires_grad_();
+    Tensor y = x * 2.0f;
+    CHECK_THROWS_WITH_AS(run_backward(std::vector{y}, std::vector<Tensor>{}), doctest::Contains("1 outputs but 0"), Error);
+    CHECK_THROWS_WITH_AS(run_backward(std::vector{y, y}, std::vector{Tensor::ones({2}), Tensor::ones({3})}),
+                         doctest::Contains("output 1 of shape (2,)"), Error);
+    CHECK_THROWS_WITH_AS(run_backward(std::vector{y, Tensor::ones({2})}, std::vector{Tensor::ones({2}), Tensor::ones({2})}),
+                         doctest::Contains("output 1 does not require grad"), Error);
+    CHECK_FALSE(x.grad().defined());  // validation comes before any gradient is written
+}
