@@ -10,6 +10,7 @@
 #include "bench_util.h"
 #include "runtime_env.h"
 #include "engine/blas_info.h"
+#include "engine/cpu/cpu_isa.h"
 #include "engine/engine.h"
 #include "peer.h"
 
@@ -52,7 +53,7 @@ int main(int argc, char** argv) {
     // Usage: bench_conv [threads=2] [repeats=5]
     const int threads = argc > 1 ? std::atoi(argv[1]) : 2, repeats = argc > 2 ? std::atoi(argv[2]) : 5, batch = 8;
     set_num_threads(threads);
-    std::printf("OpenBLAS core: %s, threads %d, batch %d\n", blas_core().c_str(), threads, batch);
+    std::printf("OpenBLAS core: %s, kernels: %s, threads %d, batch %d\n", blas_core().c_str(), cpu::cpu_isa_name(cpu::cpu_isa()), threads, batch);
     const Shape2d shapes[] = {
         {"stem", 3, 256, 32, 3, 2, 1, false, false},
         {"stage1 down", 32, 128, 64, 3, 2, 1, false, true},
@@ -131,7 +132,7 @@ int main(int argc, char** argv) {
     }
     std::printf("%-39s %10.2f %10.2f %7.2f\n", "total", 1e3 * sum_ours, 1e3 * sum_torch,
                 have_peer ? sum_ours / sum_torch : 0.0);
-    nlohmann::json summary = {{"bench", "conv"}, {"threads", threads}, {"batch", batch}, {"blas_core", blas_core()},
+    nlohmann::json summary = {{"bench", "conv"}, {"threads", threads}, {"batch", batch}, {"blas_core", blas_core()}, {"cpu_isa", cpu::cpu_isa_name(cpu::cpu_isa())},
                               {"ours_ms", 1e3 * sum_ours}, {"cases", cases}};
     if (have_peer) {
         summary["torch_ms"] = 1e3 * sum_torch;

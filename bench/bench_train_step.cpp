@@ -14,6 +14,7 @@
 #include "bench_util.h"
 #include "detector/detection_loss.h"
 #include "engine/blas_info.h"
+#include "engine/cpu/cpu_isa.h"
 #include "losses/registry.h"
 #include "peer.h"
 #include "runtime_env.h"
@@ -33,7 +34,7 @@ int main(int argc, char** argv) {
     cli::tune_runtime(argv);
     const int threads = argc > 1 ? std::atoi(argv[1]) : 2, batch = 8, size = 256, repeats = 5;
     set_num_threads(threads);
-    std::printf("OpenBLAS core: %s, threads %d, batch %d, %dx%d\n", blas_core().c_str(), threads, batch, size, size);
+    std::printf("OpenBLAS core: %s, kernels: %s, threads %d, batch %d, %dx%d\n", blas_core().c_str(), cpu::cpu_isa_name(cpu::cpu_isa()), threads, batch, size, size);
     Generator gen(0);
     RetinaNetConfig config = retinanet_preset("tiny", 20);
     RetinaNet model(config, gen);
@@ -90,7 +91,7 @@ int main(int argc, char** argv) {
     const nlohmann::json peer_totals = peer.finish();
 
     nlohmann::json summary = {{"bench", "train_step"}, {"threads", threads}, {"batch", batch}, {"size", size},
-                              {"blas_core", blas_core()}, {"ours_ms", 1e3 * ours},
+                              {"blas_core", blas_core()}, {"cpu_isa", cpu::cpu_isa_name(cpu::cpu_isa())}, {"ours_ms", 1e3 * ours},
                               {"ours_inference_ms", 1e3 * ours_infer}, {"ours_peak_rss_mb", ours_rss}};
     if (peer_totals.is_object()) {
         const double t = torch_step, ti = torch_infer;

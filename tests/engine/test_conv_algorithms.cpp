@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 
+#include "engine/cpu/cpu_isa.h"
 #include "gradcheck.h"
 
 using namespace focal;
@@ -162,6 +164,35 @@ TEST_CASE("Winograd F(2x2, 3x3) and F(4x4, 3x3) equal im2col: values and gradien
             if (s.bias) CHECK(relative_error(got.db, ref.db) <= tol);
         }
     }
+}
+
+TEST_CASE("the Winograd kernels of every instruction set this CPU runs agree with im2col") {
+    using cpu::CpuIsa;
+    const std::vector<CpuIsa> isas = cpu::supported_cpu_isas();
+    REQUIRE(!isas.empty());
+    CHECK(isas.front() == CpuIsa::Baseline);
+    const CpuIsa saved = cpu::cpu_isa();
+    if (!std::getenv("FOCAL_CPU_ISA")) CHECK(saved == isas.back());  // the best one, unless chosen by hand
+    MESSAGE("Winograd kernel variants on this CPU: ", isas.size(), ", in use: ", std::string(cpu::cpu_isa_name(saved)));
+    for (CpuIsa isa : isas) {
+        cpu::set_cpu_isa(isa);
+        for (const Case& s : kCases) {
+            cpu::set_cpu_isa(CpuIsa::Baseline);
+            const Result ref = run(s, Conv2dAlgorithm::Im2col);
+            cpu::set_cpu_isa(isa);
+            for (auto [algorithm, tol] : {std::pair{Conv2dAlgorithm::Winograd2, 2e-6}, std::pair{Conv2dAlgorithm::Winograd4, 2e-5}}) {
+                const Result got = run(s, algorithm);
+                INFO(cpu::cpu_isa_name(isa), ", ", describe(s));
+                CHECK(relative_error(got.y, ref.y) <= tol);
+                CHECK(relative_error(got.dx, ref.dx) <= tol);
+                CHECK(relative_error(got.dw, ref.dw) <= tol);
+            }
+        }
+    }
+    cpu::set_cpu_isa(saved);
+    CHECK(std::string(cpu::cpu_isa_name(CpuIsa::Avx512)) == "avx512");
+    if (isas.back() != CpuIsa::Avx512)
+        CHECK_THROWS_WITH_AS(cpu::set_cpu_isa(CpuIsa::Avx512), doctest::Contains("cannot run the avx512 kernels"), Error);
 }
 
 TEST_CASE("Auto uses Winograd for 3x3 stride-1 convs, im2col elsewhere, and agrees with both") {

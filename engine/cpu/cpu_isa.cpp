@@ -1,0 +1,74 @@
+#include "engine/cpu/cpu_isa.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#include "engine/error.h"
+
+namespace focal::cpu {
+
+namespace {
+
+bool cpu_supports(CpuIsa isa) {
+#if FOCAL_CPU_ISA_VARIANTS
+    __builtin_cpu_init();
+    // The features the variants are compiled with (winograd_kernels.cpp's target strings).
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                      __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("f16c");
+    switch (isa) {
+        case CpuIsa::Baseline: return true;
+        case CpuIsa::Avx2: return avx2;
+        case CpuIsa::Avx512:
+            return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                   __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+    }
+    return false;
+#else
+    return isa == CpuIsa::Baseline;
+#endif
+}
+
+// The variant named in FOCAL_CPU_ISA, else the best supported one.
+CpuIsa initial_isa() {
+    if (const char* name = std::getenv("FOCAL_CPU_ISA"); name && *name) {
+        for (CpuIsa isa : {CpuIsa::Baseline, CpuIsa::Avx2, CpuIsa::Avx512})
+            if (std::strcmp(name, cpu_isa_name(isa)) == 0 && cpu_supports(isa)) return isa;
+        // An unknown or unsupported name falls back to the best variant: a kernel choice is
+        // not worth failing a run for, and the benchmarks print the one in use.
+    }
+    return supported_cpu_isas().back();
+}
+
+std::atomic<int>& current() {
+    static std::atomic<int> isa{static_cast<int>(initial_isa())};
+    return isa;
+}
+
+}  // namespace
+
+const char* cpu_isa_name(CpuIsa isa) {
+    switch (isa) {
+        case CpuIsa::Baseline: return "baseline";
+        case CpuIsa::Avx2: return "avx2";
+        case CpuIsa::Avx512: return "avx512";
+    }
+    return "unknown";
+}
+
+std::vector<CpuIsa> supported_cpu_isas() {
+    std::vector<CpuIsa> out;
+    for (CpuIsa isa : {CpuIsa::Baseline, CpuIsa::Avx2, CpuIsa::Avx512})
+        if (cpu_supports(isa)) out.push_back(isa);
+    return out;
+}
+
+CpuIsa cpu_isa() { return static_cast<CpuIsa>(current().load(std::memory_order_relaxed)); }
+
+void set_cpu_isa(CpuIsa isa) {
+    FOCAL_CHECK(cpu_supports(isa), "[cpu] this ", FOCAL_CPU_ISA_VARIANTS ? "CPU" : "build", " cannot run the ",
+                cpu_isa_name(isa), " kernels");
+    current().store(static_cast<int>(isa), std::memory_order_relaxed);
+}
+
+}  // namespace focal::cpu
