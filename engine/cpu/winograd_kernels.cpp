@@ -7,7 +7,7 @@
 // winograd_kernels.inc, compiled here once per instruction set (engine/cpu/cpu_isa.h).
 #include "engine/cpu/winograd_kernels.h"
 
-#include <xmmintrin.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <array>
@@ -78,6 +78,32 @@ std::vector<TileOrigin> tile_origins(const WinogradGeometry& g, int64_t pad_h, i
 // The blocks of kLanes consecutive tiles: [t0, t0 + count) for block b.
 inline int64_t num_blocks(int64_t T) { return (T + kLanes - 1) / kLanes; }
 
+// The same origins, a block of kLanes tiles at a time as 32-bit lanes, for the AVX-512
+// kernels' masked gathers and scatters: the window's offset in the tensor at channel 0
+// (n * image_stride + row * width + col) and its row and column. Lanes past the last tile
+// have count <= l and are masked off. Only for tensors of fewer than 2^31 elements.
+struct alignas(64) BlockOrigins {
+    int32_t offset[kLanes], row[kLanes], col[kLanes];
+    int32_t count;
+};
+bool fits_int32(int64_t elements) { return elements < (int64_t{1} << 31); }
+std::vector<BlockOrigins> block_origins(const std::vector<TileOrigin>& origins, int64_t image_stride, int64_t width) {
+    const int64_t T = static_cast<int64_t>(origins.size());
+    std::vector<BlockOrigins> blocks(num_blocks(T));
+    for (int64_t b = 0; b < num_blocks(T); ++b) {
+        BlockOrigins& block = blocks[b];
+        block = {};
+        block.count = static_cast<int32_t>(std::min<int64_t>(kLanes, T - b * kLanes));
+        for (int32_t l = 0; l < block.count; ++l) {
+            const TileOrigin& o = origins[b * kLanes + l];
+            block.offset[l] = static_cast<int32_t>(o.n * image_stride + o.row * width + o.col);
+            block.row[l] = static_cast<int32_t>(o.row);
+            block.col[l] = static_cast<int32_t>(o.col);
+        }
+    }
+    return blocks;
+}
+
 // Filter kernels transformed per block (U written in contiguous runs of this many).
 constexpr int64_t kFilterBlock = 64;
 
@@ -93,18 +119,21 @@ struct WinogradKernels {
 
 // The kernels, once per instruction set (engine/cpu/cpu_isa.h).
 namespace isa_baseline {
+constexpr bool kWindowGathers = false;
 #include "engine/cpu/winograd_kernels.inc"
 }  // namespace isa_baseline
 #if FOCAL_CPU_ISA_VARIANTS
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c,bmi,bmi2,lzcnt,movbe,popcnt")
 namespace isa_avx2 {
+constexpr bool kWindowGathers = false;  // AVX2's gathers are slow on many of its CPUs
 #include "engine/cpu/winograd_kernels.inc"
 }  // namespace isa_avx2
 #pragma GCC pop_options
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c,bmi,bmi2,lzcnt,movbe,popcnt,avx512f,avx512vl,avx512bw,avx512dq,avx512cd")
 namespace isa_avx512 {
+constexpr bool kWindowGathers = true;
 #include "engine/cpu/winograd_kernels.inc"
 }  // namespace isa_avx512
 #pragma GCC pop_options
