@@ -59,7 +59,6 @@ struct F4 {  // F(4x4, 3x3)
 
 constexpr int kLanes = 16;  // tiles transformed together, one per vector lane
 using Lanes = float __attribute__((vector_size(4 * kLanes)));                // kLanes tiles' values
-using LanesUnaligned = float __attribute__((vector_size(4 * kLanes), aligned(4)));
 
 // Where tile t starts: image n, top-left (row, col) of its window in the input (input
 // transforms: th*m - pad, tw*m - pad) or in the output (output transforms: th*m, tw*m).
