@@ -48,7 +48,7 @@ void add_train(CLI::App& app) {
     cmd->add_option("--batch", c->batch, "images per batch")->check(CLI::PositiveNumber);
     cmd->add_option("--lr", c->lr, "base learning rate")->check(CLI::PositiveNumber);
     cmd->add_option("--momentum", c->momentum, "SGD momentum");
-    cmd->add_option("--weight-decay", c->weight_decay, "SGD weight decay");
+    cmd->add_option("--weight-decay", c->weight_decay, "weight decay (SGD: L2 in the gradient; AdamW: decoupled)");
     cmd->add_option("--warmup", c->warmup_iters, "linear warm-up iterations");
     cmd->add_option("--schedule", c->schedule, "step, cosine or constant")->check(CLI::IsMember({"step", "cosine", "constant"}));
     cmd->add_option("--clip-grad", c->clip_grad, "clip the global gradient norm (0: off)");
