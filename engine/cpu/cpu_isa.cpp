@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <cstring>
 
 #include "engine/error.h"
 
@@ -29,15 +28,16 @@ bool cpu_supports(CpuIsa isa) {
 #endif
 }
 
-// The variant named in FOCAL_CPU_ISA, else the best supported one.
+// The variant named in FOCAL_CPU_ISA, else the best supported one. A name that is not a
+// variant, or one this CPU cannot run, fails (at the first kernel call, naming the value),
+// rather than quietly timing or testing something else than asked.
 CpuIsa initial_isa() {
-    if (const char* name = std::getenv("FOCAL_CPU_ISA"); name && *name) {
-        for (CpuIsa isa : {CpuIsa::Baseline, CpuIsa::Avx2, CpuIsa::Avx512})
-            if (std::strcmp(name, cpu_isa_name(isa)) == 0 && cpu_supports(isa)) return isa;
-        // An unknown or unsupported name falls back to the best variant: a kernel choice is
-        // not worth failing a run for, and the benchmarks print the one in use.
-    }
-    return supported_cpu_isas().back();
+    const char* name = std::getenv("FOCAL_CPU_ISA");
+    if (!name || !*name) return supported_cpu_isas().back();
+    const CpuIsa isa = cpu_isa_from_name(name);
+    FOCAL_CHECK(cpu_supports(isa), "[cpu] FOCAL_CPU_ISA=", name, ": this ", FOCAL_CPU_ISA_VARIANTS ? "CPU" : "build",
+                " cannot run those kernels");
+    return isa;
 }
 
 std::atomic<int>& current() {
@@ -54,6 +54,12 @@ const char* cpu_isa_name(CpuIsa isa) {
         case CpuIsa::Avx512: return "avx512";
     }
     return "unknown";
+}
+
+CpuIsa cpu_isa_from_name(const std::string& name) {
+    for (CpuIsa isa : {CpuIsa::Baseline, CpuIsa::Avx2, CpuIsa::Avx512})
+        if (name == cpu_isa_name(isa)) return isa;
+    fail("[cpu] unknown instruction set '", name, "' (FOCAL_CPU_ISA): baseline, avx2 or avx512");
 }
 
 std::vector<CpuIsa> supported_cpu_isas() {

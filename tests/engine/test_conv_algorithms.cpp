@@ -190,7 +190,9 @@ TEST_CASE("the Winograd kernels of every instruction set this CPU runs agree wit
         }
     }
     cpu::set_cpu_isa(saved);
-    CHECK(std::string(cpu::cpu_isa_name(CpuIsa::Avx512)) == "avx512");
+    for (CpuIsa isa : {CpuIsa::Baseline, CpuIsa::Avx2, CpuIsa::Avx512})
+        CHECK(cpu::cpu_isa_from_name(cpu::cpu_isa_name(isa)) == isa);
+    CHECK_THROWS_WITH_AS(cpu::cpu_isa_from_name("avx-512"), doctest::Contains("unknown instruction set 'avx-512'"), Error);
     if (isas.back() != CpuIsa::Avx512)
         CHECK_THROWS_WITH_AS(cpu::set_cpu_isa(CpuIsa::Avx512), doctest::Contains("cannot run the avx512 kernels"), Error);
 }
