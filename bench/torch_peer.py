@@ -31,15 +31,16 @@ class Case:
     def __init__(self, run, prepare=None):
         self.run, self.prepare = run, prepare
 
+    def seconds(self):
+        if self.prepare:
+            self.prepare()
+        start = time.perf_counter()
+        self.run()
+        return time.perf_counter() - start
+
 
 def best_seconds(case, repeats, warmup=2):
-    times = []
-    for i in range(warmup + repeats):
-        if case.prepare:
-            case.prepare()
-        start = time.perf_counter()
-        case.run()
-        times.append(time.perf_counter() - start)
+    times = [case.seconds() for _ in range(warmup + repeats)]
     return min(times[warmup:])
 
 
@@ -117,12 +118,7 @@ def serve(cases, info):
     for line in sys.stdin:
         command = line.split()
         if command[:1] == ["time"]:
-            case = cases[int(command[1])]
-            if case.prepare:
-                case.prepare()
-            start = time.perf_counter()
-            case.run()
-            print(time.perf_counter() - start, flush=True)
+            print(cases[int(command[1])].seconds(), flush=True)
         elif command[:1] == ["done"]:
             peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             print(json.dumps({"peak_rss_mb": peak_kb / 1024}), flush=True)

@@ -9,6 +9,8 @@ namespace focal::cpu {
 
 namespace {
 
+constexpr CpuIsa kAllIsas[] = {CpuIsa::Baseline, CpuIsa::Avx2, CpuIsa::Avx512};
+
 bool cpu_supports(CpuIsa isa) {
 #if FOCAL_CPU_ISA_VARIANTS
     __builtin_cpu_init();
@@ -28,16 +30,19 @@ bool cpu_supports(CpuIsa isa) {
 #endif
 }
 
+CpuIsa check_supported(CpuIsa isa) {
+    FOCAL_CHECK(cpu_supports(isa), "[cpu] this ", FOCAL_CPU_ISA_VARIANTS ? "CPU" : "build", " cannot run the ",
+                cpu_isa_name(isa), " kernels");
+    return isa;
+}
+
 // The variant named in FOCAL_CPU_ISA, else the best supported one. A name that is not a
 // variant, or one this CPU cannot run, fails (at the first kernel call, naming the value),
 // rather than quietly timing or testing something else than asked.
 CpuIsa initial_isa() {
     const char* name = std::getenv("FOCAL_CPU_ISA");
     if (!name || !*name) return supported_cpu_isas().back();
-    const CpuIsa isa = cpu_isa_from_name(name);
-    FOCAL_CHECK(cpu_supports(isa), "[cpu] FOCAL_CPU_ISA=", name, ": this ", FOCAL_CPU_ISA_VARIANTS ? "CPU" : "build",
-                " cannot run those kernels");
-    return isa;
+    return check_supported(cpu_isa_from_name(name));
 }
 
 std::atomic<int>& current() {
@@ -57,14 +62,14 @@ const char* cpu_isa_name(CpuIsa isa) {
 }
 
 CpuIsa cpu_isa_from_name(const std::string& name) {
-    for (CpuIsa isa : {CpuIsa::Baseline, CpuIsa::Avx2, CpuIsa::Avx512})
+    for (CpuIsa isa : kAllIsas)
         if (name == cpu_isa_name(isa)) return isa;
     fail("[cpu] unknown instruction set '", name, "' (FOCAL_CPU_ISA): baseline, avx2 or avx512");
 }
 
 std::vector<CpuIsa> supported_cpu_isas() {
     std::vector<CpuIsa> out;
-    for (CpuIsa isa : {CpuIsa::Baseline, CpuIsa::Avx2, CpuIsa::Avx512})
+    for (CpuIsa isa : kAllIsas)
         if (cpu_supports(isa)) out.push_back(isa);
     return out;
 }
@@ -72,9 +77,7 @@ std::vector<CpuIsa> supported_cpu_isas() {
 CpuIsa cpu_isa() { return static_cast<CpuIsa>(current().load(std::memory_order_relaxed)); }
 
 void set_cpu_isa(CpuIsa isa) {
-    FOCAL_CHECK(cpu_supports(isa), "[cpu] this ", FOCAL_CPU_ISA_VARIANTS ? "CPU" : "build", " cannot run the ",
-                cpu_isa_name(isa), " kernels");
-    current().store(static_cast<int>(isa), std::memory_order_relaxed);
+    current().store(static_cast<int>(check_supported(isa)), std::memory_order_relaxed);
 }
 
 }  // namespace focal::cpu
