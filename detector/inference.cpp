@@ -3,11 +3,48 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "data/transforms.h"
 #include "detector/draw.h"
 #include "engine/serialize.h"
 
 namespace focal::detector {
+
+Box Placement::region(int64_t input_width, int64_t input_height) const {
+    const Box input{0, 0, float(input_width), float(input_height)};
+    if (width <= 0 || height <= 0) return input;
+    return intersect(input, frame.apply({0, 0, float(width), float(height)}));
+}
+
+std::vector<std::vector<Detection>> detections_in_original(const HeadOutputs& out, const std::vector<Box>& anchors,
+                                                           const std::vector<Placement>& placements,
+                                                           int64_t input_width, int64_t input_height,
+                                                           const InferenceConfig& config, bool softmax) {
+    std::vector<Box> regions;
+    for (const Placement& p : placements) regions.push_back(p.region(input_width, input_height));
+    std::vector<std::vector<Detection>> found = postprocess(out, anchors, regions, config, softmax);
+    for (size_t i = 0; i < found.size(); ++i) {  // input coordinates -> the original image's
+        const Placement& p = placements[i];
+        std::vector<Detection> mapped;
+        for (Detection d : found[i]) {
+            d.box = p.frame.to_original(d.box);
+            if (p.width > 0 && p.height > 0) d.box = data::clip(d.box, float(p.width), float(p.height));  // rounding
+            if (d.box.valid()) mapped.push_back(d);
+        }
+        found[i] = std::move(mapped);
+    }
+    return found;
+}
+
+std::vector<std::vector<Detection>> predict(RetinaNet& model, const Tensor& images,
+                                            const std::vector<Placement>& placements, const InferenceConfig& config) {
+    FOCAL_CHECK(images.dim() == 4 && images.size(0) == static_cast<int64_t>(placements.size()), "[predict] ",
+                placements.size(), " placements for images of shape ", shape_str(images.shape()));
+    const int64_t height = images.size(2), width = images.size(3);
+    EvalModeGuard eval_mode(model);
+    NoGradGuard no_grad;
+    const HeadOutputs out = model.forward(images);
+    return detections_in_original(out, model.anchors(height, width), placements, width, height, config,
+                                  model.config.softmax);
+}
 
 std::vector<Detection> detect(RetinaNet& model, const data::Image& image, const InferenceConfig& config) {
     const int size = static_cast<int>(model.config.image_size);
@@ -18,22 +55,8 @@ std::vector<Detection> detect(RetinaNet& model, const data::Image& image, const 
     std::vector<float> pixels(3 * size * size);
     data::normalize_to_chw(sample.image, pixels.data());
     const Device device = model.parameters().front().device();
-    const bool was_training = model.is_training();
-    model.eval();
-    std::vector<Detection> found;
-    {
-        NoGradGuard no_grad;
-        HeadOutputs out = model.forward(Tensor::from_vector(pixels, {1, 3, size, size}, device));
-        const std::vector<Box> anchors = make_anchors(model.config.anchors, out.level_sizes);
-        found = postprocess(out, anchors, model.config.anchors, BoxCoder{}, config, model.config.softmax, size, size)[0];
-    }
-    model.train(was_training);
-    for (Detection& d : found) {  // letterbox coordinates -> the original image's
-        d.box = sample.frame.to_original(d.box);
-        d.box.x1 = std::clamp(d.box.x1, 0.0f, float(image.width)), d.box.x2 = std::clamp(d.box.x2, 0.0f, float(image.width));
-        d.box.y1 = std::clamp(d.box.y1, 0.0f, float(image.height)), d.box.y2 = std::clamp(d.box.y2, 0.0f, float(image.height));
-    }
-    return found;
+    const Tensor input = Tensor::from_vector(pixels, {1, 3, size, size}, device);
+    return predict(model, input, {Placement{sample.frame, image.width, image.height}}, config)[0];
 }
 
 std::vector<std::string> detect_files(RetinaNet& model, const std::vector<std::string>& names,

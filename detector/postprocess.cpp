@@ -35,9 +35,8 @@ std::vector<int> nms(const std::vector<Box>& boxes, const std::vector<float>& sc
 }
 
 std::vector<std::vector<Detection>> postprocess(const HeadOutputs& out, const std::vector<Box>& anchors,
-                                                const AnchorConfig& anchor_config, const BoxCoder& coder,
-                                                const InferenceConfig& cfg, bool softmax, int64_t width,
-                                                int64_t height) {
+                                                const std::vector<Box>& regions, const InferenceConfig& cfg,
+                                                bool softmax, const BoxCoder& coder) {
     Tensor probs;
     {
         NoGradGuard no_grad;
@@ -55,13 +54,20 @@ std::vector<std::vector<Detection>> postprocess(const HeadOutputs& out, const st
     const int64_t n = probs.size(0), total = probs.size(1), k = probs.size(2);
     FOCAL_CHECK(total == static_cast<int64_t>(anchors.size()), "[postprocess] ", total, " anchors scored, ",
                 anchors.size(), " anchors given");
+    FOCAL_CHECK(static_cast<int64_t>(regions.size()) == n, "[postprocess] ", regions.size(), " image regions for a batch of ", n);
+    int64_t locations = 0;
+    for (const auto& [h, w] : out.level_sizes) locations += h * w;
+    FOCAL_CHECK(locations > 0 && total % locations == 0, "[postprocess] ", total, " anchors do not divide over ",
+                locations, " locations");
+    const int64_t per_location = total / locations;
     std::vector<int64_t> level_begin{0};
-    for (const auto& [h, w] : out.level_sizes) level_begin.push_back(level_begin.back() + h * w * anchor_config.per_location());
+    for (const auto& [h, w] : out.level_sizes) level_begin.push_back(level_begin.back() + h * w * per_location);
     const float* p = probs.data<float>();
     const float* d = deltas.data<float>();
     std::vector<std::vector<Detection>> result(n);
     parallel_for(n, 1, [&](int64_t begin, int64_t end) {
         for (int64_t img = begin; img < end; ++img) {
+            const Box& region = regions[img];
             std::vector<Box> boxes;
             std::vector<float> scores;
             std::vector<int> labels;
@@ -78,9 +84,7 @@ std::vector<std::vector<Detection>> postprocess(const HeadOutputs& out, const st
                                   [](const auto& x, const auto& y) { return x.first > y.first || (x.first == y.first && x.second < y.second); });
                 for (size_t q = 0; q < keep; ++q) {
                     const int64_t a = candidates[q].second / k;
-                    Box b = coder.decode(anchors[a], d + (img * total + a) * 4);
-                    b.x1 = std::clamp(b.x1, 0.0f, float(width)), b.x2 = std::clamp(b.x2, 0.0f, float(width));
-                    b.y1 = std::clamp(b.y1, 0.0f, float(height)), b.y2 = std::clamp(b.y2, 0.0f, float(height));
+                    const Box b = intersect(coder.decode(anchors[a], d + (img * total + a) * 4), region);
                     if (!b.valid()) continue;
                     boxes.push_back(b);
                     scores.push_back(candidates[q].first);

@@ -22,10 +22,13 @@ struct InferenceConfig {
 std::vector<int> nms(const std::vector<Box>& boxes, const std::vector<float>& scores, const std::vector<int>& labels,
                      float iou);
 
-// Detections per image, in input pixels, clipped to [0, width] x [0, height].
+// Detections per image, in input pixels. `regions[i]` is where image i's own pixels lie in
+// the input (a letterbox's padding excluded): every decoded box is clipped to it before NMS,
+// as torchvision clips to the image, so a box that runs into the padding cannot keep the
+// extra width. `anchors` are make_anchors' for out.level_sizes; `softmax` heads have K + 1
+// logits per anchor, background last.
 std::vector<std::vector<Detection>> postprocess(const HeadOutputs& out, const std::vector<Box>& anchors,
-                                                const AnchorConfig& anchor_config, const BoxCoder& coder,
-                                                const InferenceConfig& config, bool softmax, int64_t width,
-                                                int64_t height);
+                                                const std::vector<Box>& regions, const InferenceConfig& config,
+                                                bool softmax, const BoxCoder& coder = {});
 
 }  // namespace focal::detector

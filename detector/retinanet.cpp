@@ -82,6 +82,12 @@ RetinaNet::RetinaNet(const RetinaNetConfig& cfg, Generator& gen) : config(cfg) {
     register_module("head", head);
 }
 
+const std::vector<Box>& RetinaNet::anchors(int64_t height, int64_t width) {
+    auto [it, made] = anchors_.try_emplace({height, width});
+    if (made) it->second = make_anchors(config.anchors, level_sizes(config.anchors, height, width));
+    return it->second;
+}
+
 HeadOutputs RetinaNet::forward(const Tensor& images) {
     FOCAL_CHECK(images.dim() == 4 && images.size(1) == 3, "[retinanet] expects (N, 3, H, W) images, got ",
                 shape_str(images.shape()));

@@ -6,6 +6,7 @@
 // "Initialization"), so every anchor starts with foreground probability pi: without it, the
 // ~10^5 easy background anchors of an image dominate the first iterations' loss.
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,9 +53,13 @@ class RetinaNet : public Module {
 public:
     RetinaNet(const RetinaNetConfig& config, Generator& gen);
     HeadOutputs forward(const Tensor& images);  // (N, 3, H, W)
+    // The anchors of an input of height x width, in the order of forward's outputs; made once
+    // per size and kept.
+    const std::vector<Box>& anchors(int64_t height, int64_t width);
     const RetinaNetConfig config;
 
 private:
+    std::map<std::array<int64_t, 2>, std::vector<Box>> anchors_;
     std::shared_ptr<Backbone> backbone_;
     std::shared_ptr<Fpn> fpn_;
     std::shared_ptr<Sequential> cls_subnet_, box_subnet_;

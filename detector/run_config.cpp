@@ -1,41 +1,85 @@
 // config.json: the model and training configuration of a run, as JSON.
+#include <cmath>
+#include <type_traits>
+
 #include "detector/trainer.h"
 
 namespace focal::detector {
 
 using nlohmann::json;
 
+namespace {
+
+std::string rule_words(SettingRule rule) {
+    switch (rule) {
+        case SettingRule::Any: return "any value";
+        case SettingRule::NotEmpty: return "not empty";
+        case SettingRule::Positive: return "> 0";
+        case SettingRule::NonNegative: return ">= 0";
+        case SettingRule::Fraction: return "in [0, 1]";
+        case SettingRule::OpenFraction: return "in (0, 1)";
+    }
+    return "?";
+}
+
+std::string setting_name(const char* name, const char* flag) {
+    const std::string f = flag;
+    return f.empty() ? "setting '" + std::string(name) + "'" : f;
+}
+
+template <class T>
+void check_setting(const T& value, SettingRule rule, const char* name, const char* flag) {
+    if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+        const double v = static_cast<double>(value);
+        bool ok = std::isfinite(v);
+        if (rule == SettingRule::Positive) ok = ok && v > 0;
+        if (rule == SettingRule::NonNegative) ok = ok && v >= 0;
+        if (rule == SettingRule::Fraction) ok = ok && v >= 0 && v <= 1;
+        if (rule == SettingRule::OpenFraction) ok = ok && v > 0 && v < 1;
+        FOCAL_CHECK(ok, "[train] ", setting_name(name, flag), " must be ", rule_words(rule), ", got ", value);
+    } else if constexpr (std::is_same_v<T, std::string>) {
+        FOCAL_CHECK(rule != SettingRule::NotEmpty || !value.empty(), "[train] ", setting_name(name, flag),
+                    " must not be empty");
+    }
+}
+
+}  // namespace
+
+void TrainConfig::validate() const {
+#define FOCAL_CHECK_SETTING(type, name, value, flag, rule, help) check_setting(name, SettingRule::rule, #name, flag);
+    FOCAL_TRAIN_SETTINGS(FOCAL_CHECK_SETTING)
+#undef FOCAL_CHECK_SETTING
+    FOCAL_CHECK(min_zoom <= max_zoom, "[train] --zoom MIN MAX needs MIN <= MAX, got ", min_zoom, " and ", max_zoom);
+}
+
+const std::vector<SettingInfo>& train_settings() {
+    static const std::vector<SettingInfo> rows = {
+#define FOCAL_SETTING_ROW(type, name, value, flag, rule, help) {#name, flag, rule_words(SettingRule::rule), help},
+        FOCAL_TRAIN_SETTINGS(FOCAL_SETTING_ROW)
+#undef FOCAL_SETTING_ROW
+    };
+    return rows;
+}
+
 json to_json(const TrainConfig& c) {
-    return {{"data", c.data}, {"split", c.split}, {"val_split", c.val_split}, {"year", c.year},
-            {"classes", c.classes}, {"skip_bad", c.skip_bad}, {"max_images", c.max_images}, {"augment", c.augment},
-            {"crop_probability", c.crop_probability}, {"min_zoom", c.min_zoom}, {"max_zoom", c.max_zoom},
-            {"workers", c.workers}, {"preset", c.preset}, {"image_size", c.image_size}, {"model", c.model}, {"prior", c.prior},
-            {"prior_bias", c.prior_bias}, {"cls_loss", c.cls_loss}, {"cls_params", c.cls_params},
-            {"box_loss", c.box_loss}, {"box_params", c.box_params}, {"normalizer", c.normalizer},
-            {"optimizer", c.optimizer}, {"epochs", c.epochs}, {"batch", c.batch}, {"lr", c.lr}, {"momentum", c.momentum},
-            {"weight_decay", c.weight_decay}, {"warmup_iters", c.warmup_iters}, {"schedule", c.schedule},
-            {"clip_grad", c.clip_grad}, {"max_iters", c.max_iters}, {"out", c.out}, {"seed", c.seed},
-            {"threads", c.threads}, {"eval_every", c.eval_every}, {"snapshot_epochs", c.snapshot_epochs}, {"log_every", c.log_every}, {"device", c.device}};
+    json j = json::object();
+#define FOCAL_SETTING_TO_JSON(type, name, value, flag, rule, help) j[#name] = c.name;
+    FOCAL_TRAIN_SETTINGS(FOCAL_SETTING_TO_JSON)
+#undef FOCAL_SETTING_TO_JSON
+    return j;
 }
 
 TrainConfig train_config_from_json(const json& j) {
+    FOCAL_CHECK(j.is_object(), "[config] the training settings must be a JSON object, got ", j.dump());
     TrainConfig c;
-    auto get = [&j](const char* key, auto& field) {
-        if (j.contains(key)) field = j.at(key).get<std::decay_t<decltype(field)>>();
-    };
-    get("data", c.data), get("split", c.split), get("val_split", c.val_split), get("year", c.year);
-    get("classes", c.classes), get("skip_bad", c.skip_bad), get("max_images", c.max_images);
-    get("augment", c.augment), get("workers", c.workers), get("preset", c.preset), get("image_size", c.image_size);
-    get("model", c.model), get("crop_probability", c.crop_probability), get("min_zoom", c.min_zoom);
-    get("max_zoom", c.max_zoom);
-    get("prior", c.prior), get("prior_bias", c.prior_bias), get("cls_loss", c.cls_loss);
-    get("cls_params", c.cls_params), get("box_loss", c.box_loss), get("box_params", c.box_params);
-    get("normalizer", c.normalizer), get("optimizer", c.optimizer), get("epochs", c.epochs), get("batch", c.batch), get("lr", c.lr);
-    get("momentum", c.momentum), get("weight_decay", c.weight_decay), get("warmup_iters", c.warmup_iters);
-    get("schedule", c.schedule), get("clip_grad", c.clip_grad), get("max_iters", c.max_iters);
-    get("out", c.out), get("seed", c.seed), get("threads", c.threads), get("eval_every", c.eval_every);
-    get("snapshot_epochs", c.snapshot_epochs);
-    get("log_every", c.log_every), get("device", c.device);
+    for (const auto& [key, value] : j.items()) {
+        bool known = false;
+#define FOCAL_SETTING_FROM_JSON(type, name, value_, flag, rule, help) \
+    if (key == #name) c.name = value.get<type>(), known = true;
+        FOCAL_TRAIN_SETTINGS(FOCAL_SETTING_FROM_JSON)
+#undef FOCAL_SETTING_FROM_JSON
+        FOCAL_CHECK(known, "[config] unknown training setting '", key, "'");
+    }
     return c;
 }
 

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +10,7 @@
 
 #include "data/loader.h"
 #include "layers/checkpoint.h"
+#include "engine/util.h"
 #include "losses/registry.h"
 
 namespace focal::detector {
@@ -20,18 +20,10 @@ using nlohmann::json;
 
 namespace {
 
-double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-
 Device parse_device(const std::string& name) {
     if (name == "cpu") return Device::CPU;
     if (name == "cuda") return Device::CUDA;
     fail("[train] unknown device '", name, "'; known: cpu, cuda");
-}
-
-std::string join(const std::vector<std::string>& names) {
-    std::string out;
-    for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
-    return out;
 }
 
 json read_json(const std::string& path) {
@@ -89,79 +81,6 @@ LrSchedule make_schedule(const TrainConfig& c, int64_t total_steps) {
 
 }  // namespace
 
-json metrics_json(const VocMetrics& m, const std::vector<std::string>& names) {
-    json per_class = json::object();
-    for (size_t k = 0; k < m.per_class.size(); ++k) {
-        const ClassAP& c = m.per_class[k];
-        auto value = [](double v) { return std::isnan(v) ? json(nullptr) : json(v); };
-        per_class[k < names.size() ? names[k] : std::to_string(k)] = {
-            {"ap50_voc07", value(c.ap_11point)}, {"ap50_area", value(c.ap_area)}, {"ap_coco", value(c.ap_coco)},
-            {"positives", c.positives}, {"detections", c.detections}};
-    }
-    return {{"map50_voc07", m.map_11point}, {"map50_area", m.map_area}, {"map_coco", m.map_coco},
-            {"classes_counted", m.classes_counted}, {"per_class", per_class},
-            {"metric", "VOC AP at IoU 0.5: 'voc07' = 11-point interpolation, 'area' = VOC2010+ all-point; "
-                       "difficult objects ignored"}};
-}
-
-EvalResult evaluate(RetinaNet& model, const std::vector<std::string>& class_names, const std::string& data_dir,
-                    const std::string& split, int year, int batch, int workers, int64_t max_images,
-                    const InferenceConfig& inference, const std::string& run_dir, int epoch) {
-    const double start = now();
-    data::VocOptions vo;
-    vo.split = split;
-    vo.year = year;
-    vo.classes = join(class_names);  // the model's class order, whatever the folder says
-    const data::VocDataset ds = data::VocDataset::open(data_dir, vo);
-    data::LoaderOptions lo;
-    lo.batch_size = batch;
-    lo.image_size = static_cast<int>(model.config.image_size);
-    lo.shuffle = false;
-    lo.augment = false;
-    lo.workers = workers;
-    lo.max_items = static_cast<size_t>(std::max<int64_t>(max_images, 0));
-    data::Loader loader(ds, lo);
-    const int64_t size = model.config.image_size;
-    const std::vector<Box> anchors = make_anchors(model.config.anchors, level_sizes(model.config.anchors, size, size));
-    const Device device = model.parameters().front().device();
-    const bool was_training = model.is_training();
-    model.eval();
-    VocEvaluator evaluator(static_cast<int>(model.config.num_classes));
-    loader.start_epoch(0);
-    data::Batch b;
-    EvalResult result;
-    while (loader.next(b)) {
-        NoGradGuard no_grad;
-        HeadOutputs out = model.forward(Tensor::from_vector(b.images, {b.n, 3, b.h, b.w}, device));
-        std::vector<std::vector<Detection>> dets =
-            postprocess(out, anchors, model.config.anchors, BoxCoder{}, inference, model.config.softmax, b.w, b.h);
-        for (int i = 0; i < b.n; ++i) {
-            std::vector<GroundTruth> truth;
-            for (size_t j = 0; j < b.boxes[i].size(); ++j)
-                truth.push_back({b.boxes[i][j], b.labels[i][j], b.difficult[i][j] != 0});
-            evaluator.add_image(truth, dets[i]);
-        }
-        result.images += b.n;
-    }
-    model.train(was_training);
-    result.metrics = evaluator.compute();
-    result.errors = analyse_errors(evaluator);
-    result.seconds = now() - start;
-    if (!run_dir.empty()) {
-        json j = metrics_json(result.metrics, class_names);
-        j["split"] = split;
-        j["images"] = result.images;
-        const ErrorBreakdown& e = result.errors;
-        j["errors"] = {{"ap50", e.ap50}, {"without_localization", e.without_localization},
-                       {"without_confusion", e.without_confusion}, {"without_background", e.without_background},
-                       {"top_fp_localization", e.top_localization}, {"top_fp_confusion", e.top_confusion},
-                       {"top_fp_background", e.top_background}, {"positives", e.positives}};
-        if (epoch >= 0) j["epoch"] = epoch;
-        write_json((fs::path(run_dir) / "metrics.json").string(), j);
-    }
-    return result;
-}
-
 TrainResult train(const TrainConfig& c) {
     FOCAL_CHECK(!c.data.empty(), "[train] --data is required");
     FOCAL_CHECK(c.epochs > 0 && c.batch > 0, "[train] epochs and batch must be positive");
@@ -201,7 +120,7 @@ TrainResult train(const TrainConfig& c) {
     RetinaNet model(mc, init);
     model.to(device);
     const int64_t size = mc.image_size;
-    const std::vector<Box> anchors = make_anchors(mc.anchors, level_sizes(mc.anchors, size, size));
+    const std::vector<Box>& anchors = model.anchors(size, size);
     const Tensor anchor_tensor = anchors_tensor(anchors);
     const BoxCoder coder;
     const MatcherConfig matcher;
@@ -258,7 +177,7 @@ TrainResult train(const TrainConfig& c) {
     for (int epoch = first_epoch; epoch < c.epochs; ++epoch) {
         model.train();
         loader.start_epoch(epoch);
-        const double epoch_start = now();
+        const double epoch_start = seconds_now();
         double sum_loss = 0, sum_cls = 0, sum_box = 0;
         size_t images = 0;
         int64_t it = 0;
@@ -291,19 +210,21 @@ TrainResult train(const TrainConfig& c) {
             if (c.log_every > 0 && (it % c.log_every == 0 || it == 1))
                 log.write({{"type", "step"}, {"epoch", epoch}, {"iter", it}, {"step", step}, {"loss", total},
                            {"cls", cls}, {"box", box}, {"lr", optimizer.lr()}, {"positives", targets.num_positives},
-                           {"images_per_s", images / (now() - epoch_start)}});
+                           {"images_per_s", images / (seconds_now() - epoch_start)}});
             if (c.progress && (tty || it % std::max(c.log_every, 1) == 0 || it == iters_per_epoch))
-                print_progress(tty, epoch, c.epochs, it, iters_per_epoch, now() - epoch_start, images, sum_loss / it,
+                print_progress(tty, epoch, c.epochs, it, iters_per_epoch, seconds_now() - epoch_start, images, sum_loss / it,
                                sum_cls / it, sum_box / it);
         }
         if (tty) std::fprintf(stderr, "\n");
         EpochRecord record{epoch + 1, sum_loss / std::max<int64_t>(it, 1), sum_cls / std::max<int64_t>(it, 1),
-                           sum_box / std::max<int64_t>(it, 1), now() - epoch_start};
+                           sum_box / std::max<int64_t>(it, 1), seconds_now() - epoch_start};
         const bool last = epoch + 1 == c.epochs;
         const bool evaluate_now = !c.val_split.empty() && c.eval_every > 0 && ((epoch + 1) % c.eval_every == 0 || last);
         if (evaluate_now) {
-            EvalResult ev = evaluate(model, class_names, c.data, c.val_split, c.year, c.batch, c.workers, c.max_images,
-                                     InferenceConfig{}, run.string(), epoch + 1);
+            EvalOptions eo;
+            eo.data = c.data, eo.split = c.val_split, eo.year = c.year, eo.batch = c.batch, eo.workers = c.workers;
+            eo.max_images = c.max_images, eo.run_dir = run.string(), eo.epoch = epoch + 1;
+            const EvalResult ev = evaluate(model, class_names, eo);
             record.map50_voc07 = ev.metrics.map_11point;
             record.map50_area = ev.metrics.map_area;
             std::fprintf(stderr, "epoch %d: val mAP@0.5 %.4f (VOC07 11-point), %.4f (area) on %d images, %.1f s\n",

@@ -55,6 +55,20 @@ private:
     bool training_ = true;
 };
 
+// Puts a module in eval mode for a scope and restores the mode it had (inference during
+// training, then back to training).
+class EvalModeGuard {
+public:
+    explicit EvalModeGuard(Module& module) : module_(module), was_training_(module.is_training()) { module.eval(); }
+    ~EvalModeGuard() { module_.train(was_training_); }
+    EvalModeGuard(const EvalModeGuard&) = delete;
+    EvalModeGuard& operator=(const EvalModeGuard&) = delete;
+
+private:
+    Module& module_;
+    bool was_training_;
+};
+
 // A module with one input and one output: what Sequential chains.
 class Layer : public Module {
 public:

@@ -43,8 +43,9 @@ void run_demo(const DemoOptions& opt) {
 
     std::printf("== 3/4 scoring the held-out test split\n");
     detector::LoadedRun loaded = detector::load_run(run.string(), "best");
-    detector::EvalResult test = detector::evaluate(*loaded.model, loaded.class_names, c.data, "test", 0, 8, 2, 0,
-                                                   detector::InferenceConfig{}, run.string());
+    detector::EvalOptions eo;
+    eo.data = c.data, eo.split = "test", eo.run_dir = run.string();
+    detector::EvalResult test = detector::evaluate(*loaded.model, loaded.class_names, eo);
     std::printf("%s", detector::format_voc_metrics(test.metrics, loaded.class_names).c_str());
 
     std::printf("== 4/4 pictures\n");

@@ -203,8 +203,9 @@ RunOutcome run_or_reuse(const RunSpec& spec, const Options& opt, const std::stri
         }
         if (!outcome.value("diverged", false)) {
             detector::LoadedRun loaded = detector::load_run(dir.string(), "last");
-            const detector::EvalResult test = detector::evaluate(*loaded.model, loaded.class_names, data_dir, "test", 0,
-                                                                 c.batch, c.workers, 0, {}, "", c.epochs);
+            detector::EvalOptions eo;
+            eo.data = data_dir, eo.split = "test", eo.batch = c.batch, eo.workers = c.workers, eo.epoch = c.epochs;
+            const detector::EvalResult test = detector::evaluate(*loaded.model, loaded.class_names, eo);
             outcome["test"] = {{"ap", test.metrics.map_coco}, {"ap50", test.metrics.map_area},
                                {"ap50_voc07", test.metrics.map_11point}, {"images", test.images}};
         }

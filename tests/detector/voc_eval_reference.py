@@ -9,6 +9,14 @@ per-class AP with the VOC2007 11-point and the VOC2010+ area interpolation.
 
     /usr/bin/python3 tests/detector/voc_eval_reference.py ../shared/data/VOCdevkit
 
+A second use scores a real run's output, for the end-to-end test in tests/tools: the
+detections that `focal detect` wrote (detections.json, boxes in continuous pixel
+coordinates, x1 = xmin - 1) on the first N images of a split, scored against the XML:
+
+    /usr/bin/python3 tests/detector/voc_eval_reference.py --score DEVKIT SPLIT N detections.json
+
+prints {"ap_11point": {class: AP or null}, "ap_area": {...}} as one JSON line.
+
 Departures from the devkit, both so that the answer is defined: detections are ranked with a
 stable sort (the devkit's argsort is not stable, so its order of equal scores is arbitrary), and
 a class without non-difficult ground truth gets no AP (the devkit divides by zero).
@@ -161,7 +169,31 @@ def min_margin(dets, recs, names):
     return margin
 
 
+def score(devkit, split, count, detections_file):
+    root = os.path.join(devkit, 'VOC2007')
+    with open(os.path.join(root, 'ImageSets/Main', split + '.txt')) as f:
+        names = [line.split()[0] for line in f if line.strip()][:count]
+    recs = {name: parse_rec(os.path.join(root, 'Annotations', name + '.xml')) for name in names}
+    with open(detections_file) as f:
+        by_path = json.load(f)
+    by_id = {os.path.splitext(os.path.basename(path))[0]: dets for path, dets in by_path.items()}
+    missing = [name for name in names if name not in by_id]
+    assert not missing, f'no detections listed for {missing[:5]}'
+    result = {'ap_11point': {}, 'ap_area': {}}
+    for cls in CLASSES:
+        # image order, then the order focal detect listed them; back to 1-based inclusive
+        class_dets = [(name, d['score'], [d['box'][0] + 1, d['box'][1] + 1, d['box'][2], d['box'][3]])
+                      for name in names for d in by_id[name] if d['label'] == cls]
+        for key, use07 in (('ap_11point', True), ('ap_area', False)):
+            ap = voc_eval(class_dets, recs, names, cls, use_07_metric=use07)
+            result[key][cls] = None if ap is None else float(ap)
+    print(json.dumps(result))
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == '--score':
+        score(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+        return
     devkit = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), '../../../shared/data/VOCdevkit')
     root = os.path.join(devkit, 'VOC2007')
     with open(os.path.join(root, 'ImageSets/Main/val.txt')) as f:

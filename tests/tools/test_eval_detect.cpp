@@ -1,0 +1,102 @@
+// `focal eval` and `focal detect` cannot disagree: on genuine, non-square VOC images, the
+// per-class AP that `eval` reports equals, to 1e-6, the devkit re-implementation
+// (tests/detector/voc_eval_reference.py) run on the detections `detect` wrote for the same
+// run and images. Skipped when the VOC sample (../shared/data/VOCdevkit) or python3 with
+// numpy is absent.
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const std::string kFocal = std::string(FOCAL_BINARY_DIR) + "/focal";
+
+int shell(const std::string& command) {
+    const int status = std::system(command.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string read_text(const fs::path& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("focal eval's per-class AP equals the devkit reference on focal detect's output (VOC sample)") {
+    const fs::path voc = fs::path(FOCAL_SOURCE_DIR) / ".." / "shared" / "data" / "VOCdevkit";
+    if (!fs::exists(voc / "VOC2007" / "Annotations")) {
+        MESSAGE("skipped: the VOC sample (../shared/data/VOCdevkit) is absent");
+        return;
+    }
+    // Debian's python3 (with python3-numpy, which python3-matplotlib brings), else the PATH's.
+    const std::string python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+    if (shell(python + " -c 'import numpy' > /dev/null 2>&1") != 0) {
+        MESSAGE("skipped: python3 with numpy (the devkit reference) is absent");
+        return;
+    }
+    const fs::path dir = fs::path(FOCAL_BINARY_DIR) / "test_eval_detect";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const fs::path run = dir / "run";
+    // An untrained model without the prior bias scores every anchor near .5, so every image
+    // gets its 100 detections, many at the image borders; lr 1e-8 leaves it untrained.
+    REQUIRE(shell(kFocal + " train --data " + voc.string() + " --preset demo --split val --val-split '' --no-prior" +
+                  " --epochs 1 --max-iters 1 --max-images 8 --lr 1e-8 --workers 0 --quiet --out " + run.string() +
+                  " > " + (dir / "train.log").string() + " 2>&1") == 0);
+
+    const int images = 40;
+    REQUIRE(shell(kFocal + " eval --run " + run.string() + " --data " + voc.string() + " --split val --max-images " +
+                  std::to_string(images) + " > " + (dir / "eval.log").string() + " 2>&1") == 0);
+    const json metrics = json::parse(read_text(run / "metrics.json"));
+
+    std::ifstream split(voc / "VOC2007" / "ImageSets" / "Main" / "val.txt");
+    std::string paths;  // the split's first `images` images, as eval scored them
+    int listed = 0;
+    for (std::string id; listed < images && std::getline(split, id);) {
+        if (id.empty()) continue;
+        paths += " " + (voc / "VOC2007" / "JPEGImages" / (id + ".jpg")).string();
+        ++listed;
+    }
+    REQUIRE(listed == images);
+    REQUIRE(shell(kFocal + " detect --run " + run.string() + paths + " --out " + (dir / "detections").string() +
+                  " > " + (dir / "detect.log").string() + " 2>&1") == 0);
+    const fs::path reference = fs::path(FOCAL_SOURCE_DIR) / "tests" / "detector" / "voc_eval_reference.py";
+    REQUIRE(shell(python + " " + reference.string() + " --score " + voc.string() + " val " + std::to_string(images) +
+                  " " + (dir / "detections" / "detections.json").string() + " > " + (dir / "reference.json").string()) ==
+            0);
+    const json devkit = json::parse(read_text(dir / "reference.json"));
+
+    int compared = 0, nonzero = 0;
+    for (const auto& [name, ours] : metrics.at("per_class").items()) {
+        for (const auto& [key, theirs_key] : {std::pair<std::string, std::string>{"ap50_voc07", "ap_11point"},
+                                              std::pair<std::string, std::string>{"ap50_area", "ap_area"}}) {
+            const json& theirs = devkit.at(theirs_key).at(name);
+            CAPTURE(name);
+            CAPTURE(key);
+            REQUIRE(ours.at(key).is_null() == theirs.is_null());
+            if (theirs.is_null()) continue;
+            CHECK(std::abs(ours.at(key).get<double>() - theirs.get<double>()) <= 1e-6);
+            ++compared;
+            nonzero += theirs.get<double>() > 0;
+        }
+    }
+    CHECK(compared >= 20);  // most classes have objects in the first 40 val images
+    CHECK(nonzero >= 2);    // and the comparison is not only of zeros
+}
