@@ -79,174 +79,219 @@ LrSchedule make_schedule(const TrainConfig& c, int64_t total_steps) {
     return s;
 }
 
-}  // namespace
+// Everything a run needs, built and checked before anything is written: a bad setting, an
+// unknown loss or optimizer or an unreadable dataset fails here and leaves no folder behind.
+struct TrainingRun {
+    const TrainConfig& config;
+    const fs::path dir;
+    const CheckpointPaths paths;
+    const Device device;
+    const data::VocDataset dataset;
+    const losses::ClassificationLoss cls_loss;
+    const losses::BoxLoss box_loss;
+    const Normalizer normalizer;
+    const RetinaNetConfig model_config;
+    Generator init;  // the model's initialisation, from the run's seed
+    RetinaNet model;
+    data::Loader loader;
+    const int64_t iters_per_epoch;
+    const LrSchedule schedule;
+    std::unique_ptr<Optimizer> optimizer;
 
-TrainResult train(const TrainConfig& c) {
-    FOCAL_CHECK(!c.data.empty(), "[train] --data is required");
-    FOCAL_CHECK(c.epochs > 0 && c.batch > 0, "[train] epochs and batch must be positive");
-    FOCAL_CHECK(c.lr > 0 && std::isfinite(c.lr), "[train] lr must be positive, got ", c.lr);
-    FOCAL_CHECK(c.min_zoom > 0 && c.min_zoom <= c.max_zoom && c.crop_probability >= 0 && c.crop_probability <= 1,
-                "[train] bad scale-crop settings: zoom [", c.min_zoom, ", ", c.max_zoom, "], probability ",
-                c.crop_probability);
-    if (c.threads > 0) set_num_threads(c.threads);
-    const Device device = parse_device(c.device);
-    const fs::path run(c.out);
-    const CheckpointPaths paths{(run / "checkpoint.safetensors").string(), (run / "optimizer.safetensors").string()};
-    if (c.resume) {
-        FOCAL_CHECK(fs::exists(paths.model) && fs::exists(paths.optimizer), "[train] --resume: no checkpoint in ",
-                    run.string(), " (expected checkpoint.safetensors and optimizer.safetensors)");
-    } else {
-        FOCAL_CHECK(!fs::exists(paths.model), "[train] ", run.string(),
-                    " already holds a run; pass --resume to continue it, or choose another --out");
+    explicit TrainingRun(const TrainConfig& c)
+        : config(c),
+          dir(c.out),
+          paths{(dir / "checkpoint.safetensors").string(), (dir / "optimizer.safetensors").string()},
+          device(parse_device(c.device)),
+          dataset(open_dataset(c)),
+          cls_loss(losses::make_cls_loss(c.cls_loss, c.cls_params)),
+          box_loss(losses::make_box_loss(c.box_loss, c.box_params)),
+          normalizer(parse_normalizer(c.normalizer)),
+          model_config(model_config_for(c, static_cast<int64_t>(dataset.classes().size()), cls_loss.softmax())),
+          init(c.seed),
+          model(model_config, init),
+          loader(dataset, loader_options(c, model_config.image_size)),
+          iters_per_epoch(c.max_iters > 0 ? std::min<int64_t>(c.max_iters, loader.batches_per_epoch())
+                                          : static_cast<int64_t>(loader.batches_per_epoch())),
+          schedule(make_schedule(c, iters_per_epoch * c.epochs)) {
+        model.to(device);
+        optimizer = make_optimizer(c.optimizer, model.named_parameters(), {c.lr, c.momentum, c.weight_decay});
     }
-    fs::create_directories(run);
 
-    // Data.
-    data::VocOptions vo;
-    vo.split = c.split;
-    vo.year = c.year;
-    vo.classes = c.classes;
-    vo.skip_bad = c.skip_bad;
-    const data::VocDataset ds = data::VocDataset::open(c.data, vo);
-    for (const std::string& w : ds.warnings()) std::fprintf(stderr, "warning: %s\n", w.c_str());
-    if (c.skip_bad) std::fprintf(stderr, "%s\n", ds.skip_summary().c_str());
-    const std::vector<std::string>& class_names = ds.classes();
+    static data::VocDataset open_dataset(const TrainConfig& c) {
+        data::VocOptions vo;
+        vo.split = c.split;
+        vo.year = c.year;
+        vo.classes = c.classes;
+        vo.skip_bad = c.skip_bad;
+        return data::VocDataset::open(c.data, vo);
+    }
 
-    // Losses, model, anchors.
-    const losses::ClassificationLoss cls_loss = losses::make_cls_loss(c.cls_loss, c.cls_params);
-    const losses::BoxLoss box_loss = losses::make_box_loss(c.box_loss, c.box_params);
-    const RetinaNetConfig mc = model_config_for(c, static_cast<int64_t>(class_names.size()), cls_loss.softmax());
-    Generator init(c.seed);
-    RetinaNet model(mc, init);
-    model.to(device);
-    const int64_t size = mc.image_size;
-    const std::vector<Box>& anchors = model.anchors(size, size);
+    static data::LoaderOptions loader_options(const TrainConfig& c, int64_t image_size) {
+        data::LoaderOptions lo;
+        lo.batch_size = c.batch;
+        lo.image_size = static_cast<int>(image_size);
+        lo.augment = c.augment;
+        lo.crop_probability = c.crop_probability;
+        lo.crop.min_zoom = c.min_zoom;
+        lo.crop.max_zoom = c.max_zoom;
+        lo.seed = c.seed;
+        lo.workers = c.workers;
+        lo.max_items = static_cast<size_t>(std::max<int64_t>(c.max_images, 0));
+        return lo;
+    }
+
+    const std::vector<Box>& anchors() { return model.anchors(model_config.image_size, model_config.image_size); }
+};
+
+// Where training stands: epochs and steps completed, and the best validation mAP so far.
+struct Progress {
+    int epoch = 0;  // completed, so also the 0-based index of the next one
+    int64_t step = 0;
+    double best_map = -1;
+};
+
+// A new run writes config.json; --resume reads the last checkpoint back.
+Progress start_or_resume(TrainingRun& run) {
+    const TrainConfig& c = run.config;
+    if (c.resume) {
+        FOCAL_CHECK(fs::exists(run.paths.model) && fs::exists(run.paths.optimizer), "[train] --resume: no checkpoint in ",
+                    run.dir.string(), " (expected checkpoint.safetensors and optimizer.safetensors)");
+        const Metadata saved = load_checkpoint(run.paths, run.model, run.optimizer.get());
+        Progress p{std::stoi(saved.at("epoch")), std::stoll(saved.at("step")), std::stod(saved.at("best_map"))};
+        std::fprintf(stderr, "resuming %s after epoch %d (step %lld)\n", run.dir.string().c_str(), p.epoch,
+                     static_cast<long long>(p.step));
+        return p;
+    }
+    fs::create_directories(run.dir);
+    const json config = {{"train", to_json(c)}, {"model", to_json(run.model_config)},
+                         {"classes", run.dataset.classes()}, {"class_source", run.dataset.class_source()},
+                         {"images", run.loader.items()}, {"anchors", run.anchors().size()},
+                         {"parameters", run.model.num_parameters()}};
+    write_json((run.dir / "config.json").string(), config);
+    return {};
+}
+
+// One pass over the training set (epoch index progress.epoch): forward, loss, backward and
+// an optimizer step per batch.
+EpochRecord train_one_epoch(TrainingRun& run, Progress& progress, JsonLog& log, TrainResult& result) {
+    const TrainConfig& c = run.config;
+    const int epoch = progress.epoch;
+    const std::vector<Box>& anchors = run.anchors();
     const Tensor anchor_tensor = anchors_tensor(anchors);
     const BoxCoder coder;
     const MatcherConfig matcher;
-    const Normalizer normalizer = parse_normalizer(c.normalizer);
-
-    data::LoaderOptions lo;
-    lo.batch_size = c.batch;
-    lo.image_size = static_cast<int>(size);
-    lo.augment = c.augment;
-    lo.crop_probability = c.crop_probability;
-    lo.crop.min_zoom = c.min_zoom;
-    lo.crop.max_zoom = c.max_zoom;
-    lo.seed = c.seed;
-    lo.workers = c.workers;
-    lo.max_items = static_cast<size_t>(std::max<int64_t>(c.max_images, 0));
-    data::Loader loader(ds, lo);
-    const int64_t iters_per_epoch = c.max_iters > 0 ? std::min<int64_t>(c.max_iters, loader.batches_per_epoch())
-                                                    : static_cast<int64_t>(loader.batches_per_epoch());
-    std::unique_ptr<Optimizer> optimizer_ptr;
-    if (c.optimizer == "sgd") {
-        optimizer_ptr = std::make_unique<SGD>(model.named_parameters(), SgdOptions{c.lr, c.momentum, c.weight_decay});
-    } else if (c.optimizer == "adamw") {
-        optimizer_ptr = std::make_unique<AdamW>(model.named_parameters(),
-                                                AdamWOptions{c.lr, 0.9f, 0.999f, 1e-8f, c.weight_decay});
-    } else {
-        fail("[train] unknown optimizer '", c.optimizer, "'; known: sgd, adamw");
-    }
-    Optimizer& optimizer = *optimizer_ptr;
-    const LrSchedule schedule = make_schedule(c, iters_per_epoch * c.epochs);
-
-    // Resume, or start the run's files.
-    int first_epoch = 0;
-    int64_t step = 0;
-    TrainResult result;
-    if (c.resume) {
-        Metadata progress = load_checkpoint(paths, model, &optimizer);
-        first_epoch = std::stoi(progress.at("epoch"));
-        step = std::stoll(progress.at("step"));
-        result.best_map = std::stod(progress.at("best_map"));
-        std::fprintf(stderr, "resuming %s after epoch %d (step %lld)\n", run.string().c_str(), first_epoch,
-                     static_cast<long long>(step));
-    } else {
-        json config = {{"train", to_json(c)}, {"model", to_json(mc)}, {"classes", class_names},
-                       {"class_source", ds.class_source()}, {"images", loader.items()},
-                       {"anchors", anchors.size()}, {"parameters", model.num_parameters()}};
-        write_json((run / "config.json").string(), config);
-    }
-    JsonLog log((run / "log.jsonl").string(), c.resume);
     const bool tty = c.progress && ::isatty(2);
-    std::fprintf(stderr, "training %s (%lld parameters, %zu anchors/image) on %zu images of %s [%s], %s loss, %d epochs\n",
-                 mc.preset.c_str(), static_cast<long long>(model.num_parameters()), anchors.size(), loader.items(),
-                 ds.root().c_str(), c.split.c_str(), c.cls_loss.c_str(), c.epochs);
+    run.model.train();
+    run.loader.start_epoch(epoch);
+    const double epoch_start = seconds_now();
+    double sum_loss = 0, sum_cls = 0, sum_box = 0;
+    size_t images = 0;
+    int64_t it = 0;
+    data::Batch b;
+    while (it < run.iters_per_epoch && run.loader.next(b)) {
+        Tensor x = Tensor::from_vector(b.images, {b.n, 3, b.h, b.w}, run.device);
+        HeadOutputs out = run.model.forward(x);
+        FOCAL_CHECK(out.cls_logits.size(1) == static_cast<int64_t>(anchors.size()), "[train] the heads scored ",
+                    out.cls_logits.size(1), " anchors, the anchor generator made ", anchors.size());
+        TrainingTargets targets = build_targets(anchors, b, matcher, coder);
+        DetectionLoss loss =
+            detection_loss(out, targets, anchor_tensor, run.cls_loss, run.box_loss, coder, run.normalizer);
+        const double total = loss.total.item(), cls = loss.cls.item(), box = loss.box.item();
+        if (!std::isfinite(total)) {
+            log.write({{"type", "error"}, {"epoch", epoch}, {"iter", it}, {"step", progress.step}, {"cls", cls},
+                       {"box", box}});
+            fail("[train] the loss became ", total, " at epoch ", epoch + 1, " iteration ", it + 1, " (cls ", cls,
+                 ", box ", box, "); stopped. ",
+                 epoch > 0 ? "The last good checkpoint is " + run.paths.model + " (epoch " + std::to_string(epoch) + ")"
+                           : std::string("No epoch completed, so no checkpoint was written"),
+                 ". Try a lower --lr, --clip-grad, or the prior bias.");
+        }
+        Optimizer& optimizer = *run.optimizer;
+        optimizer.zero_grad();
+        loss.total.backward();
+        if (c.clip_grad > 0) clip_grad_norm(run.model.parameters(), c.clip_grad);
+        optimizer.set_lr(run.schedule.at(progress.step));
+        optimizer.step();
+        ++progress.step, ++it;
+        images += b.n;
+        sum_loss += total, sum_cls += cls, sum_box += box;
+        result.step_losses.push_back(total);
+        if (c.log_every > 0 && (it % c.log_every == 0 || it == 1))
+            log.write({{"type", "step"}, {"epoch", epoch}, {"iter", it}, {"step", progress.step}, {"loss", total},
+                       {"cls", cls}, {"box", box}, {"lr", optimizer.lr()}, {"positives", targets.num_positives},
+                       {"images_per_s", images / (seconds_now() - epoch_start)}});
+        if (c.progress && (tty || it % std::max(c.log_every, 1) == 0 || it == run.iters_per_epoch))
+            print_progress(tty, epoch, c.epochs, it, run.iters_per_epoch, seconds_now() - epoch_start, images,
+                           sum_loss / it, sum_cls / it, sum_box / it);
+    }
+    if (tty) std::fprintf(stderr, "\n");
+    const double iters = static_cast<double>(std::max<int64_t>(it, 1));
+    return {epoch + 1, sum_loss / iters, sum_cls / iters, sum_box / iters, seconds_now() - epoch_start};
+}
 
-    for (int epoch = first_epoch; epoch < c.epochs; ++epoch) {
-        model.train();
-        loader.start_epoch(epoch);
-        const double epoch_start = seconds_now();
-        double sum_loss = 0, sum_cls = 0, sum_box = 0;
-        size_t images = 0;
-        int64_t it = 0;
-        data::Batch b;
-        while (it < iters_per_epoch && loader.next(b)) {
-            Tensor x = Tensor::from_vector(b.images, {b.n, 3, b.h, b.w}, device);
-            HeadOutputs out = model.forward(x);
-            FOCAL_CHECK(out.cls_logits.size(1) == static_cast<int64_t>(anchors.size()), "[train] the heads scored ",
-                        out.cls_logits.size(1), " anchors, the anchor generator made ", anchors.size());
-            TrainingTargets targets = build_targets(anchors, b, matcher, coder);
-            DetectionLoss loss = detection_loss(out, targets, anchor_tensor, cls_loss, box_loss, coder, normalizer);
-            const double total = loss.total.item(), cls = loss.cls.item(), box = loss.box.item();
-            if (!std::isfinite(total)) {
-                log.write({{"type", "error"}, {"epoch", epoch}, {"iter", it}, {"step", step}, {"cls", cls}, {"box", box}});
-                fail("[train] the loss became ", total, " at epoch ", epoch + 1, " iteration ", it + 1, " (cls ", cls,
-                     ", box ", box, "); stopped. ",
-                     epoch > 0 ? "The last good checkpoint is " + paths.model + " (epoch " + std::to_string(epoch) + ")"
-                               : std::string("No epoch completed, so no checkpoint was written"),
-                     ". Try a lower --lr, --clip-grad, or the prior bias.");
-            }
-            optimizer.zero_grad();
-            loss.total.backward();
-            if (c.clip_grad > 0) clip_grad_norm(model.parameters(), c.clip_grad);
-            optimizer.set_lr(schedule.at(step));
-            optimizer.step();
-            ++step, ++it;
-            images += b.n;
-            sum_loss += total, sum_cls += cls, sum_box += box;
-            result.step_losses.push_back(total);
-            if (c.log_every > 0 && (it % c.log_every == 0 || it == 1))
-                log.write({{"type", "step"}, {"epoch", epoch}, {"iter", it}, {"step", step}, {"loss", total},
-                           {"cls", cls}, {"box", box}, {"lr", optimizer.lr()}, {"positives", targets.num_positives},
-                           {"images_per_s", images / (seconds_now() - epoch_start)}});
-            if (c.progress && (tty || it % std::max(c.log_every, 1) == 0 || it == iters_per_epoch))
-                print_progress(tty, epoch, c.epochs, it, iters_per_epoch, seconds_now() - epoch_start, images, sum_loss / it,
-                               sum_cls / it, sum_box / it);
-        }
-        if (tty) std::fprintf(stderr, "\n");
-        EpochRecord record{epoch + 1, sum_loss / std::max<int64_t>(it, 1), sum_cls / std::max<int64_t>(it, 1),
-                           sum_box / std::max<int64_t>(it, 1), seconds_now() - epoch_start};
-        const bool last = epoch + 1 == c.epochs;
-        const bool evaluate_now = !c.val_split.empty() && c.eval_every > 0 && ((epoch + 1) % c.eval_every == 0 || last);
-        if (evaluate_now) {
-            EvalOptions eo;
-            eo.data = c.data, eo.split = c.val_split, eo.year = c.year, eo.batch = c.batch, eo.workers = c.workers;
-            eo.max_images = c.max_images, eo.run_dir = run.string(), eo.epoch = epoch + 1;
-            const EvalResult ev = evaluate(model, class_names, eo);
-            record.map50_voc07 = ev.metrics.map_11point;
-            record.map50_area = ev.metrics.map_area;
-            std::fprintf(stderr, "epoch %d: val mAP@0.5 %.4f (VOC07 11-point), %.4f (area) on %d images, %.1f s\n",
-                         epoch + 1, record.map50_voc07, record.map50_area, ev.images, ev.seconds);
-            if (record.map50_voc07 > result.best_map) {
-                result.best_map = record.map50_voc07;
-                save_safetensors((run / "best.safetensors").string(), model.state(),
-                                 {{"epoch", std::to_string(epoch + 1)}, {"map50_voc07", std::to_string(result.best_map)}});
-            }
-        }
-        save_checkpoint(paths, model, &optimizer,
-                        {{"epoch", std::to_string(epoch + 1)}, {"step", std::to_string(step)},
-                         {"best_map", std::to_string(result.best_map)}});
-        if (std::find(c.snapshot_epochs.begin(), c.snapshot_epochs.end(), epoch + 1) != c.snapshot_epochs.end())
-            save_safetensors((run / ("snapshot-epoch" + std::to_string(epoch + 1) + ".safetensors")).string(),
-                             model.state(), {{"epoch", std::to_string(epoch + 1)}});
-        json entry = {{"type", "epoch"}, {"epoch", epoch + 1}, {"loss", record.loss}, {"cls", record.cls},
-                      {"box", record.box}, {"seconds", record.seconds}, {"step", step}};
+// Validation mAP after an epoch; best.safetensors follows the best VOC07 mAP.
+void evaluate_epoch(TrainingRun& run, EpochRecord& record, Progress& progress) {
+    const TrainConfig& c = run.config;
+    EvalOptions eo;
+    eo.data = c.data, eo.split = c.val_split, eo.year = c.year, eo.batch = c.batch, eo.workers = c.workers;
+    eo.max_images = c.max_images, eo.run_dir = run.dir.string(), eo.epoch = record.epoch;
+    const EvalResult ev = evaluate(run.model, run.dataset.classes(), eo);
+    record.map50_voc07 = ev.metrics.map_11point;
+    record.map50_area = ev.metrics.map_area;
+    std::fprintf(stderr, "epoch %d: val mAP@0.5 %.4f (VOC07 11-point), %.4f (area) on %d images, %.1f s\n",
+                 record.epoch, record.map50_voc07, record.map50_area, ev.images, ev.seconds);
+    if (record.map50_voc07 > progress.best_map) {
+        progress.best_map = record.map50_voc07;
+        save_safetensors((run.dir / "best.safetensors").string(), run.model.state(),
+                         {{"epoch", std::to_string(record.epoch)}, {"map50_voc07", std::to_string(progress.best_map)}});
+    }
+}
+
+// The checkpoint (weights + optimizer, atomically) and any snapshot the config asks for.
+void save_epoch(TrainingRun& run, const Progress& progress) {
+    const std::string epoch = std::to_string(progress.epoch);
+    save_checkpoint(run.paths, run.model, run.optimizer.get(),
+                    {{"epoch", epoch}, {"step", std::to_string(progress.step)},
+                     {"best_map", std::to_string(progress.best_map)}});
+    const std::vector<int>& snapshots = run.config.snapshot_epochs;
+    if (std::find(snapshots.begin(), snapshots.end(), progress.epoch) != snapshots.end())
+        save_safetensors((run.dir / ("snapshot-epoch" + epoch + ".safetensors")).string(), run.model.state(),
+                         {{"epoch", epoch}});
+}
+
+}  // namespace
+
+TrainResult train(const TrainConfig& c) {
+    c.validate();
+    FOCAL_CHECK(c.resume || !fs::exists(fs::path(c.out) / "checkpoint.safetensors"), "[train] ", c.out,
+                " already holds a run; pass --resume to continue it, or choose another --out");
+    if (c.threads > 0) set_num_threads(c.threads);
+    TrainingRun run(c);
+    for (const std::string& w : run.dataset.warnings()) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    if (c.skip_bad) std::fprintf(stderr, "%s\n", run.dataset.skip_summary().c_str());
+    Progress progress = start_or_resume(run);
+    TrainResult result;
+    result.best_map = progress.best_map;
+    JsonLog log((run.dir / "log.jsonl").string(), c.resume);
+    std::fprintf(stderr, "training %s (%lld parameters, %zu anchors/image) on %zu images of %s [%s], %s loss, %d epochs\n",
+                 run.model_config.preset.c_str(), static_cast<long long>(run.model.num_parameters()),
+                 run.anchors().size(), run.loader.items(), run.dataset.root().c_str(), c.split.c_str(),
+                 c.cls_loss.c_str(), c.epochs);
+    while (progress.epoch < c.epochs) {
+        EpochRecord record = train_one_epoch(run, progress, log, result);
+        progress.epoch = record.epoch;  // epochs completed
+        const bool last = record.epoch == c.epochs;
+        const bool evaluate_now = !c.val_split.empty() && c.eval_every > 0 && (record.epoch % c.eval_every == 0 || last);
+        if (evaluate_now) evaluate_epoch(run, record, progress);
+        save_epoch(run, progress);
+        json entry = {{"type", "epoch"}, {"epoch", record.epoch}, {"loss", record.loss}, {"cls", record.cls},
+                      {"box", record.box}, {"seconds", record.seconds}, {"step", progress.step}};
         if (evaluate_now) entry["map50_voc07"] = record.map50_voc07, entry["map50_area"] = record.map50_area;
         log.write(entry);
         result.epochs.push_back(record);
     }
+    result.best_map = progress.best_map;
     return result;
 }
 

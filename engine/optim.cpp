@@ -5,6 +5,7 @@
 #include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/ops.h"
+#include "engine/util.h"
 
 namespace focal {
 
@@ -98,6 +99,30 @@ void AdamW::step() {
         Tensor denom = sqrt(v / correction2) + options.eps;
         p.add_(m / denom, -lr_ / correction1);
     }
+}
+
+const std::vector<OptimizerEntry>& optimizer_registry() {
+    static const std::vector<OptimizerEntry> entries = {
+        {"sgd", "SGD with momentum and L2 weight decay (PyTorch's SGD)",
+         [](NamedTensors params, const OptimizerSettings& s) -> std::unique_ptr<Optimizer> {
+             return std::make_unique<SGD>(std::move(params), SgdOptions{s.lr, s.momentum, s.weight_decay});
+         }},
+        {"adamw", "AdamW, decoupled weight decay (Loshchilov & Hutter 2019), betas .9 .999, eps 1e-8",
+         [](NamedTensors params, const OptimizerSettings& s) -> std::unique_ptr<Optimizer> {
+             return std::make_unique<AdamW>(std::move(params), AdamWOptions{s.lr, 0.9f, 0.999f, 1e-8f, s.weight_decay});
+         }},
+    };
+    return entries;
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, NamedTensors params,
+                                          const OptimizerSettings& settings) {
+    std::vector<std::string> known;
+    for (const OptimizerEntry& e : optimizer_registry()) {
+        if (e.name == name) return e.make(std::move(params), settings);
+        known.push_back(e.name);
+    }
+    fail("[optim] unknown optimizer '", name, "'; known: ", join(known, ", "));
 }
 
 float clip_grad_norm(const std::vector<Tensor>& params, float max_norm) {

@@ -1,6 +1,7 @@
 // Optimizers over named parameters. Their state (momentum buffers, Adam moments, the step
 // count) is exposed as named tensors so it is saved and restored with the model.
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,22 @@ public:
     void step() override;
     const AdamWOptions options;
 };
+
+// Optimizers by name, as losses are (losses/registry.h): `focal train --optimizer NAME`.
+// The settings every optimizer of the list takes; each uses what applies to it.
+struct OptimizerSettings {
+    float lr = 0.01f;
+    float momentum = 0.9f;      // SGD
+    float weight_decay = 1e-4f;  // SGD: L2 in the gradient; AdamW: decoupled
+};
+struct OptimizerEntry {
+    std::string name, description;
+    std::unique_ptr<Optimizer> (*make)(NamedTensors params, const OptimizerSettings& settings);
+};
+const std::vector<OptimizerEntry>& optimizer_registry();
+// Throws Error naming the known optimizers when `name` is not one of them.
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, NamedTensors params,
+                                          const OptimizerSettings& settings);
 
 // Scales all gradients so their global L2 norm is at most max_norm; returns the norm before.
 float clip_grad_norm(const std::vector<Tensor>& params, float max_norm);
