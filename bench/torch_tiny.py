@@ -1,4 +1,4 @@
-"""The PyTorch peer of focal's `tiny` backbone + FPN (DESIGN.md), built module for module
+"""The PyTorch peer of focal's `tiny` backbone + FPN (docs/design.md), built module for module
 with the same parameter names, so a focal checkpoint loads into it key for key.
 
 Used by the benchmarks (bench_conv, bench_backbone) and by the checkpoint test that loads

@@ -36,7 +36,7 @@ struct RetinaNetConfig {
     int64_t logits_per_anchor() const { return softmax ? num_classes + 1 : num_classes; }
 };
 
-// "tiny": the pinned benchmark preset of DESIGN.md (256 px, 9 anchors, P3..P7, 128-wide FPN
+// "tiny": the pinned benchmark preset of docs/design.md (256 px, 9 anchors, P3..P7, 128-wide FPN
 // and heads). "demo": a smaller network for the synthetic shapes set, trained in minutes on
 // two cores. Throws naming the known presets otherwise.
 RetinaNetConfig retinanet_preset(const std::string& name, int64_t num_classes);

@@ -1,7 +1,7 @@
 // Reverse-mode autodiff on a dynamic graph, recorded as ops run.
 //
 // Each op output that depends on a tensor requiring grad gets a Node: the op's name, one
-// Edge per input, and the backward closure written right under the forward (STYLE.md 1).
+// Edge per input, and the backward closure written right under the forward (docs/design.md, "Ops and their gradients").
 // backward() walks the graph in topological order (iteratively: a chain of any depth is
 // fine), calls each closure once with the gradient of the node's output, and releases the
 // node's closure and edges as it goes, so the graph's memory is freed by the pass.

@@ -1,4 +1,4 @@
-// The backend seam (STYLE.md section 3): a short, fixed list of kernels that every device
+// The backend seam (docs/design.md, "The backend seam"): a short, fixed list of kernels that every device
 // implements. Ops in engine/ops/ are written against this interface only, so they run on
 // every backend; engine/cpu implements it with OpenBLAS + OpenMP, engine/cuda with cuBLAS.
 #pragma once

@@ -1,7 +1,7 @@
 // What OpenBLAS is running on. OpenBLAS picks its kernels from the CPU's model number;
 // on some virtual machines the model is hidden and it falls back to its oldest x86-64
 // kernels (Prescott, SSE3), several times slower than the CPU allows. Programs can then
-// restart themselves with OPENBLAS_CORETYPE set (see tools/blas_core.h).
+// restart themselves with OPENBLAS_CORETYPE set (see tools/runtime_env.h).
 #pragma once
 #include <string>
 

@@ -1,6 +1,6 @@
 // A ResNet-style backbone (He et al. 2016): a strided 3x3 stem, then stages that each
 // halve the resolution with a strided 3x3 conv and refine with BasicBlocks. The `tiny`
-// preset of DESIGN.md is the default configuration.
+// preset of docs/design.md is the default configuration.
 #pragma once
 #include <memory>
 #include <vector>

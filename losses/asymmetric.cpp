@@ -1,7 +1,7 @@
 // Asymmetric loss, ASL (Ridnik et al. 2021, "Asymmetric Loss For Multi-Label Classification"):
 // a focal loss with separate focusing for positives and negatives, and a probability margin
 // that discards very easy negatives. Added in this one file (plus its test,
-// tests/losses/test_asymmetric.cpp) as the walkthrough of losses/README_SECTION.md does.
+// tests/losses/test_asymmetric.cpp) as the walkthrough of docs/learn/06-adding-a-loss.md does.
 #include <cfloat>
 
 #include "losses/dense.h"

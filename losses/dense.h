@@ -1,6 +1,6 @@
 // Building blocks for dense-detection losses: checking a ClsLossInput, turning its targets
 // into what a sigmoid or a softmax head needs, and applying valid / reduction / normaliser.
-// A new element-wise loss needs only sigmoid_loss(name, fn) (see losses/README_SECTION.md).
+// A new element-wise loss needs only sigmoid_loss(name, fn) (see docs/learn/06-adding-a-loss.md).
 #pragma once
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-// Everything a user of the loss library needs (see losses/README_SECTION.md):
+// Everything a user of the loss library needs (see docs/learn/06-adding-a-loss.md):
 //   loss.h            the dense-detection contract: ClsLossInput, BoxLossInput, Reduction
 //   dense.h           target resolution and reduction helpers; sigmoid_loss() for new losses
 //   sigmoid_focal.h   BCE, the sigmoid focal loss, composed and fused

@@ -1,4 +1,4 @@
-// The loss registry: specs added by FOCAL_REGISTER_LOSS, looked up by name.
+// The loss registry: specs added by FOCAL_REGISTER_CLS_LOSS / _BOX_LOSS, looked up by name.
 #include "losses/registry.h"
 
 #include <algorithm>

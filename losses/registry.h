@@ -2,7 +2,7 @@
 //
 // Each loss registers itself in its own .cpp file with FOCAL_REGISTER_CLS_LOSS or
 // FOCAL_REGISTER_BOX_LOSS (see
-// losses/README_SECTION.md, "Add a new loss"). focal_losses is linked whole-archive
+// docs/learn/06-adding-a-loss.md). focal_losses is linked whole-archive
 // (losses/CMakeLists.txt), so a registration in a file nothing else calls still runs.
 #pragma once
 #include <functional>

@@ -1,4 +1,4 @@
-// focal: one binary, subcommands (see README.md and DESIGN.md).
+// focal: one binary, subcommands (see README.md and docs/design.md).
 #include <cstdio>
 #include <exception>
 

@@ -1,4 +1,4 @@
-// Per-element math shared by the CPU and CUDA backends (STYLE.md section 3): the CPU tests
+// Per-element math shared by the CPU and CUDA backends (docs/design.md, "The backend seam"): the CPU tests
 // check exactly the code the GPU runs. Plain functions of floats, no state, no std::.
 #pragma once
 #include <math.h>

@@ -17,7 +17,7 @@ TEST_CASE("anchors: count, order, centres and sizes") {
     CHECK(sizes[0] == std::array<int64_t, 2>{32, 32});
     CHECK(sizes[4] == std::array<int64_t, 2>{2, 2});
     std::vector<Box> anchors = make_anchors(config, sizes);
-    CHECK(anchors.size() == 12276u);  // 9 x (1024 + 256 + 64 + 16 + 4), as DESIGN.md says
+    CHECK(anchors.size() == 12276u);  // 9 x (1024 + 256 + 64 + 16 + 4), as docs/design.md says
     // First anchor: level P3, location (0, 0), ratio 0.5 (wide), scale 1: 32/sqrt(.5) x 32*sqrt(.5).
     const Box& a = anchors[0];
     CHECK((a.x1 + a.x2) / 2 == doctest::Approx(4.0));

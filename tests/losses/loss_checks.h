@@ -3,7 +3,7 @@
 //   TEST_CASE("my_loss") { check_cls_loss("my_loss", {{"gamma", 2}}); }
 //
 // check_cls_loss builds the loss through the registry and checks, with doctest CHECKs:
-//   - gradients against finite differences (engine/gradcheck.h), hard and (for sigmoid
+//   - gradients against finite differences (tests/engine/gradcheck.h), hard and (for sigmoid
 //     losses) soft targets, with a valid mask and a normaliser;
 //   - the reductions agree: None sums to Sum, Sum / normaliser, Mean = Sum / count;
 //   - ignored anchors (valid 0, or label kIgnore) change neither the loss nor get a gradient,

@@ -139,7 +139,7 @@ TEST_CASE("golden: torch's gradient is nan in exactly the expected places (focal
 
 TEST_CASE("golden: mmcv's sigmoid focal loss case") {
     // mmcv tests/test_ops/test_focal_loss.py: x = [[1, 0], [0, 1]], labels [0, 1], gamma 2,
-    // alpha .25, loss summed and divided by the 2 rows -> 0.13562961 (STYLE.md, section 6)
+    // alpha .25, loss summed and divided by the 2 rows -> 0.13562961 (CONTRIBUTING.md, "Tests a change needs")
     Tensor x = Tensor::from_vector(std::vector<float>{1, 0, 0, 1}, {2, 2});
     Tensor labels = Tensor::from_vector(std::vector<int32_t>{0, 1}, {2});
     for (const char* name : {"focal", "focal_composed"}) {

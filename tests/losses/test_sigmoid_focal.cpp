@@ -1,5 +1,5 @@
 // The sigmoid focal loss and BCE: the properties of Lin et al. 2017, the traps at extreme
-// logits (DESIGN.md, "Known traps"), gradient checks, and bad input.
+// logits (docs/design.md, "Known traps"), gradient checks, and bad input.
 #include <doctest/doctest.h>
 
 #include <cfloat>
