@@ -29,12 +29,6 @@ RetinaNetConfig retinanet_preset(const std::string& name, int64_t num_classes) {
     fail("[retinanet] unknown preset '", name, "'; known: tiny, demo");
 }
 
-namespace {
-struct ModuleList : Module {
-    void add(std::string name, std::shared_ptr<Module> m) { register_module(std::move(name), std::move(m)); }
-};
-}  // namespace
-
 RetinaNet::RetinaNet(const RetinaNetConfig& cfg, Generator& gen) : config(cfg) {
     FOCAL_CHECK(cfg.num_classes > 0, "[retinanet] needs at least one class");
     FOCAL_CHECK(cfg.prior > 0 && cfg.prior < 1, "[retinanet] prior must be in (0, 1), got ", cfg.prior);

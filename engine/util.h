@@ -1,4 +1,5 @@
-// Two small helpers every floor uses: a monotonic clock in seconds and joining names.
+// Small helpers every floor uses: a monotonic clock in seconds, joining names, and splitting a
+// CSV line.
 #pragma once
 #include <chrono>
 #include <string>
@@ -16,6 +17,19 @@ inline std::string join(const std::vector<std::string>& items, const std::string
     std::string out;
     for (const std::string& item : items) out += (out.empty() ? "" : separator) + item;
     return out;
+}
+
+// The cells of one CSV line as focal writes them: commas separate cells except inside double
+// quotes, which are dropped ("a,\"b, c\",d" -> a | b, c | d). No escaped quotes.
+inline std::vector<std::string> split_csv_line(const std::string& line) {
+    std::vector<std::string> cells(1);
+    bool quoted = false;
+    for (char ch : line) {
+        if (ch == '"') quoted = !quoted;
+        else if (ch == ',' && !quoted) cells.emplace_back();
+        else cells.back() += ch;
+    }
+    return cells;
 }
 
 }  // namespace focal

@@ -2,23 +2,16 @@
 
 namespace focal {
 
-namespace {
-struct ConvList : Module {
-    explicit ConvList(const std::vector<std::shared_ptr<Conv2d>>& list) {
-        for (size_t i = 0; i < list.size(); ++i) register_module(std::to_string(i), list[i]);
-    }
-};
-}  // namespace
-
 Fpn::Fpn(const FpnConfig& cfg, Generator& gen) : config(cfg) {
     FOCAL_CHECK(!cfg.in_channels.empty() && cfg.extra_levels >= 0 && cfg.extra_levels <= 2,
                 "[fpn] needs input levels and 0..2 extra levels");
+    auto lateral = register_module("lateral", std::make_shared<ModuleList>());
+    auto output = register_module("output", std::make_shared<ModuleList>());
     for (int64_t in : cfg.in_channels) {
-        lateral_.push_back(std::make_shared<Conv2d>(Conv2dSpec{in, cfg.channels, 1, 1, 0, 1, true}, gen));
-        output_.push_back(std::make_shared<Conv2d>(Conv2dSpec{cfg.channels, cfg.channels, 3, 1, 1, 1, true}, gen));
+        lateral_.push_back(lateral->append(std::make_shared<Conv2d>(Conv2dSpec{in, cfg.channels, 1, 1, 0, 1, true}, gen)));
+        output_.push_back(
+            output->append(std::make_shared<Conv2d>(Conv2dSpec{cfg.channels, cfg.channels, 3, 1, 1, 1, true}, gen)));
     }
-    register_module("lateral", std::make_shared<ConvList>(lateral_));
-    register_module("output", std::make_shared<ConvList>(output_));
     if (cfg.extra_levels >= 1)
         p6_ = register_module("p6", std::make_shared<Conv2d>(Conv2dSpec{cfg.channels, cfg.channels, 3, 2, 1, 1, true}, gen));
     if (cfg.extra_levels >= 2)

@@ -55,6 +55,24 @@ private:
     bool training_ = true;
 };
 
+// Children under names, with no forward of its own (torch.nn.ModuleList's role), so state
+// names read "lateral.0.weight". append() names each child by its position.
+class ModuleList : public Module {
+public:
+    template <class M>
+    std::shared_ptr<M> add(std::string name, std::shared_ptr<M> child) {
+        ++size_;
+        return register_module(std::move(name), std::move(child));
+    }
+    template <class M>
+    std::shared_ptr<M> append(std::shared_ptr<M> child) {
+        return add(std::to_string(size_), std::move(child));
+    }
+
+private:
+    size_t size_ = 0;
+};
+
 // Puts a module in eval mode for a scope and restores the mode it had (inference during
 // training, then back to training).
 class EvalModeGuard {

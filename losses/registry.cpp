@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "engine/util.h"
+
 namespace focal::losses {
 namespace {
 
@@ -39,12 +41,6 @@ bool valid_name(const std::string& name) {
     });
 }
 
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
-    return out;
-}
-
 LossParams resolve(const LossInfo& spec, const std::map<std::string, float>& overrides) {
     std::map<std::string, float> values = default_params(spec);
     for (const auto& [key, value] : overrides) {
@@ -52,7 +48,7 @@ LossParams resolve(const LossInfo& spec, const std::map<std::string, float>& ove
             std::vector<std::string> names;
             for (const ParamSpec& p : spec.params) names.push_back(p.name);
             fail("[losses] ", spec.name, " has no parameter '", key, "'; its parameters: ",
-                 names.empty() ? std::string("none") : join(names));
+                 names.empty() ? std::string("none") : join(names, ", "));
         }
         FOCAL_CHECK(std::isfinite(value), "[losses] ", spec.name, " parameter ", key, " must be finite, got ", value);
         values[key] = value;
@@ -78,7 +74,7 @@ const Entry& find_entry(const std::string& name, LossKind kind) {
                     loss_kind_name(kind), " loss");
         return e;
     }
-    fail("[losses] unknown ", loss_kind_name(kind), " loss '", name, "'; known: ", join(loss_names(kind)));
+    fail("[losses] unknown ", loss_kind_name(kind), " loss '", name, "'; known: ", join(loss_names(kind), ", "));
 }
 
 }  // namespace

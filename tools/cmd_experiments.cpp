@@ -3,7 +3,6 @@
 // CE / OHEM / FL, where the loss goes (Figure 4 and a per-anchor overlay), ablation tables,
 // and DIR/report.md that shows them. Re-running continues: finished runs are reused.
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <cstdio>
 #include <ctime>
@@ -16,6 +15,7 @@
 #include "data/shapes.h"
 #include "detector/demo_recipe.h"
 #include "experiments.h"
+#include "engine/util.h"
 #include "run_python.h"
 
 namespace focal::cli {
@@ -48,7 +48,6 @@ void make_tiny(Options& o) {
 
 namespace {
 
-double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 std::string read_text(const fs::path& path) {
     std::ifstream in(path);
@@ -74,13 +73,7 @@ std::string csv_to_markdown(const fs::path& path) {
     std::string line, md;
     bool header = true;
     while (std::getline(in, line)) {
-        std::vector<std::string> cells(1);
-        bool quoted = false;
-        for (char ch : line) {
-            if (ch == '"') quoted = !quoted;
-            else if (ch == ',' && !quoted) cells.emplace_back();
-            else cells.back() += ch;
-        }
+        const std::vector<std::string> cells = split_csv_line(line);
         md += "|";
         for (const std::string& c : cells) md.append(" ").append(c.empty() ? "-" : readable(c)).append(" |");
         md += "\n";
@@ -210,7 +203,7 @@ void run(Options o, bool tiny) {
     FOCAL_CHECK(o.images >= 10, "[experiments] --images must be at least 10, got ", o.images);
     FOCAL_CHECK(o.epochs >= 1 && o.ablation_epochs >= 1, "[experiments] epochs must be positive");
     const std::vector<int> snapshots = snapshot_epochs(o);
-    const double start = now();
+    const double start = seconds_now();
     const fs::path out = fs::absolute(o.out);
     fs::create_directories(out);
     if (o.threads > 0) set_num_threads(o.threads);
@@ -240,7 +233,7 @@ void run(Options o, bool tiny) {
         outcomes.push_back(run_or_reuse(specs[i], o, data_dir, (out / "runs").string()));
         const RunOutcome& r = outcomes.back();
         std::printf("   test AP50 %s, AP %s (%.0f s); %.1f min so far\n", fmt(r.test_ap50).c_str(),
-                    fmt(r.test_ap).c_str(), r.seconds, (now() - start) / 60);
+                    fmt(r.test_ap).c_str(), r.seconds, (seconds_now() - start) / 60);
     }
     write_ap_over_epochs(outcomes, out.string());
     const std::string tables = write_ablation_tables(outcomes, out.string());
@@ -262,9 +255,9 @@ void run(Options o, bool tiny) {
         FOCAL_CHECK(status == 0, "[experiments] tools/plot_experiments.py failed with status ", status,
                     "; the CSV files are written, --no-plot skips the PNGs");
     }
-    write_report(o, out, data_dir, (now() - start) / 60, outcomes, snapshot_summary, loss_summary, tables,
+    write_report(o, out, data_dir, (seconds_now() - start) / 60, outcomes, snapshot_summary, loss_summary, tables,
                  first_iterations, errors);
-    std::printf("focal experiments: %s written in %.1f minutes\n", (out / "report.md").c_str(), (now() - start) / 60);
+    std::printf("focal experiments: %s written in %.1f minutes\n", (out / "report.md").c_str(), (seconds_now() - start) / 60);
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 // `focal make-shapes`: writes the synthetic VOC-format shapes dataset (data/shapes.h).
-#include <chrono>
 #include <cstdio>
 
 #include "commands.h"
 #include "data/shapes.h"
+#include "engine/util.h"
 
 namespace focal::cli {
 
@@ -37,10 +37,9 @@ void add_make_shapes(CLI::App& app) {
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     cmd->callback([opt, out] {
-        const auto start = std::chrono::steady_clock::now();
+        const double start = seconds_now();
         const data::ShapesSummary s = data::write_shapes_dataset(*out, *opt);
-        const double seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double seconds = seconds_now() - start;
         std::printf("focal make-shapes: %d images of %dx%d in %s (%.1f s, seed %llu)\n", s.images, opt->size,
                     opt->size, out->c_str(), seconds, static_cast<unsigned long long>(opt->seed));
         std::printf("  splits: train %d, val %d, test %d (trainval %d)\n", s.split_sizes[0], s.split_sizes[1],

@@ -2,7 +2,6 @@
 // a finished one (outcome.json) is reused, an interrupted one resumed. Then the numbers the
 // report needs: AP over epochs (val) and the final weights' AP on the test split.
 #include <array>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +11,7 @@
 
 #include "detector/demo_recipe.h"
 #include "engine/serialize.h"
+#include "engine/util.h"
 #include "experiments.h"
 
 namespace focal::cli::experiments {
@@ -112,7 +112,6 @@ void read_log(const fs::path& dir, RunOutcome& r) {
     r.steps = values(by_step);
 }
 
-double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 }  // namespace
 
@@ -185,7 +184,7 @@ RunOutcome run_or_reuse(const RunSpec& spec, const Options& opt, const std::stri
         outcome = read_json_file(outcome_file);
         std::printf("  %s: finished earlier, reused (%s)\n", spec.name.c_str(), outcome_file.c_str());
     } else {
-        const double start = now();
+        const double start = seconds_now();
         if (fs::exists(dir / "checkpoint.safetensors")) {
             check_same_run(dir, c);
             c.resume = true;
@@ -211,7 +210,7 @@ RunOutcome run_or_reuse(const RunSpec& spec, const Options& opt, const std::stri
         }
         outcome["name"] = spec.name;
         outcome["label"] = spec.label;
-        outcome["seconds"] = now() - start;
+        outcome["seconds"] = seconds_now() - start;
         // last, and atomically: its presence is what marks the run finished
         write_file_atomically(outcome_file.string(), outcome.dump(2) + "\n");
     }

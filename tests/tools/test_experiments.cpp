@@ -17,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/util.h"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -45,13 +47,7 @@ std::vector<std::map<std::string, std::string>> read_csv(const fs::path& path) {
     std::vector<std::string> header;
     std::string line;
     while (std::getline(in, line)) {
-        std::vector<std::string> cells(1);
-        bool quoted = false;
-        for (char ch : line) {
-            if (ch == '"') quoted = !quoted;
-            else if (ch == ',' && !quoted) cells.emplace_back();
-            else cells.back() += ch;
-        }
+        const std::vector<std::string> cells = focal::split_csv_line(line);
         if (header.empty()) {
             header = cells;
             continue;
