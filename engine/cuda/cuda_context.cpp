@@ -36,6 +36,12 @@ std::string in_scope() {
     return op.empty() ? "" : " (in " + op + ")";
 }
 
+// An error seen now may come from any kernel queued before: say how to find which.
+const char* sync_hint() {
+    return context().sync ? "" : "; kernels run asynchronously, so an earlier op may be at fault: rerun with "
+                                 "FOCAL_CUDA_SYNC=1 to stop at the op that caused it";
+}
+
 }  // namespace
 
 cudaStream_t stream() { return context().stream; }
@@ -43,15 +49,13 @@ cublasHandle_t blas() { return context().blas; }
 bool sync_every_op() { return context().sync; }
 
 void fail_status(const char* call, cudaError_t status) {
-    fail("[cuda] ", call, " failed", in_scope(), ": ", cudaGetErrorString(status),
-         sync_every_op() ? "" : "; kernels run asynchronously, so an earlier op may be at fault: rerun "
-                                "with FOCAL_CUDA_SYNC=1 to stop at the op that caused it");
+    fail("[cuda] ", call, " failed", in_scope(), ": ", cudaGetErrorString(status), sync_hint());
 }
 
 void after_launch(const char* op) {
     const cudaError_t launch = cudaGetLastError();
     if (launch != cudaSuccess)
-        fail("[cuda] ", op, in_scope(), ": kernel launch failed: ", cudaGetErrorString(launch));
+        fail("[cuda] ", op, in_scope(), ": kernel launch failed: ", cudaGetErrorString(launch), sync_hint());
     if (!sync_every_op()) return;
     const cudaError_t status = cudaStreamSynchronize(stream());
     if (status != cudaSuccess) fail("[cuda] ", op, in_scope(), " failed on the device: ", cudaGetErrorString(status));
