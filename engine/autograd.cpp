@@ -3,6 +3,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "engine/backend.h"
 #include "engine/error.h"
 #include "engine/ops.h"
 
@@ -131,7 +132,10 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& s
         FOCAL_CHECK(static_cast<bool>(node->backward), "[backward] the graph through '", node->name,
               "' was already released by an earlier backward()");
         Grads grads(node->edges);
-        node->backward(grads, dy);
+        {
+            OpScope scope(node->name, " backward");
+            node->backward(grads, dy);
+        }
         for (size_t i = 0; i < node->edges.size(); ++i) {
             Tensor& g = grads.result(i);
             if (!g.defined()) continue;

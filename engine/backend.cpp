@@ -11,6 +11,22 @@ Backend& cuda_backend();  // engine/cuda/cuda_backend.cu, or engine/cuda_stub.cp
 bool device_present();
 }  // namespace cuda
 
+namespace {
+thread_local const OpScope* innermost_scope = nullptr;
+}  // namespace
+
+OpScope::OpScope(const char* name, const char* suffix) : name_(name), suffix_(suffix), outer_(innermost_scope) {
+    innermost_scope = this;
+}
+OpScope::~OpScope() { innermost_scope = outer_; }
+
+std::string OpScope::current() {
+    std::string names;
+    for (const OpScope* s = innermost_scope; s; s = s->outer_)
+        names = std::string(s->name_) + s->suffix_ + (names.empty() ? "" : " > ") + names;
+    return names;
+}
+
 Backend& backend(Device device) {
     return device == Device::CPU ? cpu::cpu_backend() : cuda::cuda_backend();
 }

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "engine/shape.h"
 
@@ -173,6 +174,24 @@ public:
                               float* sum_ab);
     virtual void channel_affine(const float* a, const float* p, const float* b, const float* q, const float* r,
                                 int64_t n, int64_t c, int64_t l, float* out);
+};
+
+// Names the op running on this thread, for the errors a backend raises without knowing
+// which op asked: out of device memory, a device fault. Ops open one on entry, and each
+// backward step opens "<op> backward"; scopes nest, and current() lists them outermost
+// first: "conv2d backward > sum". Outside every scope current() is "".
+class OpScope {
+public:
+    explicit OpScope(const char* name, const char* suffix = "");
+    ~OpScope();
+    OpScope(const OpScope&) = delete;
+    OpScope& operator=(const OpScope&) = delete;
+    static std::string current();
+
+private:
+    const char* name_;
+    const char* suffix_;
+    const OpScope* outer_;
 };
 
 Backend& backend(Device device);  // throws a clear error for cuda in a CPU-only build

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "engine/cuda/cuda_context.h"
 #include "engine/error.h"
 #include "losses/focal_math.h"
 #include "losses/focal_kernel.h"
@@ -28,9 +29,8 @@ __global__ void sigmoid_focal_kernel(FocalKernelArgs a) {
 void sigmoid_focal_cuda(const FocalKernelArgs& args) {
     if (args.n == 0) return;
     const int blocks = static_cast<int>(std::min<int64_t>((args.n + kThreads - 1) / kThreads, 65535));
-    sigmoid_focal_kernel<<<blocks, kThreads>>>(args);
-    const cudaError_t status = cudaGetLastError();
-    if (status != cudaSuccess) fail("[sigmoid_focal_loss_fused] CUDA kernel launch failed: ", cudaGetErrorString(status));
+    sigmoid_focal_kernel<<<blocks, kThreads, 0, cuda::stream()>>>(args);  // queued behind the backend's kernels
+    cuda::after_launch("sigmoid_focal_loss_fused");
 }
 
 }  // namespace focal::losses::detail

@@ -1,8 +1,10 @@
 // Per-channel loops over (N, C, L) buffers. Parallel over channels when there are enough of
 // them, else over the images of each channel-row; either way each output element is
 // computed by one thread in a fixed order, so results do not depend on the thread count.
+// The per-element math is CUDA's too (engine/kernels/channel_math.h).
 #include "engine/cpu/channel_kernels.h"
 
+#include "engine/kernels/channel_math.h"
 #include "engine/parallel.h"
 
 namespace focal::cpu {
@@ -36,7 +38,7 @@ void channel_stats(const float* x, int64_t n, int64_t c, int64_t l, float* mean,
             double squares = 0;  // second pass around the mean: no cancellation
             for (int64_t i = 0; i < n; ++i) {
                 const float* row = x + (i * c + ch) * l;
-                squares += row_sum(l, [row, mf](int64_t j) { return (row[j] - mf) * (row[j] - mf); });
+                squares += row_sum(l, [row, mf](int64_t j) { return math::squared_deviation(row[j], mf); });
             }
             mean[ch] = static_cast<float>(m);
             var[ch] = static_cast<float>(squares / count);
@@ -70,9 +72,9 @@ void channel_affine(const float* a, const float* p, const float* b, const float*
             float* ro = out + row * l;
             if (b) {
                 const float* rb = b + row * l;
-                for (int64_t j = 0; j < l; ++j) ro[j] = ra[j] * pc + rb[j] * qc + rc;
+                for (int64_t j = 0; j < l; ++j) ro[j] = math::channel_affine(ra[j], pc, rb[j], qc, rc);
             } else {
-                for (int64_t j = 0; j < l; ++j) ro[j] = ra[j] * pc + rc;
+                for (int64_t j = 0; j < l; ++j) ro[j] = math::channel_affine(ra[j], pc, rc);
             }
         }
     });

@@ -1,32 +1,20 @@
 // im2col / col2im and pooling on the CPU. Parallel loops split work so that no two threads
 // write the same output element, which keeps every result independent of the thread count.
+// The index maths and the per-window bodies are the ones CUDA runs (engine/kernels/
+// window_math.h); im2col and col2im keep their row-at-a-time loops, which copy whole runs.
 #include "engine/cpu/conv_kernels.h"
 
-#include <algorithm>
 #include <cstring>
-#include <limits>
 
+#include "engine/kernels/window_math.h"
 #include "engine/parallel.h"
 
 namespace focal::cpu {
 
-// Output columns ow whose input column ow * stride + shift lies inside [0, width):
-// [lo, hi). Outside it the window hangs over the padding.
-struct ValidRange {
-    int64_t lo, hi;
-};
-inline ValidRange valid_columns(int64_t out_w, int64_t stride, int64_t shift, int64_t width) {
-    int64_t lo = shift >= 0 ? 0 : (-shift + stride - 1) / stride;
-    int64_t hi = width - shift <= 0 ? 0 : (width - shift + stride - 1) / stride;
-    lo = std::min(lo, out_w);
-    hi = std::clamp(hi, lo, out_w);
-    return {lo, hi};
-}
-
-// Where row r = (c, ki, kj) of image n starts in the columns (see Backend::im2col).
-inline int64_t cols_offset(const Conv2dGeometry& g, int64_t rows, int64_t r, int64_t n) {
-    return g.cols_per_image ? (n * rows + r) * g.out_plane() : (r * g.batch + n) * g.out_plane();
-}
+using math::cols_offset;
+using math::valid_columns;
+using math::ValidRange;
+using math::window_input;
 
 // cols row r = (c, ki, kj) holds, for every image n and output pixel (oh, ow), the input
 // pixel x[n, c, oh*s - p + ki*d, ow*s - p + kj*d], or 0 outside the image.
@@ -40,9 +28,9 @@ void im2col(const Conv2dGeometry& g, const float* x, float* cols) {
             const ValidRange v = valid_columns(g.out_w, g.stride_w, shift, g.width);
             for (int64_t n = 0; n < g.batch; ++n) {
                 const float* src = x + (n * g.channels + c) * plane;
-                float* out = cols + cols_offset(g, rows, r, n);
+                float* out = cols + cols_offset(g, r, n);
                 for (int64_t oh = 0; oh < g.out_h; ++oh) {
-                    const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
+                    const int64_t ih = window_input(oh, ki, g.stride_h, g.pad_h, g.dilation_h);
                     float* dst = out + oh * g.out_w;
                     if (ih < 0 || ih >= g.height) {
                         std::memset(dst, 0, g.out_w * sizeof(float));
@@ -67,7 +55,7 @@ void im2col(const Conv2dGeometry& g, const float* x, float* cols) {
 // The adjoint of im2col: each column entry is added back to the pixel it was copied from.
 // Parallel over (n, c) planes: all rows (c, ., .) of image n write only to plane (n, c).
 void col2im(const Conv2dGeometry& g, const float* cols, float* dx) {
-    const int64_t kk = g.kernel_h * g.kernel_w, rows = g.channels * kk;
+    const int64_t kk = g.kernel_h * g.kernel_w;
     const int64_t plane = g.height * g.width;
     parallel_for(g.batch * g.channels, 1, [&](int64_t begin, int64_t end) {
         for (int64_t nc = begin; nc < end; ++nc) {
@@ -78,9 +66,9 @@ void col2im(const Conv2dGeometry& g, const float* cols, float* dx) {
                 const int64_t ki = k / g.kernel_w, kj = k % g.kernel_w;
                 const int64_t shift = kj * g.dilation_w - g.pad_w;
                 const ValidRange v = valid_columns(g.out_w, g.stride_w, shift, g.width);
-                const float* in = cols + cols_offset(g, rows, c * kk + k, n);
+                const float* in = cols + cols_offset(g, c * kk + k, n);
                 for (int64_t oh = 0; oh < g.out_h; ++oh) {
-                    const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
+                    const int64_t ih = window_input(oh, ki, g.stride_h, g.pad_h, g.dilation_h);
                     if (ih < 0 || ih >= g.height) continue;
                     const float* src = in + oh * g.out_w;
                     float* line = dst + ih * g.width;
@@ -107,24 +95,8 @@ void for_each_window(const Conv2dGeometry& g, Body&& body) {
 void max_pool2d(const Conv2dGeometry& g, const float* x, float* y, int32_t* argmax) {
     const int64_t plane = g.height * g.width, out_plane = g.out_plane();
     for_each_window(g, [&](int64_t nc, int64_t oh, int64_t ow) {
-        const float* src = x + nc * plane;
-        float best = -std::numeric_limits<float>::infinity();
-        int32_t best_at = -1;
-        for (int64_t ki = 0; ki < g.kernel_h; ++ki) {
-            const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
-            if (ih < 0 || ih >= g.height) continue;
-            for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
-                const int64_t iw = ow * g.stride_w - g.pad_w + kj * g.dilation_w;
-                if (iw < 0 || iw >= g.width) continue;
-                const float v = src[ih * g.width + iw];
-                if (v > best || best_at < 0 || v != v) {  // NaN propagates, as in PyTorch
-                    best = v;
-                    best_at = static_cast<int32_t>(ih * g.width + iw);
-                }
-            }
-        }
-        y[nc * out_plane + oh * g.out_w + ow] = best;
-        argmax[nc * out_plane + oh * g.out_w + ow] = best_at;
+        const int64_t o = nc * out_plane + oh * g.out_w + ow;
+        y[o] = math::max_pool_window(g, x + nc * plane, oh, ow, &argmax[o]);
     });
 }
 
@@ -141,19 +113,8 @@ void max_pool2d_backward(const Conv2dGeometry& g, const float* dy, const int32_t
 
 void avg_pool2d(const Conv2dGeometry& g, const float* x, float* y) {
     const int64_t plane = g.height * g.width, out_plane = g.out_plane();
-    const float scale = 1.0f / static_cast<float>(g.kernel_h * g.kernel_w);
     for_each_window(g, [&](int64_t nc, int64_t oh, int64_t ow) {
-        const float* src = x + nc * plane;
-        float total = 0;
-        for (int64_t ki = 0; ki < g.kernel_h; ++ki) {
-            const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
-            if (ih < 0 || ih >= g.height) continue;
-            for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
-                const int64_t iw = ow * g.stride_w - g.pad_w + kj * g.dilation_w;
-                if (iw >= 0 && iw < g.width) total += src[ih * g.width + iw];
-            }
-        }
-        y[nc * out_plane + oh * g.out_w + ow] = total * scale;
+        y[nc * out_plane + oh * g.out_w + ow] = math::avg_pool_window(g, x + nc * plane, oh, ow);
     });
 }
 
@@ -164,10 +125,10 @@ void avg_pool2d_backward(const Conv2dGeometry& g, const float* dy, float* dx) {
         const float share = dy[nc * out_plane + oh * g.out_w + ow] * scale;
         float* dst = dx + nc * plane;
         for (int64_t ki = 0; ki < g.kernel_h; ++ki) {
-            const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
+            const int64_t ih = window_input(oh, ki, g.stride_h, g.pad_h, g.dilation_h);
             if (ih < 0 || ih >= g.height) continue;
             for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
-                const int64_t iw = ow * g.stride_w - g.pad_w + kj * g.dilation_w;
+                const int64_t iw = window_input(ow, kj, g.stride_w, g.pad_w, g.dilation_w);
                 if (iw >= 0 && iw < g.width) dst[ih * g.width + iw] += share;
             }
         }

@@ -4,12 +4,7 @@
 #include <math.h>
 
 #include "engine/backend.h"
-
-#if defined(__CUDACC__)
-#define FOCAL_HD __host__ __device__ __forceinline__
-#else
-#define FOCAL_HD inline
-#endif
+#include "engine/kernels/host_device.h"
 
 namespace focal::math {
 

@@ -61,6 +61,7 @@ WinogradGeometry winograd_geometry(const Conv2dGeometry& conv, int64_t tile) {
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dOptions opt) {
+    OpScope scope("conv2d");
     detail::check_f32(x, "conv2d");
     detail::check_f32(weight, "conv2d");
     detail::check_same_device(x, weight, "conv2d");

@@ -12,6 +12,7 @@ using detail::view_of;
 namespace {
 
 Tensor unary_forward(UnaryOp op, const Tensor& x, const char* name, UnaryParams p = {}) {
+    OpScope scope(name);
     check_f32(x, name);
     Tensor y = Tensor::empty(x.shape(), DType::F32, x.device());
     backend_of(x).unary(op, p, view_of(x), view_of(y));
@@ -19,6 +20,7 @@ Tensor unary_forward(UnaryOp op, const Tensor& x, const char* name, UnaryParams 
 }
 
 Tensor binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
+    OpScope scope(name);
     check_f32(a, name);
     check_f32(b, name);
     detail::check_same_device(a, b, name);

@@ -54,6 +54,7 @@ Operand gemm_operand(const Tensor& t, const Shape& full_shape) {
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
+    OpScope scope("matmul");
     detail::check_f32(a, "matmul");
     detail::check_f32(b, "matmul");
     detail::check_same_device(a, b, "matmul");

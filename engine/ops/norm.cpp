@@ -13,6 +13,7 @@ float* f32(const Tensor& t) { return static_cast<float*>(t.raw_data()); }
 
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
                   Tensor running_var, bool training, float momentum, float eps) {
+    OpScope scope("batch_norm");
     detail::check_f32(x, "batch_norm");
     FOCAL_CHECK(x.dim() >= 2, "[batch_norm] input must be (N, C, ...), got ", shape_str(x.shape()));
     const int64_t n = x.size(0), channels = x.size(1), plane = x.numel() / std::max<int64_t>(n * channels, 1);

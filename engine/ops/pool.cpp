@@ -31,6 +31,7 @@ float* f32(const Tensor& t) { return static_cast<float*>(t.raw_data()); }
 }  // namespace
 
 Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
+    OpScope scope("max_pool2d");
     Conv2dGeometry g = pool_geometry(x, kernel, stride, padding, "max_pool2d");
     Tensor xc = x.detached().contiguous();
     Tensor y = Tensor::empty({g.batch, g.channels, g.out_h, g.out_w}, DType::F32, x.device());
@@ -46,6 +47,7 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
 }
 
 Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
+    OpScope scope("avg_pool2d");
     Conv2dGeometry g = pool_geometry(x, kernel, stride, padding, "avg_pool2d");
     Tensor xc = x.detached().contiguous();
     Tensor y = Tensor::empty({g.batch, g.channels, g.out_h, g.out_w}, DType::F32, x.device());

@@ -34,6 +34,7 @@ Shape keepdim_shape(const Shape& shape, const std::vector<int64_t>& dims) {
 // Forward of sum/max/min: x viewed as (kept dims..., reduced dims...) without a copy.
 Tensor reduce_forward(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims,
                       bool keepdim, const char* name) {
+    OpScope scope(name);
     check_f32(x, name);
     std::vector<bool> reduced(x.dim(), false);
     for (int64_t d : dims) reduced[d] = true;
