@@ -91,7 +91,7 @@ void Loader::stop_workers() {
     workers_.clear();
 }
 
-void Loader::start_epoch(int epoch) {
+void Loader::start_epoch(int epoch, std::size_t first_batch) {
     stop_workers();
     epoch_ = epoch;
     order_.resize(items());
@@ -103,7 +103,9 @@ void Loader::start_epoch(int epoch) {
             std::swap(order_[i], order_[std::size_t(rng.uniform_int(0, int(i)))]);
     }
     num_batches_ = batches_per_epoch();
-    next_claim_ = next_yield_ = 0;
+    check(first_batch <= num_batches_, "[loader] cannot start epoch ", epoch, " at batch ", first_batch, " of ",
+          num_batches_);
+    next_claim_ = next_yield_ = first_batch;
     ready_.clear();
     errors_.clear();
     stopping_ = false;

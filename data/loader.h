@@ -69,9 +69,10 @@ public:
 
     std::size_t items() const;  // items per epoch (the dataset, or its first max_items)
     std::size_t batches_per_epoch() const;
-    // Begins epoch `epoch` (its order is shuffle(seed, epoch)); drops what an earlier epoch
-    // left unread.
-    void start_epoch(int epoch);
+    // Begins epoch `epoch` (its order is shuffle(seed, epoch)) at batch `first_batch` (> 0
+    // when resuming mid-epoch: the batches before it are skipped, not built); drops what an
+    // earlier epoch left unread.
+    void start_epoch(int epoch, std::size_t first_batch = 0);
     // The next batch of the epoch, false once it is exhausted. A worker's error (an unreadable
     // image, say) is rethrown here, for the batch it hit.
     bool next(Batch& batch);

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "engine/error.h"
+#include "engine/util.h"
 
 namespace focal::data {
 namespace fs = std::filesystem;
@@ -20,9 +21,7 @@ std::string list_voc_folders(const fs::path& dir) {
         if (entry.is_directory() && entry.path().filename().string().rfind("VOC", 0) == 0)
             found.push_back(entry.path().filename().string());
     std::sort(found.begin(), found.end());
-    std::string list;
-    for (const std::string& name : found) list += (list.empty() ? "" : ", ") + name;
-    return list.empty() ? "none" : list;
+    return found.empty() ? "none" : join(found, ", ");
 }
 
 bool is_file_name(const std::string& id) {
@@ -50,15 +49,14 @@ std::string split_file(const fs::path& root, const std::string& split) {
     const fs::path main = root / "ImageSets" / "Main";
     const fs::path path = main / (split + ".txt");
     if (fs::is_regular_file(path)) return path.string();
-    std::string available;
+    std::vector<std::string> available;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(main, ec)) {
         const std::string stem = entry.path().stem().string();
-        if (entry.path().extension() == ".txt" && stem.find('_') == std::string::npos)
-            available += (available.empty() ? "" : ", ") + stem;
+        if (entry.path().extension() == ".txt" && stem.find('_') == std::string::npos) available.push_back(stem);
     }
     fail("[voc] no split '", split, "': ", path.string(),
-         " does not exist (splits here: ", available.empty() ? "none; try --split all" : available, ")");
+         " does not exist (splits here: ", available.empty() ? "none; try --split all" : join(available, ", "), ")");
 }
 
 }  // namespace

@@ -17,10 +17,11 @@ Box Placement::region(int64_t input_width, int64_t input_height) const {
 std::vector<std::vector<Detection>> detections_in_original(const HeadOutputs& out, const std::vector<Box>& anchors,
                                                            const std::vector<Placement>& placements,
                                                            int64_t input_width, int64_t input_height,
-                                                           const InferenceConfig& config, bool softmax) {
+                                                           const InferenceConfig& config, bool softmax,
+                                                           const BoxCoder& coder) {
     std::vector<Box> regions;
     for (const Placement& p : placements) regions.push_back(p.region(input_width, input_height));
-    std::vector<std::vector<Detection>> found = postprocess(out, anchors, regions, config, softmax);
+    std::vector<std::vector<Detection>> found = postprocess(out, anchors, regions, config, softmax, coder);
     for (size_t i = 0; i < found.size(); ++i) {  // input coordinates -> the original image's
         const Placement& p = placements[i];
         std::vector<Detection> mapped;
@@ -43,7 +44,7 @@ std::vector<std::vector<Detection>> predict(RetinaNet& model, const Tensor& imag
     NoGradGuard no_grad;
     const HeadOutputs out = model.forward(images);
     return detections_in_original(out, model.anchors(height, width), placements, width, height, config,
-                                  model.config.softmax);
+                                  model.config.softmax, model.coder);
 }
 
 std::vector<Detection> detect(RetinaNet& model, const data::Image& image, const InferenceConfig& config) {

@@ -32,7 +32,8 @@ struct Placement {
 std::vector<std::vector<Detection>> detections_in_original(const HeadOutputs& out, const std::vector<Box>& anchors,
                                                            const std::vector<Placement>& placements,
                                                            int64_t input_width, int64_t input_height,
-                                                           const InferenceConfig& config, bool softmax);
+                                                           const InferenceConfig& config, bool softmax,
+                                                           const BoxCoder& coder = {});
 
 // Detections for a batch of letterboxed images (N, 3, H, W) on the model's device, one list
 // per image, in each image's original pixel coordinates. Runs the model in eval mode and

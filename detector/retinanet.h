@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "detector/anchors.h"
+#include "detector/box_coder.h"
 #include "layers/backbone.h"
 #include "layers/fpn.h"
 
@@ -57,6 +58,7 @@ public:
     // per size and kept.
     const std::vector<Box>& anchors(int64_t height, int64_t width);
     const RetinaNetConfig config;
+    const BoxCoder coder;  // box deltas <-> boxes, for the targets and for inference
 
 private:
     std::map<std::array<int64_t, 2>, std::vector<Box>> anchors_;

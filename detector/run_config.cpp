@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "detector/trainer.h"
+#include "engine/util.h"
 
 namespace focal::detector {
 
@@ -143,8 +144,9 @@ void check_patch_keys(const json& patch, const json& base, const std::string& wh
     for (const auto& [key, value] : patch.items()) {
         const std::string path = where.empty() ? key : where + "." + key;
         if (!base.contains(key)) {
-            std::string known;
-            for (const auto& [k, v] : base.items()) known.append(known.empty() ? "" : ", ").append(k);
+            std::vector<std::string> names;
+            for (const auto& [k, v] : base.items()) names.push_back(k);
+            const std::string known = join(names, ", ");
             fail("[config] unknown model setting '", path, "'; known here: ", known);
         }
         if (base.at(key).is_object() && !value.is_null()) check_patch_keys(value, base.at(key), path);

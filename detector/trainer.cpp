@@ -7,8 +7,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "data/loader.h"
+#include "detector/stop_request.h"
 #include "layers/checkpoint.h"
 #include "engine/util.h"
 #include "losses/registry.h"
@@ -144,12 +146,51 @@ struct TrainingRun {
     const std::vector<Box>& anchors() { return model.anchors(model_config.image_size, model_config.image_size); }
 };
 
-// Where training stands: epochs and steps completed, and the best validation mAP so far.
+// Where training stands: epochs and steps completed, the best validation mAP so far and,
+// when stopped mid-epoch, how far into the epoch it got (iterations, and the sums the
+// epoch's record averages), so that --resume goes on as if it had never stopped.
 struct Progress {
-    int epoch = 0;  // completed, so also the 0-based index of the next one
+    int epoch = 0;  // completed, so also the 0-based index of the one in progress
     int64_t step = 0;
     double best_map = -1;
+    int64_t iteration = 0;  // of the epoch in progress
+    double sum_loss = 0, sum_cls = 0, sum_box = 0;
+    int64_t images = 0;
 };
+
+std::string exact(double v) {  // round-trips through std::stod
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", v);
+    return text;
+}
+
+Metadata to_metadata(const Progress& p) {
+    return {{"epoch", std::to_string(p.epoch)},       {"step", std::to_string(p.step)},
+            {"best_map", exact(p.best_map)},          {"iteration", std::to_string(p.iteration)},
+            {"sum_loss", exact(p.sum_loss)},          {"sum_cls", exact(p.sum_cls)},
+            {"sum_box", exact(p.sum_box)},            {"images", std::to_string(p.images)}};
+}
+
+Progress progress_from(const Metadata& m, const std::string& source) {
+    const auto number = [&](const char* key, const char* fallback) {
+        const auto it = m.find(key);
+        return it == m.end() ? std::string(fallback) : it->second;
+    };
+    try {
+        Progress p;
+        p.epoch = std::stoi(number("epoch", ""));
+        p.step = std::stoll(number("step", ""));
+        p.best_map = std::stod(number("best_map", "-1"));
+        p.iteration = std::stoll(number("iteration", "0"));  // older checkpoints: epoch boundaries only
+        p.sum_loss = std::stod(number("sum_loss", "0"));
+        p.sum_cls = std::stod(number("sum_cls", "0"));
+        p.sum_box = std::stod(number("sum_box", "0"));
+        p.images = std::stoll(number("images", "0"));
+        return p;
+    } catch (const std::exception&) {
+        fail("[train] ", source, " does not record the training progress (epoch, step)");
+    }
+}
 
 // A new run writes config.json; --resume reads the last checkpoint back.
 Progress start_or_resume(TrainingRun& run) {
@@ -157,10 +198,15 @@ Progress start_or_resume(TrainingRun& run) {
     if (c.resume) {
         FOCAL_CHECK(fs::exists(run.paths.model) && fs::exists(run.paths.optimizer), "[train] --resume: no checkpoint in ",
                     run.dir.string(), " (expected checkpoint.safetensors and optimizer.safetensors)");
-        const Metadata saved = load_checkpoint(run.paths, run.model, run.optimizer.get());
-        Progress p{std::stoi(saved.at("epoch")), std::stoll(saved.at("step")), std::stod(saved.at("best_map"))};
-        std::fprintf(stderr, "resuming %s after epoch %d (step %lld)\n", run.dir.string().c_str(), p.epoch,
-                     static_cast<long long>(p.step));
+        const Progress p = progress_from(load_checkpoint(run.paths, run.model, run.optimizer.get()), run.paths.optimizer);
+        FOCAL_CHECK(p.iteration <= run.iters_per_epoch, "[train] --resume: the checkpoint stopped at iteration ",
+                    p.iteration, " of epoch ", p.epoch + 1, ", which now has only ", run.iters_per_epoch);
+        if (p.iteration > 0)
+            std::fprintf(stderr, "resuming %s in epoch %d at iteration %lld (step %lld)\n", run.dir.string().c_str(),
+                         p.epoch + 1, static_cast<long long>(p.iteration), static_cast<long long>(p.step));
+        else
+            std::fprintf(stderr, "resuming %s after epoch %d (step %lld)\n", run.dir.string().c_str(), p.epoch,
+                         static_cast<long long>(p.step));
         return p;
     }
     fs::create_directories(run.dir);
@@ -172,22 +218,24 @@ Progress start_or_resume(TrainingRun& run) {
     return {};
 }
 
-// One pass over the training set (epoch index progress.epoch): forward, loss, backward and
-// an optimizer step per batch.
-EpochRecord train_one_epoch(TrainingRun& run, Progress& progress, JsonLog& log, TrainResult& result) {
+// One pass over the training set (epoch index progress.epoch, from progress.iteration):
+// forward, loss, backward and an optimizer step per batch. Returns the epoch's record, or
+// nothing when a stop was requested (stop_request.h): then a mid-epoch checkpoint holds
+// the progress.
+std::optional<EpochRecord> train_one_epoch(TrainingRun& run, Progress& progress, JsonLog& log, TrainResult& result,
+                                           const TrainHooks& hooks) {
     const TrainConfig& c = run.config;
     const int epoch = progress.epoch;
     const std::vector<Box>& anchors = run.anchors();
     const Tensor anchor_tensor = anchors_tensor(anchors);
-    const BoxCoder coder;
+    const BoxCoder& coder = run.model.coder;
     const MatcherConfig matcher;
     const bool tty = c.progress && ::isatty(2);
     run.model.train();
-    run.loader.start_epoch(epoch);
+    run.loader.start_epoch(epoch, static_cast<size_t>(progress.iteration));
     const double epoch_start = seconds_now();
-    double sum_loss = 0, sum_cls = 0, sum_box = 0;
-    size_t images = 0;
-    int64_t it = 0;
+    const int64_t first_iteration = progress.iteration;
+    int64_t& it = progress.iteration;
     data::Batch b;
     while (it < run.iters_per_epoch && run.loader.next(b)) {
         Tensor x = Tensor::from_vector(b.images, {b.n, 3, b.h, b.w}, run.device);
@@ -203,8 +251,8 @@ EpochRecord train_one_epoch(TrainingRun& run, Progress& progress, JsonLog& log, 
                        {"box", box}});
             fail("[train] the loss became ", total, " at epoch ", epoch + 1, " iteration ", it + 1, " (cls ", cls,
                  ", box ", box, "); stopped. ",
-                 epoch > 0 ? "The last good checkpoint is " + run.paths.model + " (epoch " + std::to_string(epoch) + ")"
-                           : std::string("No epoch completed, so no checkpoint was written"),
+                 fs::exists(run.paths.model) ? "The last good checkpoint is " + run.paths.model
+                                             : std::string("No checkpoint was written"),
                  ". Try a lower --lr, --clip-grad, or the prior bias.");
         }
         Optimizer& optimizer = *run.optimizer;
@@ -214,20 +262,32 @@ EpochRecord train_one_epoch(TrainingRun& run, Progress& progress, JsonLog& log, 
         optimizer.set_lr(run.schedule.at(progress.step));
         optimizer.step();
         ++progress.step, ++it;
-        images += b.n;
-        sum_loss += total, sum_cls += cls, sum_box += box;
+        progress.images += b.n;
+        progress.sum_loss += total, progress.sum_cls += cls, progress.sum_box += box;
         result.step_losses.push_back(total);
+        const double rate = (progress.images - first_iteration * c.batch) / (seconds_now() - epoch_start);
         if (c.log_every > 0 && (it % c.log_every == 0 || it == 1))
             log.write({{"type", "step"}, {"epoch", epoch}, {"iter", it}, {"step", progress.step}, {"loss", total},
                        {"cls", cls}, {"box", box}, {"lr", optimizer.lr()}, {"positives", targets.num_positives},
-                       {"images_per_s", images / (seconds_now() - epoch_start)}});
+                       {"images_per_s", rate}});
         if (c.progress && (tty || it % std::max(c.log_every, 1) == 0 || it == run.iters_per_epoch))
-            print_progress(tty, epoch, c.epochs, it, run.iters_per_epoch, seconds_now() - epoch_start, images,
-                           sum_loss / it, sum_cls / it, sum_box / it);
+            print_progress(tty, epoch, c.epochs, it, run.iters_per_epoch, seconds_now() - epoch_start,
+                           progress.images, progress.sum_loss / it, progress.sum_cls / it, progress.sum_box / it);
+        if (hooks.after_step) hooks.after_step(progress.step);
+        if (stop_requested() && it < run.iters_per_epoch) {  // at the epoch's end the usual checkpoint follows
+            if (tty) std::fprintf(stderr, "\n");
+            save_checkpoint(run.paths, run.model, run.optimizer.get(), to_metadata(progress));
+            log.write({{"type", "stopped"}, {"signal", stop_requested()}, {"epoch", epoch}, {"iter", it},
+                       {"step", progress.step}});
+            return std::nullopt;
+        }
     }
     if (tty) std::fprintf(stderr, "\n");
     const double iters = static_cast<double>(std::max<int64_t>(it, 1));
-    return {epoch + 1, sum_loss / iters, sum_cls / iters, sum_box / iters, seconds_now() - epoch_start};
+    EpochRecord record{epoch + 1, progress.sum_loss / iters, progress.sum_cls / iters, progress.sum_box / iters,
+                       seconds_now() - epoch_start};
+    progress.iteration = 0, progress.sum_loss = progress.sum_cls = progress.sum_box = 0, progress.images = 0;
+    return record;
 }
 
 // Validation mAP after an epoch; best.safetensors follows the best VOC07 mAP.
@@ -251,9 +311,7 @@ void evaluate_epoch(TrainingRun& run, EpochRecord& record, Progress& progress) {
 // The checkpoint (weights + optimizer, atomically) and any snapshot the config asks for.
 void save_epoch(TrainingRun& run, const Progress& progress) {
     const std::string epoch = std::to_string(progress.epoch);
-    save_checkpoint(run.paths, run.model, run.optimizer.get(),
-                    {{"epoch", epoch}, {"step", std::to_string(progress.step)},
-                     {"best_map", std::to_string(progress.best_map)}});
+    save_checkpoint(run.paths, run.model, run.optimizer.get(), to_metadata(progress));
     const std::vector<int>& snapshots = run.config.snapshot_epochs;
     if (std::find(snapshots.begin(), snapshots.end(), progress.epoch) != snapshots.end())
         save_safetensors((run.dir / ("snapshot-epoch" + epoch + ".safetensors")).string(), run.model.state(),
@@ -262,7 +320,7 @@ void save_epoch(TrainingRun& run, const Progress& progress) {
 
 }  // namespace
 
-TrainResult train(const TrainConfig& c) {
+TrainResult train(const TrainConfig& c, const TrainHooks& hooks) {
     c.validate();
     FOCAL_CHECK(c.resume || !fs::exists(fs::path(c.out) / "checkpoint.safetensors"), "[train] ", c.out,
                 " already holds a run; pass --resume to continue it, or choose another --out");
@@ -279,7 +337,13 @@ TrainResult train(const TrainConfig& c) {
                  run.anchors().size(), run.loader.items(), run.dataset.root().c_str(), c.split.c_str(),
                  c.cls_loss.c_str(), c.epochs);
     while (progress.epoch < c.epochs) {
-        EpochRecord record = train_one_epoch(run, progress, log, result);
+        const std::optional<EpochRecord> trained = train_one_epoch(run, progress, log, result, hooks);
+        if (!trained) {
+            result.stopped_by = stop_requested();
+            result.stopped_at_step = progress.step;
+            break;
+        }
+        EpochRecord record = *trained;
         progress.epoch = record.epoch;  // epochs completed
         const bool last = record.epoch == c.epochs;
         const bool evaluate_now = !c.val_split.empty() && c.eval_every > 0 && (record.epoch % c.eval_every == 0 || last);
@@ -290,6 +354,11 @@ TrainResult train(const TrainConfig& c) {
         if (evaluate_now) entry["map50_voc07"] = record.map50_voc07, entry["map50_area"] = record.map50_area;
         log.write(entry);
         result.epochs.push_back(record);
+        if (stop_requested() && progress.epoch < c.epochs) {  // asked during the epoch's last step
+            result.stopped_by = stop_requested();
+            result.stopped_at_step = progress.step;
+            break;
+        }
     }
     result.best_map = progress.best_map;
     return result;

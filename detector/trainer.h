@@ -37,11 +37,21 @@ struct TrainResult {
     std::vector<EpochRecord> epochs;
     std::vector<double> step_losses;  // the total loss of every iteration this call ran
     double best_map = -1;
+    int stopped_by = 0;           // the signal that stopped it mid-epoch (stop_request.h), or 0
+    int64_t stopped_at_step = 0;  // then: the steps done, all in the checkpoint
+};
+
+// Called after every optimizer step with the steps done so far (tests use it to stop a run
+// at a chosen step).
+struct TrainHooks {
+    std::function<void(int64_t step)> after_step;
 };
 
 // Trains (or resumes) as configured; throws focal::Error with the reason on bad input or a
-// non-finite loss (after which the last checkpoint is the last good epoch).
-TrainResult train(const TrainConfig& config);
+// non-finite loss (after which the last checkpoint is the last good one). When a stop is
+// requested (detector/stop_request.h), it finishes the step, writes a mid-epoch checkpoint
+// and returns with stopped_by set; --resume continues bitwise as if never stopped.
+TrainResult train(const TrainConfig& config, const TrainHooks& hooks = {});
 
 // A model and everything needed to run it, loaded from a run directory.
 struct LoadedRun {

@@ -7,7 +7,7 @@ namespace cpu {
 Backend& cpu_backend();
 }
 namespace cuda {
-Backend& cuda_backend();  // engine/cuda/cuda_backend.cu, or engine/cuda_stub.cpp
+Backend& cuda_backend();  // engine/cuda/cuda_backend.cpp, or engine/cuda_stub.cpp
 bool device_present();
 }  // namespace cuda
 

@@ -15,13 +15,16 @@ struct CheckpointPaths {
     std::string optimizer;  // e.g. run/optimizer.safetensors
 };
 
-// Writes the optimizer file first and the model file last, so a model file never
-// refers to optimizer state that was not written.
+// Writes the optimizer file first and the model file last; the model file repeats the
+// progress (as a token), and the optimizer file it replaces is kept as <optimizer>.previous.
+// A stop between the two writes (kill -9, a second Ctrl-C) leaves a model that matches the
+// previous optimizer file, and load_checkpoint picks that one: nothing is lost or mixed.
 void save_checkpoint(const CheckpointPaths& paths, const Module& model, const Optimizer* optimizer,
                      const Metadata& progress = {});
 
-// Loads the model (every key present with the right shape) and, if given, the optimizer;
-// returns the progress metadata saved with the optimizer (empty without one).
+// Loads the model (every key present with the right shape) and, if given, the optimizer
+// state that belongs to it (see save_checkpoint); returns the progress metadata saved with
+// the optimizer (empty without one).
 Metadata load_checkpoint(const CheckpointPaths& paths, Module& model, Optimizer* optimizer);
 
 }  // namespace focal

@@ -30,9 +30,7 @@ Registry& registry() {
 void check_registry() {
     const Registry& r = registry();
     if (r.problems.empty()) return;
-    std::string all;
-    for (const std::string& p : r.problems) all += (all.empty() ? "" : "; ") + p;
-    fail("[losses] bad loss registration: ", all);
+    fail("[losses] bad loss registration: ", join(r.problems, "; "));
 }
 
 bool valid_name(const std::string& name) {

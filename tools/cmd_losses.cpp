@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "engine/util.h"
 #include "engine/error.h"
 #include "losses/registry.h"
 
@@ -64,8 +65,9 @@ void print_json(const std::vector<losses::LossInfo>& infos) {
 void run_losses(const LossesOptions& opt) {
     std::vector<losses::LossInfo> infos = losses::registered_losses();
     if (!opt.names.empty()) {
-        std::string known;
-        for (const losses::LossInfo& info : infos) known.append(known.empty() ? "" : ", ").append(info.name);
+        std::vector<std::string> names;
+        for (const losses::LossInfo& info : infos) names.push_back(info.name);
+        const std::string known = join(names, ", ");
         for (const std::string& name : opt.names) {
             const bool found = std::any_of(infos.begin(), infos.end(), [&](const auto& i) { return i.name == name; });
             FOCAL_CHECK(found, "[losses] unknown loss '", name, "'; known: ", known);

@@ -1,9 +1,14 @@
 // `focal train` and `focal eval`: train a RetinaNet on a VOC-format dataset; score a run.
+#include <signal.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <type_traits>
 
 #include "commands.h"
+#include "detector/stop_request.h"
 #include "detector/trainer.h"
 #include "losses/registry.h"
 
@@ -27,6 +32,22 @@ void add_setting_flag(CLI::App* cmd, const std::string& flag, T& field, const st
         if constexpr (std::is_same_v<T, std::string>)
             if (rule == detector::SettingRule::NotEmpty && field.empty()) option->required();
     }
+}
+
+// SIGTERM / SIGINT (a cluster's preemption, a Ctrl-C): the first asks the trainer to stop
+// after the current step and write a checkpoint; a second exits at once, and the last
+// complete checkpoint stays intact (checkpoints are written atomically).
+void on_stop_signal(int signal) {
+    if (detector::stop_requested() != 0) ::_exit(128 + signal);
+    detector::request_stop(signal);
+}
+
+void stop_cleanly_on_signals() {
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    for (int signal : {SIGTERM, SIGINT}) sigaction(signal, &action, nullptr);
 }
 
 }  // namespace
@@ -64,7 +85,15 @@ void add_train(CLI::App& app) {
             FOCAL_CHECK(!j.is_discarded() && j.is_object(), "[train] --model '", patch, "' is not a JSON object");
             c->model.merge_patch(j);
         }
+        stop_cleanly_on_signals();
         detector::TrainResult r = detector::train(*c);
+        if (r.stopped_by != 0) {
+            std::fprintf(stderr,
+                         "focal: stopped by %s after step %lld; the checkpoint in %s holds everything. To continue "
+                         "exactly where it stopped, run the same command with --resume.\n",
+                         strsignal(r.stopped_by), static_cast<long long>(r.stopped_at_step), c->out.c_str());
+            throw ExitStatus{128 + r.stopped_by};
+        }
         std::printf("done: %zu epochs in %s", r.epochs.size(), c->out.c_str());
         if (r.best_map >= 0) std::printf(", best val mAP@0.5 %.4f (VOC07 11-point)", r.best_map);
         std::printf("\n");

@@ -6,6 +6,12 @@
 
 namespace focal::cli {
 
+// Thrown by a command to end `focal` with this exit status after it has said why (e.g.
+// 128 + SIGTERM when training was stopped by a signal and checkpointed).
+struct ExitStatus {
+    int code;
+};
+
 void add_demo(CLI::App& app);         // cmd_demo.cpp
 void add_make_shapes(CLI::App& app);  // cmd_make_shapes.cpp
 void add_inspect(CLI::App& app);      // cmd_inspect.cpp

@@ -15,6 +15,7 @@
 #include "detector/box_coder.h"
 #include "detector/matcher.h"
 #include "detector/targets.h"
+#include "engine/util.h"
 #include "experiments.h"
 #include "losses/registry.h"
 
@@ -83,13 +84,13 @@ std::string write_loss_analysis(const std::string& run_dir, const std::string& d
     const detector::RetinaNetConfig& mc = model.config;
     data::VocOptions vo;
     vo.split = "val";
-    for (const std::string& n : loaded.class_names) vo.classes += (vo.classes.empty() ? "" : ",") + n;
+    vo.classes = join(loaded.class_names);
     const data::VocDataset ds = data::VocDataset::open(data_dir, vo);
     const size_t n = std::min(ds.size(), size_t(std::max(max_images, 1)));
     FOCAL_CHECK(n > 0, "[experiments] the val split of ", data_dir, " is empty");
     const int64_t size = mc.image_size;
     const detector::LevelSizes levels = detector::level_sizes(mc.anchors, size, size);
-    const std::vector<detector::Box> anchors = detector::make_anchors(mc.anchors, levels);
+    const std::vector<detector::Box>& anchors = model.anchors(size, size);
     const int64_t A = int64_t(anchors.size());
     data::LoaderOptions lo;
     lo.image_size = int(size);
@@ -107,7 +108,7 @@ std::string write_loss_analysis(const std::string& run_dir, const std::string& d
         NoGradGuard no_grad;
         const detector::HeadOutputs out = model.forward(Tensor::from_vector(b.images, {b.n, 3, b.h, b.w}));
         const detector::TrainingTargets t =
-            detector::build_targets(anchors, b, detector::MatcherConfig{}, detector::BoxCoder{});
+            detector::build_targets(anchors, b, detector::MatcherConfig{}, model.coder);
         const std::vector<int32_t> labels = t.labels.to_vector<int32_t>();
         for (size_t g = 0; g < kGammas.size(); ++g) {
             const std::vector<float> per_anchor = sum(element_loss(out.cls_logits, t.labels, kGammas[g]), {-1})
@@ -158,7 +159,7 @@ std::string write_loss_analysis(const std::string& run_dir, const std::string& d
     NoGradGuard no_grad;
     const detector::HeadOutputs out = model.forward(Tensor::from_vector(b.images, {b.n, 3, b.h, b.w}));
     const detector::TrainingTargets t =
-        detector::build_targets(anchors, b, detector::MatcherConfig{}, detector::BoxCoder{});
+        detector::build_targets(anchors, b, detector::MatcherConfig{}, model.coder);
     const std::vector<int32_t> labels = t.labels.to_vector<int32_t>();
     const int64_t per_location = mc.anchors.per_location();
     json maps = json::object(), stats = json::object();

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
+    } catch (const focal::cli::ExitStatus& e) {
+        return e.code;
     } catch (const focal::Error& e) {
         std::fprintf(stderr, "focal: error: %s\n", e.what());
         return 1;

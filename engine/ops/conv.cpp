@@ -17,6 +17,8 @@
 
 namespace focal {
 
+using detail::f32;
+
 int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation) {
     return (in + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1;
 }
@@ -25,7 +27,6 @@ namespace {
 
 enum Slot { kColumns = detail::kConvSlotA, kGemmOut = detail::kConvSlotB, kPartials = detail::kConvSlotC };
 
-float* f32(const Tensor& t) { return static_cast<float*>(t.raw_data()); }
 
 // C = A @ B + beta C for row-major contiguous A (m, k), B (k, n) with optional transposes.
 void gemm(Backend& be, int64_t m, int64_t n, int64_t k, const float* a, bool ta, const float* b,

@@ -24,7 +24,6 @@ namespace focal::detail {
 
 namespace {
 
-float* f32(const Tensor& t) { return static_cast<float*>(t.raw_data()); }
 
 // C[p] = op(A[p]) @ op(B[p]) for p < batch, all row-major and contiguous per p.
 void batched_gemm(Backend& be, int64_t batch, int64_t m, int64_t n, int64_t k, const float* a, bool ta,

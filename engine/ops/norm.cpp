@@ -7,9 +7,7 @@
 
 namespace focal {
 
-namespace {
-float* f32(const Tensor& t) { return static_cast<float*>(t.raw_data()); }
-}  // namespace
+using detail::f32;
 
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
                   Tensor running_var, bool training, float momentum, float eps) {

@@ -16,6 +16,9 @@ View broadcast_view(const Tensor& t, const Shape& shape);
 
 inline Backend& backend_of(const Tensor& t) { return backend(t.device()); }
 
+// The float32 data of t, for passing to a backend kernel (t's dtype checked by the caller).
+inline float* f32(const Tensor& t) { return static_cast<float*>(t.raw_data()); }
+
 inline void check_f32(const Tensor& t, const char* op) {
     FOCAL_CHECK(t.defined(), "[", op, "] got an undefined tensor");
     FOCAL_CHECK(t.dtype() == DType::F32, "[", op, "] expects float32, got ", dtype_name(t.dtype()));

@@ -6,6 +6,8 @@
 
 namespace focal {
 
+using detail::f32;
+
 namespace {
 
 Conv2dGeometry pool_geometry(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding, const char* op) {
@@ -26,7 +28,6 @@ Conv2dGeometry pool_geometry(const Tensor& x, int64_t kernel, int64_t stride, in
     return g;
 }
 
-float* f32(const Tensor& t) { return static_cast<float*>(t.raw_data()); }
 
 }  // namespace
 

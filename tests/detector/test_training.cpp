@@ -3,10 +3,12 @@
 // genuine VOC images work when ../shared is present.
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
 #include "data/shapes.h"
+#include "detector/stop_request.h"
 #include "detector/trainer.h"
 
 using namespace focal;
@@ -113,6 +115,55 @@ TEST_CASE("resume is exact: an interrupted run and an uninterrupted one agree st
     for (size_t i = 0; i < joined.size(); ++i) CHECK(joined[i] == uninterrupted.step_losses[i]);  // bitwise
     fs::remove_all(whole);
     fs::remove_all(parts);
+}
+
+namespace {
+std::string file_bytes(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+}  // namespace
+
+TEST_CASE("a stop request mid-epoch checkpoints, and --resume continues bitwise as if never stopped") {
+    fs::path whole = run_dir("stop_whole");
+    TrainConfig c = small_config(whole.string());
+    c.val_split = "";
+    c.epochs = 3;
+    c.warmup_iters = 3;
+    c.schedule = "cosine";  // the lr depends on the step: a wrong step after resume shows
+    const TrainResult uninterrupted = train(c);
+    REQUIRE(uninterrupted.step_losses.size() == 12);
+    for (const int64_t stop_at : {4, 6, 11}) {  // an epoch's last step, mid-epoch, in the last epoch
+        CAPTURE(stop_at);
+        fs::path parts = run_dir("stop_parts");
+        TrainConfig first = c;
+        first.out = parts.string();
+        TrainHooks hooks;
+        hooks.after_step = [&](int64_t step) {
+            if (step == stop_at) request_stop(SIGTERM);
+        };
+        const TrainResult stopped = train(first, hooks);
+        clear_stop_request();
+        CHECK(stopped.stopped_by == SIGTERM);
+        CHECK(stopped.stopped_at_step == stop_at);
+        REQUIRE(static_cast<int64_t>(stopped.step_losses.size()) == stop_at);
+        TrainConfig rest = c;
+        rest.out = parts.string();
+        rest.resume = true;
+        const TrainResult resumed = train(rest);
+        CHECK(resumed.stopped_by == 0);
+        std::vector<double> joined = stopped.step_losses;
+        joined.insert(joined.end(), resumed.step_losses.begin(), resumed.step_losses.end());
+        REQUIRE(joined.size() == uninterrupted.step_losses.size());
+        for (size_t i = 0; i < joined.size(); ++i) CHECK(joined[i] == uninterrupted.step_losses[i]);  // bitwise
+        // The epochs' records average the same losses, and the final files are the same bytes.
+        REQUIRE(!resumed.epochs.empty());
+        CHECK(resumed.epochs.back().loss == uninterrupted.epochs.back().loss);
+        CHECK(file_bytes(parts / "checkpoint.safetensors") == file_bytes(whole / "checkpoint.safetensors"));
+        CHECK(file_bytes(parts / "optimizer.safetensors") == file_bytes(whole / "optimizer.safetensors"));
+        fs::remove_all(parts);
+    }
+    fs::remove_all(whole);
 }
 
 TEST_CASE("a diverging run stops with a clear message and keeps the last good checkpoint") {

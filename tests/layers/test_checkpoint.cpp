@@ -178,6 +178,38 @@ TEST_CASE("model + optimizer checkpoint: save, load, validate keys") {
     fs::remove_all(dir.parent_path());
 }
 
+TEST_CASE("a stop between the optimizer's and the model's write loses nothing: the matching optimizer state loads") {
+    fs::path dir = scratch_dir("torn");
+    Generator gen(2);
+    Linear model(3, 2, gen);
+    SGD sgd(model.named_parameters(), SgdOptions{0.1f, 0.9f});
+    const auto step = [&] {
+        sgd.zero_grad();
+        mean(model.forward(Tensor::randn({4, 3}, gen))).backward();
+        sgd.step();
+    };
+    CheckpointPaths paths{(dir / "checkpoint.safetensors").string(), (dir / "optimizer.safetensors").string()};
+    step();
+    save_checkpoint(paths, model, &sgd, {{"step", "1"}});
+    const fs::path model_at_1 = dir / "model-at-1";
+    fs::copy_file(paths.model, model_at_1);
+    step();
+    save_checkpoint(paths, model, &sgd, {{"step", "2"}});
+    // As if stopped after the optimizer file was replaced but before the model file was.
+    fs::copy_file(model_at_1, paths.model, fs::copy_options::overwrite_existing);
+    Generator other(5);
+    Linear restored(3, 2, other);
+    SGD restored_sgd(restored.named_parameters(), SgdOptions{0.1f, 0.9f});
+    const Metadata progress = load_checkpoint(paths, restored, &restored_sgd);
+    CHECK(progress.at("step") == "1");
+    CHECK(restored_sgd.steps() == 1);
+    // Without the previous optimizer file the mismatch is an error naming both files.
+    fs::remove(paths.optimizer + ".previous");
+    CHECK_THROWS_WITH_AS(load_checkpoint(paths, restored, &restored_sgd),
+                         doctest::Contains("are from different checkpoints"), Error);
+    fs::remove_all(dir.parent_path());
+}
+
 TEST_CASE("a focal checkpoint loads in PyTorch with the same values and outputs") {
     const char* python = "/usr/bin/python3";
     if (std::system((std::string(python) + " -c 'import torch' >/dev/null 2>&1").c_str()) != 0) {

@@ -3,7 +3,11 @@
 // created before every setting, the loss and the dataset have been checked.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <algorithm>
 #include <cstdlib>
@@ -11,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "detector/train_config.h"
 
@@ -79,4 +84,78 @@ TEST_CASE("a rejected loss parameter or optimizer leaves no run folder behind") 
     CHECK(!fs::exists(out));
     CHECK(run_focal(base + " --cls-loss nope", output) == 1);
     CHECK(!fs::exists(out));
+}
+
+namespace {
+
+// Starts focal with `args` in the background, its output into `log`; the child's pid.
+pid_t spawn_focal(const std::vector<std::string>& args, const fs::path& log) {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        ::dup2(fd, 1), ::dup2(fd, 2);
+        std::vector<char*> argv{const_cast<char*>(kFocal.c_str())};
+        for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execv(kFocal.c_str(), argv.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
+std::string text_of(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Waits (up to a minute) until `file` holds `needle`.
+bool wait_for(const fs::path& file, const std::string& needle) {
+    for (int i = 0; i < 600; ++i) {
+        if (text_of(file).find(needle) != std::string::npos) return true;
+        ::usleep(100 * 1000);
+    }
+    return false;
+}
+
+int wait_status(pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+TEST_CASE("SIGTERM during focal train: a checkpoint, exit 143, and --resume ends bitwise where an uninterrupted run does") {
+    const fs::path dir = fs::path(FOCAL_BINARY_DIR) / "test_cli_data";
+    std::string output;
+    if (!fs::exists(dir / "classes.txt"))
+        REQUIRE(run_focal("make-shapes --out " + dir.string() + " --images 10 --size 64", output) == 0);
+    const fs::path whole = fs::path(FOCAL_BINARY_DIR) / "test_cli_whole", parts = fs::path(FOCAL_BINARY_DIR) / "test_cli_parts";
+    fs::remove_all(whole), fs::remove_all(parts);
+    const std::vector<std::string> args{"train", "--data", dir.string(), "--split", "all", "--val-split", "",
+                                        "--preset", "demo", "--image-size", "64", "--batch", "2", "--epochs", "3",
+                                        "--workers", "1", "--threads", "1", "--log-every", "1", "--quiet"};
+    const auto with = [&](std::vector<std::string> a, std::initializer_list<std::string> more) {
+        a.insert(a.end(), more);
+        return a;
+    };
+    REQUIRE(wait_status(spawn_focal(with(args, {"--out", whole.string()}), whole.string() + ".log")) == 0);
+
+    // One SIGTERM once training has begun: the step ends, a checkpoint is written, exit 128 + 15.
+    const fs::path log = parts.string() + ".log";
+    pid_t pid = spawn_focal(with(args, {"--out", parts.string()}), log);
+    REQUIRE(wait_for(parts / "log.jsonl", "\"type\":\"step\""));
+    ::kill(pid, SIGTERM);
+    CHECK(wait_status(pid) == 128 + SIGTERM);
+    CHECK(text_of(log).find("run the same command with --resume") != std::string::npos);
+    CHECK(text_of(parts / "log.jsonl").find("\"type\":\"stopped\"") != std::string::npos);
+    // Two signals at once, after an epoch: the second exits at once; what is on disk still resumes.
+    pid = spawn_focal(with(args, {"--out", parts.string(), "--resume"}), log);
+    REQUIRE(wait_for(parts / "log.jsonl", "\"type\":\"epoch\""));
+    ::kill(pid, SIGTERM), ::kill(pid, SIGTERM);
+    CHECK(wait_status(pid) == 128 + SIGTERM);
+    REQUIRE(wait_status(spawn_focal(with(args, {"--out", parts.string(), "--resume"}), log)) == 0);
+    CHECK(text_of(parts / "checkpoint.safetensors") == text_of(whole / "checkpoint.safetensors"));
+    CHECK(text_of(parts / "optimizer.safetensors") == text_of(whole / "optimizer.safetensors"));
 }
