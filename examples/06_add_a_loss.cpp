@@ -39,11 +39,10 @@ FOCAL_REGISTER_CLS_LOSS({
     .name = "example_focal",
     .summary = "focal loss without alpha, from examples/06_add_a_loss.cpp",
     .reference = "Lin et al. 2017, eq. 4",
-    .params = {{"gamma", 2.0f, "focusing parameter >= 0"}},
+    .params = {{"gamma", 2.0f, "focusing parameter >= 0", ParamRule::NonNegative}},
     .make = [](const LossParams& p) {
-        const float gamma = p["gamma"];
-        check_non_negative(gamma, "example_focal", "gamma");
-        return sigmoid_loss("example_focal", [=](const Tensor& x, const Tensor& t) { return example_focal(x, t, gamma); });
+        const float gamma = p["gamma"];  // already checked against its rule by the registry
+        return sigmoid_loss(p.loss(), [=](const Tensor& x, const Tensor& t) { return example_focal(x, t, gamma); });
     },
 });
 

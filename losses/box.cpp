@@ -90,11 +90,11 @@ FOCAL_REGISTER_BOX_LOSS({
     .name = "smooth_l1",
     .summary = "smooth L1 on encoded deltas, summed over (dx, dy, dw, dh)",
     .reference = "Girshick 2015 (Fast R-CNN), eq. 3",
-    .params = {{"beta", 1.0f / 9.0f, "quadratic below beta, linear above; RetinaNet (Detectron) uses 1/9, torch 1"}},
+    .params = {{"beta", 1.0f / 9.0f, "quadratic below beta, linear above; RetinaNet (Detectron) uses 1/9, torch 1",
+                ParamRule::NonNegative}},
     .make = [](const LossParams& p) {
         const float beta = p["beta"];
-        check_non_negative(beta, "smooth_l1", "beta");
-        return box_loss("smooth_l1", false, [beta](const Tensor& pred, const Tensor& target) {
+        return box_loss(p.loss(), false, [beta](const Tensor& pred, const Tensor& target) {
             return sum(smooth_l1_loss(pred, target, beta, Reduction::None), {-1});
         });
     },
@@ -105,8 +105,8 @@ FOCAL_REGISTER_BOX_LOSS({
     .summary = "L1 on encoded deltas, summed over (dx, dy, dw, dh)",
     .reference = "torch F.l1_loss; RetinaNet in detectron2 (smooth_l1_beta = 0)",
     .params = {},
-    .make = [](const LossParams&) {
-        return box_loss("l1", false, [](const Tensor& pred, const Tensor& target) {
+    .make = [](const LossParams& p) {
+        return box_loss(p.loss(), false, [](const Tensor& pred, const Tensor& target) {
             return sum(l1_loss(pred, target, Reduction::None), {-1});
         });
     },
@@ -116,11 +116,10 @@ FOCAL_REGISTER_BOX_LOSS({
     .name = "giou",
     .summary = "1 - generalized IoU on decoded boxes (x1, y1, x2, y2)",
     .reference = "Rezatofighi et al. 2019, Algorithm 1",
-    .params = {{"eps", 1e-7f, "added to the union and hull areas, as torchvision"}},
+    .params = {{"eps", 1e-7f, "added to the union and hull areas, as torchvision", ParamRule::NonNegative}},
     .make = [](const LossParams& p) {
         const float eps = p["eps"];
-        check_non_negative(eps, "giou", "eps");
-        return box_loss("giou", true, [eps](const Tensor& pred, const Tensor& target) {
+        return box_loss(p.loss(), true, [eps](const Tensor& pred, const Tensor& target) {
             return giou_loss(pred, target, Reduction::None, eps);
         });
     },

@@ -32,13 +32,12 @@ FOCAL_REGISTER_CLS_LOSS({
     .name = "fl_star",
     .summary = "FL*: -log sigmoid(gamma y x + beta) / gamma, the focal loss's appendix variant",
     .reference = "Lin et al. 2017, appendix A",
-    .params = {{"gamma", 2.0f, "> 0: sharpens the sigmoid"},
+    .params = {{"gamma", 2.0f, "> 0: sharpens the sigmoid (FL* divides by it)", ParamRule::Positive},
                {"beta", 1.0f, "shift of the sigmoid"},
-               {"alpha", -1.0f, "weight of positives in [0, 1]; < 0: off"}},
+               {"alpha", -1.0f, "weight of positives in [0, 1]; < 0: off", ParamRule::Alpha}},
     .make = [](const LossParams& p) {
         const float gamma = p["gamma"], beta = p["beta"], alpha = p["alpha"];
-        check_params(gamma, beta, alpha);
-        return sigmoid_loss("fl_star", [=](const Tensor& x, const Tensor& t) {
+        return sigmoid_loss(p.loss(), [=](const Tensor& x, const Tensor& t) {
             return fl_star_loss(x, t, gamma, beta, alpha);
         });
     },

@@ -53,15 +53,12 @@ FOCAL_REGISTER_CLS_LOSS({
     .name = "ohem",
     .summary = "BCE over all positives and the hardest negatives (ratio:1), per image",
     .reference = "Shrivastava et al. 2016; SSD's ratio form, Liu et al. 2016, sec. 2.2",
-    .params = {{"ratio", 3.0f, "negatives kept per positive"},
-               {"min_negatives", 0.0f, "negatives kept even in an image without positives"}},
+    .params = {{"ratio", 3.0f, "negatives kept per positive", ParamRule::NonNegative},
+               {"min_negatives", 0.0f, "negatives kept even in an image without positives", ParamRule::Count}},
     .make = [](const LossParams& p) {
         const float ratio = p["ratio"], min_neg = p["min_negatives"];
-        check_non_negative(ratio, "ohem", "ratio");
-        FOCAL_CHECK(min_neg >= 0 && min_neg == std::floor(min_neg), "[ohem] min_negatives must be a whole number >= 0, got ",
-                    min_neg);
-        return ClassificationLoss("ohem", false, [ratio, min_neg](const ClsLossInput& in) {
-            SigmoidTargets t = sigmoid_targets(in, "ohem");
+        return ClassificationLoss(p.loss(), false, [ratio, min_neg, name = p.loss()](const ClsLossInput& in) {
+            SigmoidTargets t = sigmoid_targets(in, name);
             Tensor bce = binary_cross_entropy_with_logits(in.logits, t.targets, -1.0f, Reduction::None);  // (..., K)
             Tensor anchor_loss = sum(bce, {-1});                                                       // (...)
             // (N, A) selects per image; any other leading shape is one pool of anchors

@@ -33,12 +33,12 @@ FOCAL_REGISTER_CLS_LOSS({
     .summary = "Poly-1 focal loss: FL + epsilon (1 - p_t)^(gamma + 1)",
     .reference = "Leng et al. 2022 (PolyLoss), Poly-1 focal",
     .params = {{"epsilon", 1.0f, "weight of the first polynomial term, >= -1"},
-               {"alpha", 0.25f, "weight of positives in [0, 1]; < 0: off"},
-               {"gamma", 2.0f, "focusing parameter >= 0"}},
+               {"alpha", 0.25f, "weight of positives in [0, 1]; < 0: off", ParamRule::Alpha},
+               {"gamma", 2.0f, "focusing parameter >= 0", ParamRule::NonNegative}},
     .make = [](const LossParams& p) {
         const float epsilon = p["epsilon"], alpha = p["alpha"], gamma = p["gamma"];
-        check_params(epsilon, alpha, gamma);
-        return sigmoid_loss("poly_focal", [=](const Tensor& x, const Tensor& t) {
+        check_params(epsilon, alpha, gamma);  // epsilon >= -1, a rule of its own
+        return sigmoid_loss(p.loss(), [=](const Tensor& x, const Tensor& t) {
             return poly1_focal_loss(x, t, epsilon, alpha, gamma);
         });
     },

@@ -25,11 +25,10 @@ FOCAL_REGISTER_CLS_LOSS({
     .name = "qfl",
     .summary = "Quality Focal Loss: BCE against a soft IoU target, scaled by |t - sigmoid(x)|^beta",
     .reference = "Li et al. 2020 (Generalized Focal Loss), QFL",
-    .params = {{"beta", 2.0f, "focusing parameter >= 0 (the paper's best: 2)"}},
+    .params = {{"beta", 2.0f, "focusing parameter >= 0 (the paper's best: 2)", ParamRule::NonNegative}},
     .make = [](const LossParams& p) {
         const float beta = p["beta"];
-        check_non_negative(beta, "qfl", "beta");
-        return sigmoid_loss("qfl", [beta](const Tensor& x, const Tensor& t) { return quality_focal_loss(x, t, beta); });
+        return sigmoid_loss(p.loss(), [beta](const Tensor& x, const Tensor& t) { return quality_focal_loss(x, t, beta); });
     },
 });
 

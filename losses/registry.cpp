@@ -39,6 +39,19 @@ bool valid_name(const std::string& name) {
     });
 }
 
+// "" when `value` keeps `rule`, else what the rule asks for, in words.
+std::string rule_problem(ParamRule rule, float value) {
+    switch (rule) {
+        case ParamRule::Any: return "";
+        case ParamRule::NonNegative: return value >= 0 ? "" : ">= 0";
+        case ParamRule::Positive: return value > 0 ? "" : "> 0";
+        case ParamRule::Alpha: return value <= 1 ? "" : "in [0, 1], or negative to turn alpha-balancing off";
+        case ParamRule::Fraction: return value >= 0 && value < 1 ? "" : "in [0, 1)";
+        case ParamRule::Count: return value >= 0 && value == std::floor(value) ? "" : "a whole number >= 0";
+    }
+    return "";
+}
+
 LossParams resolve(const LossInfo& spec, const std::map<std::string, float>& overrides) {
     std::map<std::string, float> values = default_params(spec);
     for (const auto& [key, value] : overrides) {
@@ -50,6 +63,10 @@ LossParams resolve(const LossInfo& spec, const std::map<std::string, float>& ove
         }
         FOCAL_CHECK(std::isfinite(value), "[losses] ", spec.name, " parameter ", key, " must be finite, got ", value);
         values[key] = value;
+    }
+    for (const ParamSpec& p : spec.params) {
+        const std::string wanted = rule_problem(p.rule, values.at(p.name));
+        FOCAL_CHECK(wanted.empty(), "[", spec.name, "] ", p.name, " must be ", wanted, ", got ", values.at(p.name));
     }
     return LossParams(spec.name, values);
 }

@@ -17,10 +17,22 @@ namespace focal::losses {
 enum class LossKind { Classification, Box };
 const char* loss_kind_name(LossKind kind);  // "classification", "box"
 
+// The values a parameter accepts. The registry checks every parameter against its rule
+// before `make` runs, with a message naming the loss ("[asl] gamma_neg must be >= 0, got
+// -1"), so a registration states each range once, beside the parameter.
+enum class ParamRule {
+    Any,          // any finite value
+    NonNegative,  // >= 0
+    Positive,     // > 0
+    Alpha,        // a class weight in [0, 1], or negative to turn the weighting off
+    Fraction,     // in [0, 1)
+    Count,        // a whole number >= 0
+};
 struct ParamSpec {
     std::string name;
     float default_value;
     std::string help;
+    ParamRule rule = ParamRule::Any;
 };
 
 // Every declared parameter of one loss, defaults filled in, overrides applied.
@@ -30,6 +42,7 @@ public:
         : loss_(std::move(loss)), values_(std::move(values)) {}
     float operator[](const std::string& name) const;  // throws if the loss did not declare it
     const std::map<std::string, float>& values() const { return values_; }
+    const std::string& loss() const { return loss_; }  // the registered name, for messages and ops
 
 private:
     std::string loss_;
@@ -46,7 +59,7 @@ struct LossInfo {
 };
 
 // A registration: the listing, plus `make`, which builds the loss from resolved parameters
-// and throws Error("[name] ...") on values out of range.
+// (already checked against their rules; p.loss() is the registered name).
 struct ClsLossSpec {
     std::string name, summary, reference;
     std::vector<ParamSpec> params;

@@ -56,14 +56,12 @@ FOCAL_REGISTER_CLS_LOSS({
     .name = "focal",
     .summary = "sigmoid focal loss, fused forward+backward (RetinaNet's loss)",
     .reference = "Lin et al. 2017, eq. 5; gradient: appendix B, eq. 10",
-    .params = {{"alpha", 0.25f, "weight of positives in [0, 1]; < 0 turns alpha-balancing off"},
-               {"gamma", 2.0f, "focusing parameter >= 0; 0 gives (alpha-balanced) BCE"}},
+    .params = {{"alpha", 0.25f, "weight of positives in [0, 1]; < 0 turns alpha-balancing off", ParamRule::Alpha},
+               {"gamma", 2.0f, "focusing parameter >= 0; 0 gives (alpha-balanced) BCE", ParamRule::NonNegative}},
     .make = [](const LossParams& p) {
         const float alpha = p["alpha"], gamma = p["gamma"];
-        check_alpha(alpha, "focal");
-        check_non_negative(gamma, "focal", "gamma");
-        return ClassificationLoss("focal", false, [alpha, gamma](const ClsLossInput& in) {
-            SigmoidTargets t = sigmoid_targets(in, "focal");
+        return ClassificationLoss(p.loss(), false, [alpha, gamma, name = p.loss()](const ClsLossInput& in) {
+            SigmoidTargets t = sigmoid_targets(in, name);
             if (in.reduction == Reduction::Mean) return reduce_sigmoid(
                 sigmoid_focal_loss_fused(in.logits, t.targets, alpha, gamma, Reduction::None), t.valid, in);
             Tensor loss = sigmoid_focal_loss_fused(in.logits, t.targets, alpha, gamma, in.reduction, t.valid);
@@ -76,13 +74,11 @@ FOCAL_REGISTER_CLS_LOSS({
     .name = "focal_composed",
     .summary = "sigmoid focal loss composed from engine ops (the fused op's reference)",
     .reference = "Lin et al. 2017, eq. 5",
-    .params = {{"alpha", 0.25f, "weight of positives in [0, 1]; < 0 turns alpha-balancing off"},
-               {"gamma", 2.0f, "focusing parameter >= 0"}},
+    .params = {{"alpha", 0.25f, "weight of positives in [0, 1]; < 0 turns alpha-balancing off", ParamRule::Alpha},
+               {"gamma", 2.0f, "focusing parameter >= 0", ParamRule::NonNegative}},
     .make = [](const LossParams& p) {
         const float alpha = p["alpha"], gamma = p["gamma"];
-        check_alpha(alpha, "focal_composed");
-        check_non_negative(gamma, "focal_composed", "gamma");
-        return sigmoid_loss("focal_composed", [alpha, gamma](const Tensor& x, const Tensor& t) {
+        return sigmoid_loss(p.loss(), [alpha, gamma](const Tensor& x, const Tensor& t) {
             return sigmoid_focal_loss(x, t, alpha, gamma);
         });
     },
@@ -92,11 +88,10 @@ FOCAL_REGISTER_CLS_LOSS({
     .name = "bce",
     .summary = "binary cross-entropy with logits, optionally alpha-balanced",
     .reference = "Lin et al. 2017, eq. 1-3",
-    .params = {{"alpha", -1.0f, "weight of positives in [0, 1]; < 0: plain BCE"}},
+    .params = {{"alpha", -1.0f, "weight of positives in [0, 1]; < 0: plain BCE", ParamRule::Alpha}},
     .make = [](const LossParams& p) {
         const float alpha = p["alpha"];
-        check_alpha(alpha, "bce");
-        return sigmoid_loss("bce", [alpha](const Tensor& x, const Tensor& t) {
+        return sigmoid_loss(p.loss(), [alpha](const Tensor& x, const Tensor& t) {
             return binary_cross_entropy_with_logits(x, t, alpha, Reduction::None);
         });
     },

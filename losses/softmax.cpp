@@ -114,10 +114,9 @@ FOCAL_REGISTER_CLS_LOSS({
     .name = "ce",
     .summary = "softmax cross-entropy over K classes + background (logits K + 1, background last)",
     .reference = "Bishop 2006, eq. 4.108; the SSD / Faster R-CNN head",
-    .params = {{"alpha", -1.0f, "class weight of objects, background gets 1 - alpha; < 0: unweighted"}},
+    .params = {{"alpha", -1.0f, "class weight of objects, background gets 1 - alpha; < 0: unweighted", ParamRule::Alpha}},
     .make = [](const LossParams& p) {
-        check_alpha(p["alpha"], "ce");
-        return softmax_head_loss("ce", p["alpha"], 0.0f, false);
+        return softmax_head_loss(p.loss(), p["alpha"], 0.0f, false);
     },
 });
 
@@ -125,12 +124,10 @@ FOCAL_REGISTER_CLS_LOSS({
     .name = "softmax_focal",
     .summary = "softmax focal loss over K classes + background (logits K + 1, background last)",
     .reference = "Lin et al. 2017, sec. 3 (its multi-class form)",
-    .params = {{"alpha", -1.0f, "class weight of objects, background gets 1 - alpha; < 0: unweighted"},
-               {"gamma", 2.0f, "focusing parameter >= 0; 0 gives ce"}},
+    .params = {{"alpha", -1.0f, "class weight of objects, background gets 1 - alpha; < 0: unweighted", ParamRule::Alpha},
+               {"gamma", 2.0f, "focusing parameter >= 0; 0 gives ce", ParamRule::NonNegative}},
     .make = [](const LossParams& p) {
-        check_alpha(p["alpha"], "softmax_focal");
-        check_non_negative(p["gamma"], "softmax_focal", "gamma");
-        return softmax_head_loss("softmax_focal", p["alpha"], p["gamma"], true);
+        return softmax_head_loss(p.loss(), p["alpha"], p["gamma"], true);
     },
 });
 

@@ -24,12 +24,11 @@ FOCAL_REGISTER_CLS_LOSS({
     .name = "varifocal",
     .summary = "Varifocal loss: IoU-weighted BCE on positives, alpha p^gamma-weighted on negatives",
     .reference = "Zhang et al. 2021 (VarifocalNet), eq. 2",
-    .params = {{"alpha", 0.75f, "weight of negatives >= 0"}, {"gamma", 2.0f, "focusing parameter >= 0"}},
+    .params = {{"alpha", 0.75f, "weight of negatives >= 0", ParamRule::NonNegative},
+               {"gamma", 2.0f, "focusing parameter >= 0", ParamRule::NonNegative}},
     .make = [](const LossParams& p) {
         const float alpha = p["alpha"], gamma = p["gamma"];
-        check_non_negative(alpha, "varifocal", "alpha");
-        check_non_negative(gamma, "varifocal", "gamma");
-        return sigmoid_loss("varifocal", [=](const Tensor& x, const Tensor& t) { return varifocal_loss(x, t, alpha, gamma); });
+        return sigmoid_loss(p.loss(), [=](const Tensor& x, const Tensor& t) { return varifocal_loss(x, t, alpha, gamma); });
     },
 });
 

@@ -63,7 +63,7 @@ TEST_CASE("registry: unknown names and parameters are named, with what is known"
     CHECK_THROWS_WITH_AS(make_box_loss("l1", {{"beta", 1}}), "[losses] l1 has no parameter 'beta'; its parameters: none", Error);
     CHECK_THROWS_WITH_AS(make_cls_loss("giou"), "[losses] giou is a box loss, not a classification loss", Error);
     CHECK_THROWS_WITH_AS(make_box_loss("focal"), doctest::Contains("focal is a classification loss"), Error);
-    CHECK_THROWS_WITH_AS(make_cls_loss("focal", {{"gamma", -2}}), doctest::Contains("[focal] gamma must be finite and >= 0, got -2"), Error);
+    CHECK_THROWS_WITH_AS(make_cls_loss("focal", {{"gamma", -2}}), "[focal] gamma must be >= 0, got -2", Error);
     CHECK_THROWS_WITH_AS(make_cls_loss("focal", {{"alpha", 2}}), doctest::Contains("[focal] alpha must be in [0, 1]"), Error);
     CHECK_THROWS_WITH_AS(make_cls_loss("fl_star", {{"gamma", 0}}), doctest::Contains("[fl_star] gamma must be > 0"), Error);
     CHECK_THROWS_WITH_AS(make_cls_loss("ohem", {{"min_negatives", 1.5f}}), doctest::Contains("whole number"), Error);
