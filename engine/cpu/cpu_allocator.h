@@ -4,16 +4,14 @@
 #pragma once
 #include <cstddef>
 
+#include "engine/block_cache.h"
+
 namespace focal::cpu {
 
 void* cached_allocate(size_t bytes);  // 64-byte aligned; throws focal::Error when out of memory
 void cached_deallocate(void* ptr, size_t bytes);
 
-struct MemoryStats {
-    size_t in_use = 0;   // bytes handed out and not yet returned
-    size_t peak = 0;     // high-water mark of in_use
-    size_t cached = 0;   // bytes held in free lists
-};
+using focal::MemoryStats;
 MemoryStats memory_stats();
 void empty_cache();  // returns every cached block to the system
 

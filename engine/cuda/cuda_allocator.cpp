@@ -1,10 +1,7 @@
 #include "engine/cuda/cuda_allocator.h"
 
-#include <mutex>
 #include <new>
 #include <string>
-#include <unordered_map>
-#include <vector>
 
 #include "engine/backend.h"
 #include "engine/cuda/cuda_context.h"
@@ -12,18 +9,10 @@
 namespace focal::cuda {
 namespace {
 
-struct Pool {
-    std::mutex mutex;
-    std::unordered_map<size_t, std::vector<void*>> free_lists;  // rounded size -> blocks
-    MemoryStats stats;
-};
-
-Pool& pool() {
-    static Pool* p = new Pool;  // never destroyed: tensors may outlive static destructors
-    return *p;
+BlockCache& cache() {
+    static BlockCache* c = new BlockCache;  // never destroyed: tensors may outlive static destructors
+    return *c;
 }
-
-size_t round_up(size_t bytes) { return (bytes + 511) / 512 * 512; }
 
 std::string mib(size_t bytes) { return std::to_string(bytes / (1024 * 1024)) + " MiB"; }
 
@@ -41,20 +30,8 @@ std::string mib(size_t bytes) { return std::to_string(bytes / (1024 * 1024)) + "
 
 void* cached_allocate(size_t bytes) {
     if (bytes == 0) return nullptr;
-    const size_t size = round_up(bytes);
-    Pool& p = pool();
-    {
-        std::lock_guard lock(p.mutex);
-        auto it = p.free_lists.find(size);
-        if (it != p.free_lists.end() && !it->second.empty()) {
-            void* ptr = it->second.back();
-            it->second.pop_back();
-            p.stats.cached -= size;
-            p.stats.in_use += size;
-            p.stats.peak = std::max(p.stats.peak, p.stats.in_use);
-            return ptr;
-        }
-    }
+    const size_t size = BlockCache::round_up(bytes);
+    if (void* ptr = cache().take(size)) return ptr;
     void* ptr = nullptr;
     cudaError_t status = cudaMalloc(&ptr, size);
     if (status == cudaErrorMemoryAllocation) {
@@ -67,43 +44,23 @@ void* cached_allocate(size_t bytes) {
         out_of_memory(bytes);
     }
     if (status != cudaSuccess) fail_status("cudaMalloc", status);
-    std::lock_guard lock(p.mutex);
-    p.stats.in_use += size;
-    p.stats.peak = std::max(p.stats.peak, p.stats.in_use);
+    cache().add_new(size);
     return ptr;
 }
 
 void cached_deallocate(void* ptr, size_t bytes) noexcept {
     if (!ptr) return;
-    const size_t size = round_up(bytes);
-    Pool& p = pool();
-    std::lock_guard lock(p.mutex);
-    p.stats.in_use -= size;
-    try {
-        p.free_lists[size].push_back(ptr);
-        p.stats.cached += size;
-    } catch (const std::bad_alloc&) {  // no host memory to cache it in: give it back instead
-        (void)cudaFree(ptr);          // a failure here has no caller to report to
-    }
+    // Over the cap (there is none on the device) or no host memory to note it in: give it
+    // back instead; a failure of cudaFree here has no caller to report to.
+    if (!cache().give_back(ptr, BlockCache::round_up(bytes))) (void)cudaFree(ptr);
 }
 
-MemoryStats memory_stats() {
-    std::lock_guard lock(pool().mutex);
-    return pool().stats;
-}
+MemoryStats memory_stats() { return cache().stats(); }
 
 void empty_cache() {
-    Pool& p = pool();
-    std::lock_guard lock(p.mutex);
-    if (p.free_lists.empty()) return;
+    if (cache().empty()) return;
     FOCAL_CUDA_CHECK(cudaStreamSynchronize(stream()));  // queued kernels may still read cached blocks
-    for (auto& [size, blocks] : p.free_lists)
-        while (!blocks.empty()) {
-            FOCAL_CUDA_CHECK(cudaFree(blocks.back()));
-            blocks.pop_back();
-            p.stats.cached -= size;
-        }
-    p.free_lists.clear();
+    for (void* ptr : cache().drain()) FOCAL_CUDA_CHECK(cudaFree(ptr));
 }
 
 }  // namespace focal::cuda

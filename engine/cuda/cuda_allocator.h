@@ -6,6 +6,8 @@
 #pragma once
 #include <cstddef>
 
+#include "engine/block_cache.h"
+
 namespace focal::cuda {
 
 // nullptr for 0 bytes. Out of memory, it empties the cache and tries again, then throws a
@@ -13,11 +15,7 @@ namespace focal::cuda {
 void* cached_allocate(size_t bytes);
 void cached_deallocate(void* ptr, size_t bytes) noexcept;  // back to the cache; no CUDA call
 
-struct MemoryStats {
-    size_t in_use = 0;  // bytes handed out and not yet returned
-    size_t peak = 0;    // high-water mark of in_use
-    size_t cached = 0;  // bytes held in free lists
-};
+using focal::MemoryStats;
 MemoryStats memory_stats();
 void empty_cache();  // waits for the device, then cudaFree's every cached block
 
