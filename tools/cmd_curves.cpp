@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "flag_checks.h"
 #include "curves.h"
 #include "engine/error.h"
 #include "losses/sigmoid_focal.h"
@@ -107,7 +108,7 @@ void add_curves(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand("curves", "Plot loss vs p_t for CE and the focal loss (Lin et al. 2017, Fig. 1)");
     cmd->add_option("--out", opt->out, "folder for focal_curves.csv, focal_ratios.csv and focal_curves.png")->required();
     cmd->add_option("--gammas", opt->gammas, "focal loss gammas to draw (0 = CE)")->delimiter(',')->capture_default_str();
-    cmd->add_option("--points", opt->points, "points on each curve")->capture_default_str();
+    cmd->add_option("--points", opt->points, "points on each curve")->capture_default_str()->check(in_range(2, 1e6));
     cmd->add_flag("--no-plot", opt->no_plot, "write the CSV files only");
     cmd->add_option("--python", opt->python, "python with matplotlib")->capture_default_str();
     cmd->add_option("--script", opt->script, "plot script (default: tools/plot_curves.py of the source tree)");

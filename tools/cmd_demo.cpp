@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "commands.h"
+#include "flag_checks.h"
 #include "data/shapes.h"
 #include "data/voc.h"
 #include "detector/demo_recipe.h"
@@ -73,9 +74,9 @@ void add_demo(CLI::App& app) {
     auto opt = std::make_shared<DemoOptions>();
     CLI::App* cmd = app.add_subcommand("demo", "Generate the synthetic set, train, evaluate, draw and plot (runs/demo)");
     cmd->add_option("--out", opt->out, "output folder");
-    cmd->add_option("--images", opt->images, "synthetic images to generate")->check(CLI::PositiveNumber);
-    cmd->add_option("--epochs", opt->epochs, "training epochs")->check(CLI::PositiveNumber);
-    cmd->add_option("--threads", opt->threads, "compute threads (default: all cores)");
+    cmd->add_option("--images", opt->images, "synthetic images to generate")->check(positive());
+    cmd->add_option("--epochs", opt->epochs, "training epochs")->check(positive());
+    cmd->add_option("--threads", opt->threads, "compute threads (default: all cores)")->check(non_negative());
     cmd->add_option("--seed", opt->seed, "random seed");
     cmd->callback([opt] { run_demo(*opt); });
 }

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "flag_checks.h"
 #include "detector/inference.h"
 #include "detector/trainer.h"
 
@@ -18,7 +19,7 @@ void add_detect(CLI::App& app) {
     cmd->add_option("images", *images, "image files (JPEG, PNG, ...)")->required()->check(CLI::ExistingFile);
     cmd->add_option("--out", *out, "folder for the pictures and detections.json")->required();
     cmd->add_option("--weights", *weights, "best or last")->check(CLI::IsMember({"best", "last"}));
-    cmd->add_option("--min-score", *min_score, "draw detections scoring at least this");
+    cmd->add_option("--min-score", *min_score, "draw detections scoring at least this")->check(fraction());
     cmd->callback([=] {
         detector::LoadedRun loaded = detector::load_run(*run, *weights);
         std::vector<std::string> written =

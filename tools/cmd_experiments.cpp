@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "flag_checks.h"
 #include "curves.h"
 #include "data/shapes.h"
 #include "detector/demo_recipe.h"
@@ -272,19 +273,24 @@ void add_experiments(CLI::App& app) {
         "experiments", "Reproduce the focal loss figures and ablations on the synthetic set (report.md, PNGs, CSVs)");
     cmd->add_option("--out", o->out, "output folder (re-running continues it)")->capture_default_str();
     cmd->add_option("--data", o->data, "an existing VOC-format set with train/val/test splits (default: generate)");
-    cmd->add_option("--images", o->images, "synthetic images to generate")->capture_default_str();
+    cmd->add_option("--images", o->images, "synthetic images to generate")->capture_default_str()->check(in_range(10, 1e7));
     cmd->add_option("--epochs", o->epochs, "epochs of the main runs (FL, CE, OHEM, CE without prior)")
-        ->capture_default_str();
-    cmd->add_option("--ablation-epochs", o->ablation_epochs, "epochs of each ablation run")->capture_default_str();
+        ->capture_default_str()
+        ->check(positive());
+    cmd->add_option("--ablation-epochs", o->ablation_epochs, "epochs of each ablation run")
+        ->capture_default_str()
+        ->check(positive());
     cmd->add_option("--ablation-images", o->ablation_images, "training images of each ablation run (0 = all)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(non_negative());
     cmd->add_option("--analysis-images", o->analysis_images, "val images for the loss distributions")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(positive());
     cmd->add_option("--snapshots", o->snapshots, "epochs of the FL run to draw (default: 1/4, 1/2 and all of --epochs)")
         ->delimiter(',');
-    cmd->add_option("--batch", o->batch, "batch size (0 = the demo recipe's)");
-    cmd->add_option("--max-iters", o->max_iters, "at most this many iterations per epoch (0 = all)");
-    cmd->add_option("--threads", o->threads, "compute threads (0 = all cores)");
+    cmd->add_option("--batch", o->batch, "batch size (0 = the demo recipe's)")->check(non_negative());
+    cmd->add_option("--max-iters", o->max_iters, "at most this many iterations per epoch (0 = all)")->check(non_negative());
+    cmd->add_option("--threads", o->threads, "compute threads (0 = all cores)")->check(non_negative());
     cmd->add_option("--seed", o->seed, "random seed of data and training")->capture_default_str();
     cmd->add_option("--python", o->python, "python with matplotlib")->capture_default_str();
     cmd->add_flag("--no-ablations", *no_ablations, "only the main runs and the figures");

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "flag_checks.h"
 #include "data/dataset_stats.h"
 #include "engine/error.h"
 
@@ -96,7 +97,7 @@ void add_inspect(CLI::App& app) {
     cmd->add_option("--data", opt->data, "VOCdevkit folder, or a VOC20XX-style folder itself")->required();
     cmd->add_option("--split", opt->voc.split, "ImageSets/Main/<split>.txt, a .txt path, or 'all'")
         ->capture_default_str();
-    cmd->add_option("--year", opt->voc.year, "VOC<year> inside a VOCdevkit folder (default 2007)");
+    cmd->add_option("--year", opt->voc.year, "VOC<year> inside a VOCdevkit folder (default 2007)")->check(non_negative());
     cmd->add_option("--classes", opt->voc.classes,
                     "class list: voc | auto (collect the names found) | FILE | a,b,c "
                     "(default: classes.txt beside Annotations/, else voc)");
@@ -104,7 +105,7 @@ void add_inspect(CLI::App& app) {
                   "do not read the images (faster; misses truncated files)");
     cmd->add_option("--show", opt->show, "problems to print")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative());
     cmd->add_option("--json", opt->json, "also write the figures as JSON to this file");
     cmd->add_flag("--strict", opt->strict, "exit with status 1 if any problem is found");
     cmd->callback([opt] { run_inspect(*opt); });

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "flag_checks.h"
 #include "data/shapes.h"
 #include "engine/util.h"
 
@@ -16,26 +17,26 @@ void add_make_shapes(CLI::App& app) {
         ->required();
     cmd->add_option("--images", opt->images, "number of images")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(positive());
     cmd->add_option("--size", opt->size, "image side in pixels")
         ->capture_default_str()
-        ->check(CLI::Range(32, 4096));
+        ->check(in_range(32, 4096));
     cmd->add_option("--seed", opt->seed, "random seed (same seed, same bytes)")->capture_default_str();
     cmd->add_option("--min-object", opt->min_object, "smallest object extent in pixels")
         ->capture_default_str();
     cmd->add_option("--max-objects", opt->max_objects, "most objects per image")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative());
     cmd->add_option("--max-distractors", opt->max_distractors, "most hard negatives per image")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative());
     cmd->add_option("--quality", opt->jpeg_quality, "JPEG quality")
         ->capture_default_str()
-        ->check(CLI::Range(1, 100));
+        ->check(in_range(1, 100));
     cmd->add_option("--threads", opt->threads,
                     "writer threads (0 = all cores; the files do not depend on it)")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(non_negative());
     cmd->callback([opt, out] {
         const double start = seconds_now();
         const data::ShapesSummary s = data::write_shapes_dataset(*out, *opt);

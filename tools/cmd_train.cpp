@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "commands.h"
+#include "flag_checks.h"
 #include "detector/stop_request.h"
 #include "detector/trainer.h"
 #include "losses/registry.h"
@@ -113,9 +114,9 @@ void add_eval(CLI::App& app) {
     cmd->add_option("--data", *data, "dataset (default: the one the run trained on)");
     cmd->add_option("--split", *split, "split to score");
     cmd->add_option("--weights", *weights, "best or last")->check(CLI::IsMember({"best", "last"}));
-    cmd->add_option("--batch", *batch, "images per batch")->check(CLI::PositiveNumber);
-    cmd->add_option("--max-images", *max_images, "score only the first N images");
-    cmd->add_option("--threads", *threads, "compute threads");
+    cmd->add_option("--batch", *batch, "images per batch")->check(positive());
+    cmd->add_option("--max-images", *max_images, "score only the first N images")->check(non_negative());
+    cmd->add_option("--threads", *threads, "compute threads")->check(non_negative());
     cmd->callback([=] {
         if (*threads > 0) set_num_threads(*threads);
         detector::LoadedRun loaded = detector::load_run(*run, *weights);

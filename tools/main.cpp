@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
     CLI::App app{"focal: a from-scratch deep-learning engine and a RetinaNet-style detector"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "focal 0.1");
+    // A bad flag is one line, like every other error: "focal: error: --batch: must be > 0, got -1".
+    app.failure_message([](const CLI::App*, const CLI::Error& e) { return "focal: error: " + std::string(e.what()) + "\n"; });
     focal::cli::add_demo(app);
     focal::cli::add_make_shapes(app);
     focal::cli::add_inspect(app);
@@ -23,7 +25,8 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        const int status = app.exit(e);  // prints --help, --version, or the one-line error
+        return status == 0 ? 0 : 2;      // a usage error exits 2, as getopt and argparse do
     } catch (const focal::cli::ExitStatus& e) {
         return e.code;
     } catch (const focal::Error& e) {

@@ -67,6 +67,34 @@ TEST_CASE("an out-of-range number is one short line naming the flag, and creates
     CHECK(checked >= 15);
 }
 
+TEST_CASE("every command: a numeric flag out of range is one short line naming the flag, exit 2") {
+    const std::string readme = std::string(FOCAL_SOURCE_DIR) + "/README.md";  // an existing file
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"make-shapes --out x", "--images -1"},  {"make-shapes --out x", "--size 10"},
+        {"make-shapes --out x", "--quality 0"},  {"make-shapes --out x", "--threads -1"},
+        {"make-shapes --out x", "--max-objects -1"}, {"demo", "--epochs 0"},
+        {"demo", "--images -1"},                 {"demo", "--threads -1"},
+        {"eval --run x", "--batch 0"},           {"eval --run x", "--max-images -1"},
+        {"eval --run x", "--threads -1"},        {"detect --run x --out y " + readme, "--min-score 2"},
+        {"inspect --data x", "--show -1"},       {"inspect --data x", "--year -1"},
+        {"curves --out x", "--points 1"},        {"experiments", "--epochs 0"},
+        {"experiments", "--batch -1"},           {"experiments", "--images 5"},
+        {"experiments", "--ablation-epochs 0"},  {"experiments", "--threads -1"},
+        {"make-shapes --out x", "--images abc"},
+    };
+    for (const auto& [command, flag_value] : cases) {
+        std::string output;
+        CAPTURE(command);
+        CAPTURE(flag_value);
+        CHECK(run_focal(command + " " + flag_value, output) == 2);
+        CAPTURE(output);
+        const std::string flag = flag_value.substr(0, flag_value.find(' '));
+        CHECK(output.rfind("focal: error: " + flag + ": must be ", 0) == 0);
+        CHECK(std::count(output.begin(), output.end(), '\n') == 1);
+        CHECK(output.size() < 120);
+    }
+}
+
 TEST_CASE("a rejected loss parameter or optimizer leaves no run folder behind") {
     const fs::path dir = fs::path(FOCAL_BINARY_DIR) / "test_cli_data";
     std::string output;
