@@ -58,6 +58,21 @@ std::string jpeg_defect(const std::uint8_t* d, std::size_t n) {
     }
 }
 
+std::string png_defect(const std::uint8_t* d, std::size_t n) {
+    if (n < 8 || std::memcmp(d, "\x89PNG\r\n\x1A\n", 8) != 0) return "not a PNG (no signature)";
+    std::size_t i = 8;
+    while (true) {
+        if (n - i < 12) return "cut short: no IEND chunk";
+        const std::size_t length = (std::size_t(d[i]) << 24) | (std::size_t(d[i + 1]) << 16) |
+                                   (std::size_t(d[i + 2]) << 8) | d[i + 3];
+        const std::string type(reinterpret_cast<const char*>(d + i + 4), 4);
+        if (length > n - i - 12)
+            return "chunk " + type + " of " + std::to_string(length) + " bytes runs past the end of the file";
+        if (type == "IEND") return "";
+        i += 12 + length;
+    }
+}
+
 namespace {
 
 bool starts_with(const std::uint8_t* data, std::size_t size, std::string_view magic) {
@@ -89,10 +104,9 @@ void check_dimensions(int w, int h, const std::string& name) {
 void check_bytes(const std::uint8_t* data, std::size_t size, const std::string& name) {
     check(size > 0, "[image] ", name, ": empty file");
     check(size < (std::size_t(1) << 31), "[image] ", name, ": file too large");
-    if (image_format(data, size, name) == "JPEG") {
-        const std::string defect = jpeg_defect(data, size);
-        check(defect.empty(), "[image] ", name, ": truncated or corrupt JPEG: ", defect);
-    }
+    const std::string format = image_format(data, size, name);
+    const std::string defect = format == "JPEG" ? jpeg_defect(data, size) : png_defect(data, size);
+    check(defect.empty(), "[image] ", name, ": truncated or corrupt ", format, ": ", defect);
 }
 
 }  // namespace

@@ -51,6 +51,12 @@ std::vector<std::uint8_t> read_file(const std::string& path);
 // out grey), so this walk over the JPEG markers is what catches a half-copied file.
 std::string jpeg_defect(const std::uint8_t* data, std::size_t size);
 
+// Empty when the PNG's chunks each fit in the file, up to its IEND chunk; otherwise why not
+// ("chunk IDAT of 1347616790 bytes runs past the end of the file"). stb_image allocates a
+// chunk's declared length before reading it, so without this walk a 79-byte file could make
+// it allocate gigabytes (found by fuzz/fuzz_image.cpp).
+std::string png_defect(const std::uint8_t* data, std::size_t size);
+
 // Decodes JPEG or PNG bytes to RGB; `name` only labels errors. Throws on another format, a
 // truncated, corrupt or oversized image. Success guarantees width and height within the
 // limits above and width * height * 3 pixels.

@@ -1,10 +1,11 @@
-// libFuzzer target for the image gate and decoder (data/image.cpp): image_format, jpeg_defect,
+// libFuzzer target for the image gate and decoder (data/image.cpp): image_format, jpeg_defect, png_defect,
 // parse_image_header (what verify_image_file and the dataset's checks run) and decode_image,
 // with stb_image compiled in as focal builds it (JPEG and PNG only, data/stb_impl.cpp). Any
 // input must either throw focal::Error or keep the promise; anything else (another exception,
 // a sanitizer report, a broken promise, an allocation over -malloc_limit_mb) is a finding.
 // The promise of a successful decode:
-//   - the bytes start like a JPEG or a PNG, and a JPEG runs to its end-of-image marker;
+//   - the bytes start like a JPEG or a PNG; a JPEG runs to its end-of-image marker, a PNG's
+//     chunks each fit in the file up to IEND;
 //   - the header read without decoding gives the same width and height;
 //   - width and height are in [1, kMaxImageSide], width * height <= kMaxImagePixels, and the
 //     image holds width * height * 3 bytes.
@@ -51,6 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (format != "JPEG" && format != "PNG") __builtin_trap();
     if (format == "JPEG" && !defect.empty()) __builtin_trap();
+    if (format == "PNG" && !png_defect(data, size).empty()) __builtin_trap();
     if (!header_ok || header.width != image.width || header.height != image.height) __builtin_trap();
     if (image.width < 1 || image.height < 1 || image.width > kMaxImageSide || image.height > kMaxImageSide)
         __builtin_trap();

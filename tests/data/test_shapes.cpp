@@ -171,6 +171,6 @@ TEST_CASE("the marker focal-shapes.txt: written, read back, and refused when wro
     };
     for (const auto& [text, message] : bad) {
         CAPTURE(text);
-        CHECK_THROWS_WITH_AS(parse_shapes_marker(text, "focal-shapes.txt"), doctest::Contains(message), focal::Error);
+        CHECK_THROWS_WITH_AS(parse_shapes_marker(text, "focal-shapes.txt"), doctest::Contains(message.c_str()), focal::Error);
     }
 }

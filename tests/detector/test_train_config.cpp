@@ -95,7 +95,7 @@ TEST_CASE("config.json values of the wrong type or range are Errors naming the s
     };
     for (const auto& [j, message] : bad) {
         CAPTURE(j.dump());
-        CHECK_THROWS_WITH_AS(train_config_from_json(j), doctest::Contains(message), Error);
+        CHECK_THROWS_WITH_AS(train_config_from_json(j), doctest::Contains(message.c_str()), Error);
     }
     // A deeply nested model patch is refused before anything copies or merges it (both recurse).
     std::string deep(100000, '[');

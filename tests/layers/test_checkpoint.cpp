@@ -170,7 +170,7 @@ TEST_CASE("a write that fails (a full disk) is an Error naming the file, and the
             return;
         }
         CHECK_THROWS_WITH_AS(save_safetensors(path, {{"w", Tensor::ones({1024})}}),
-                             doctest::Contains("cannot write " + path + ": File too large"), Error);
+                             doctest::Contains(("cannot write " + path + ": File too large").c_str()), Error);
     }
     CHECK(read_bytes(path) == before);
     for (const auto& entry : fs::directory_iterator(dir))  // no temp file left behind
