@@ -20,7 +20,7 @@ using namespace focal::data;
 
 namespace {
 
-constexpr std::size_t kImageBytesPerInputByte = 2100, kImageBytesPerPixel = 24;
+constexpr std::size_t kImageBytesPerInputByte = 3100, kImageBytesPerPixel = 24;
 
 }  // namespace
 
@@ -40,7 +40,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         focal::fuzz::AllocationBound bound(size, kImageBytesPerInputByte);
         try {
             header = parse_image_header(data, size, "fuzz.img");
-            bound.raise(kImageBytesPerPixel * std::size_t(header.width) * std::size_t(header.height));
+            // JPEG decodes whole blocks: up to 32 x 32 px with 4:1 subsampling.
+            const std::size_t w = (std::size_t(header.width) + 31) / 32 * 32, h = (std::size_t(header.height) + 31) / 32 * 32;
+            bound.raise(kImageBytesPerPixel * w * h);
         } catch (const focal::Error&) {
             header_ok = false;
         }
