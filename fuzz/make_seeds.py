@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes the hand-made seeds of the fuzz targets into fuzz/corpus/<target>/ (run from the
 repository root: /usr/bin/python3 fuzz/make_seeds.py). The JPEG seeds are not made here:
-they are images `focal make-shapes --images 2 --size 32` wrote, the JPEGs focal itself
-produces; regression inputs found by fuzzing are committed beside these by hand."""
+they are images `focal make-shapes --images 2 --size 32 --quality 50` wrote (shapes_*.jpg),
+the JPEGs focal itself produces; regression inputs found by fuzzing are committed beside these by hand."""
 import json
 import os
 import struct
