@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <string_view>
 
 #include <stb_image.h>
 #include <stb_image_resize.h>
@@ -57,30 +58,75 @@ std::string jpeg_defect(const std::uint8_t* d, std::size_t n) {
     }
 }
 
+std::string png_defect(const std::uint8_t* d, std::size_t n) {
+    if (n < 8 || std::memcmp(d, "\x89PNG\r\n\x1A\n", 8) != 0) return "not a PNG (no signature)";
+    std::size_t i = 8;
+    while (true) {
+        if (n - i < 12) return "cut short: no IEND chunk";
+        const std::size_t length = (std::size_t(d[i]) << 24) | (std::size_t(d[i + 1]) << 16) |
+                                   (std::size_t(d[i + 2]) << 8) | d[i + 3];
+        const std::string type(reinterpret_cast<const char*>(d + i + 4), 4);
+        if (length > n - i - 12)
+            return "chunk " + type + " of " + std::to_string(length) + " bytes runs past the end of the file";
+        if (type == "IEND") return "";
+        i += 12 + length;
+    }
+}
+
 namespace {
+
+bool starts_with(const std::uint8_t* data, std::size_t size, std::string_view magic) {
+    return size >= magic.size() && std::memcmp(data, magic.data(), magic.size()) == 0;
+}
+
+// What a refused file looks like, from its first bytes; "" when unknown.
+std::string refused_format(const std::uint8_t* d, std::size_t n) {
+    if (starts_with(d, n, "BM")) return "a BMP file";
+    if (starts_with(d, n, "GIF8")) return "a GIF file";
+    if (starts_with(d, n, "8BPS")) return "a PSD file";
+    if (starts_with(d, n, "#?RADIANCE") || starts_with(d, n, "#?RGBE")) return "an HDR file";
+    if (starts_with(d, n, "\x53\x80\xF6\x34")) return "a PIC file";
+    if (n >= 2 && d[0] == 'P' && d[1] >= '1' && d[1] <= '7') return "a PNM file";
+    if (starts_with(d, n, "RIFF")) return "a RIFF (WebP?) file";
+    if (starts_with(d, n, "II*") || starts_with(d, n, "MM\0*")) return "a TIFF file";
+    return "";
+}
 
 void check_dimensions(int w, int h, const std::string& name) {
     check(w > 0 && h > 0, "[image] ", name, ": empty image (", w, "x", h, ")");
     check(w <= kMaxImageSide && h <= kMaxImageSide, "[image] ", name, ": ", w, "x", h, " is larger than the ",
           kMaxImageSide, " px limit");
+    check(static_cast<long long>(w) * h <= kMaxImagePixels, "[image] ", name, ": ", w, "x", h,
+          " is more than the limit of ", kMaxImagePixels, " pixels");
+}
+
+// The checks every reader makes before stb_image sees the bytes.
+void check_bytes(const std::uint8_t* data, std::size_t size, const std::string& name) {
+    check(size > 0, "[image] ", name, ": empty file");
+    check(size < (std::size_t(1) << 31), "[image] ", name, ": file too large");
+    const std::string format = image_format(data, size, name);
+    const std::string defect = format == "JPEG" ? jpeg_defect(data, size) : png_defect(data, size);
+    check(defect.empty(), "[image] ", name, ": truncated or corrupt ", format, ": ", defect);
 }
 
 }  // namespace
 
+std::string image_format(const std::uint8_t* data, std::size_t size, const std::string& name) {
+    if (starts_with(data, size, "\xFF\xD8\xFF")) return "JPEG";
+    if (starts_with(data, size, "\x89PNG\r\n\x1A\n")) return "PNG";
+    const std::string what = refused_format(data, size);
+    fail("[image] ", name, ": ", what.empty() ? "not an image focal reads" : what, "; focal reads JPEG and PNG",
+         what.empty() ? " (recognised by their first bytes, whatever the file's name)" : " (convert it)");
+}
+
 Image decode_image(const std::uint8_t* data, std::size_t size, const std::string& name) {
-    check(size > 0, "[image] ", name, ": empty file");
-    check(size < (std::size_t(1) << 31), "[image] ", name, ": file too large");
-    if (size >= 2 && data[0] == 0xFF && data[1] == 0xD8) {
-        const std::string defect = jpeg_defect(data, size);
-        check(defect.empty(), "[image] ", name, ": truncated or corrupt JPEG: ", defect);
-    }
+    const ImageHeader header = parse_image_header(data, size, name);
     int w = 0, h = 0, c = 0;
-    if (!stbi_info_from_memory(data, int(size), &w, &h, &c))
-        fail("[image] ", name, ": cannot decode (", stbi_failure_reason(), ")");
-    check_dimensions(w, h, name);
     std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(data, int(size), &w, &h, &c, 3),
                                                      &stbi_image_free);
     if (!pixels) fail("[image] ", name, ": cannot decode (", stbi_failure_reason(), ")");
+    check(w == header.width && h == header.height, "[image] ", name, ": decoded as ", w, "x", h,
+          " but its header says ", header.width, "x", header.height);
     Image image;
     image.width = w;
     image.height = h;
@@ -97,6 +143,11 @@ Image load_image(const std::string& path) {
 ImageHeader read_image_header(const std::string& path) {
     std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
     if (!file) fail("[image] cannot read ", path, ": ", std::strerror(errno));
+    std::uint8_t magic[16];
+    const std::size_t n = std::fread(magic, 1, sizeof magic, file.get());
+    check(n > 0, "[image] ", path, ": empty file");
+    image_format(magic, n, path);  // before stb_image sees the file
+    check(std::fseek(file.get(), 0, SEEK_SET) == 0, "[image] cannot read ", path, ": ", std::strerror(errno));
     ImageHeader header;
     if (!stbi_info_from_file(file.get(), &header.width, &header.height, &header.channels))
         fail("[image] ", path, ": not a readable image (", stbi_failure_reason(), ")");
@@ -104,20 +155,18 @@ ImageHeader read_image_header(const std::string& path) {
     return header;
 }
 
+ImageHeader parse_image_header(const std::uint8_t* data, std::size_t size, const std::string& name) {
+    check_bytes(data, size, name);
+    ImageHeader header;
+    if (!stbi_info_from_memory(data, int(size), &header.width, &header.height, &header.channels))
+        fail("[image] ", name, ": not a readable image (", stbi_failure_reason(), ")");
+    check_dimensions(header.width, header.height, name);
+    return header;
+}
+
 ImageHeader verify_image_file(const std::string& path) {
     const std::vector<std::uint8_t> bytes = read_file(path);
-    check(!bytes.empty(), "[image] ", path, ": empty file");
-    check(bytes.size() < (std::size_t(1) << 31), "[image] ", path, ": file too large");
-    if (bytes.size() >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8) {
-        const std::string defect = jpeg_defect(bytes.data(), bytes.size());
-        check(defect.empty(), "[image] ", path, ": truncated or corrupt JPEG: ", defect);
-    }
-    ImageHeader header;
-    if (!stbi_info_from_memory(bytes.data(), int(bytes.size()), &header.width, &header.height,
-                               &header.channels))
-        fail("[image] ", path, ": not a readable image (", stbi_failure_reason(), ")");
-    check_dimensions(header.width, header.height, path);
-    return header;
+    return parse_image_header(bytes.data(), bytes.size(), path);
 }
 
 namespace {
@@ -128,11 +177,18 @@ void append_bytes(void* context, void* data, int size) {
     out->insert(out->end(), bytes, bytes + size);
 }
 
+// Writes `bytes` to `path`; any failure, the final flush at fclose included (a full disk, a
+// file-size limit), throws naming the file and the cause, and removes the partial file.
 void write_bytes(const std::vector<std::uint8_t>& bytes, const std::string& path) {
-    std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "wb"), &std::fclose);
+    FILE* file = std::fopen(path.c_str(), "wb");
     if (!file) fail("[image] cannot write ", path, ": ", std::strerror(errno));
-    if (std::fwrite(bytes.data(), 1, bytes.size(), file.get()) != bytes.size())
-        fail("[image] cannot write ", path, ": ", std::strerror(errno));
+    const bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
+    int err = written ? 0 : errno;
+    if (std::fclose(file) != 0 && written) err = errno;
+    if (!written || err != 0) {
+        std::remove(path.c_str());
+        fail("[image] cannot write ", path, ": ", std::strerror(err != 0 ? err : EIO));
+    }
 }
 
 }  // namespace

@@ -160,10 +160,14 @@ Rgb contrasting_colour(Rng& rng, const std::array<float, 3>& background) {
 
 }  // namespace
 
-Scene make_shape_scene(const ShapesOptions& o, int index) {
+void check_scene_options(const ShapesOptions& o) {
     check(o.size >= 32 && o.size <= 4096, "[shapes] image size must be 32..4096, got ", o.size);
     check(o.min_object >= 2 && o.min_object <= o.size / 2, "[shapes] min object size ", o.min_object,
           " must be 2..", o.size / 2);
+}
+
+Scene make_shape_scene(const ShapesOptions& o, int index) {
+    check_scene_options(o);
     Rng rng(mix_seed(o.seed, std::uint64_t(index), std::uint64_t(o.size)));
     const float side = float(o.size);
     Scene scene;

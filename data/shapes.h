@@ -8,6 +8,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "data/image.h"
@@ -36,6 +37,16 @@ struct Scene {
 
 // Scene number `index` of the dataset that `options` describes.
 Scene make_shape_scene(const ShapesOptions& options, int index);
+// The checks make_shape_scene makes on `options` (size 32..4096, min_object 2..size/2).
+void check_scene_options(const ShapesOptions& options);
+
+// focal-shapes.txt, the marker of a generated set: "generator focal make-shapes 1", then one
+// "key value" line each for images, size, seed and min_object.
+std::string shapes_marker_text(const ShapesOptions& options);
+// Reads a marker's text back (`name` labels errors). Success guarantees each of the four
+// keys exactly once, in range (images >= 1, and what check_scene_options accepts), so the
+// scenes can be regenerated; anything else throws, naming the line.
+ShapesOptions parse_shapes_marker(std::string_view text, const std::string& name);
 
 struct ShapesSummary {
     int images = 0, objects = 0, distractors = 0, empty_images = 0, difficult = 0;

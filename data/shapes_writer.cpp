@@ -1,5 +1,7 @@
 // Writes the synthetic dataset to disk in VOC layout, images in parallel.
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -44,6 +46,64 @@ void prepare_folder(const fs::path& dir) {
 }
 
 }  // namespace
+
+std::string shapes_marker_text(const ShapesOptions& o) {
+    return "generator focal make-shapes 1\nimages " + std::to_string(o.images) + "\nsize " + std::to_string(o.size) +
+           "\nseed " + std::to_string(o.seed) + "\nmin_object " + std::to_string(o.min_object) + "\n";
+}
+
+ShapesOptions parse_shapes_marker(std::string_view text, const std::string& name) {
+    ShapesOptions o;
+    bool seen[4] = {false, false, false, false};
+    const char* keys[4] = {"images", "size", "seed", "min_object"};
+    int number = 0;
+    for (std::size_t start = 0; start < text.size();) {
+        const std::size_t newline = std::min(text.find('\n', start), text.size());
+        std::string_view line = text.substr(start, newline - start);
+        start = newline + 1;
+        ++number;
+        if (line.ends_with('\r')) line.remove_suffix(1);
+        if (number == 1) {
+            check(line == "generator focal make-shapes 1", "[shapes] ", name,
+                  " line 1: not a focal shapes marker (expected 'generator focal make-shapes 1')");
+            continue;
+        }
+        if (line.empty()) continue;
+        const std::size_t space = line.find(' ');
+        const std::string_view key = line.substr(0, space);
+        const std::string_view digits = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
+        int k = 0;
+        while (k < 4 && key != keys[k]) ++k;
+        check(space != std::string_view::npos && k < 4, "[shapes] ", name, " line ", number,
+              ": expected 'images N', 'size N', 'seed N' or 'min_object N'");
+        check(!seen[k], "[shapes] ", name, " line ", number, ": ", keys[k], " is given twice");
+        seen[k] = true;
+        // Decimal digits only, at most 20 of them (uint64), no sign, no spaces.
+        std::uint64_t value = 0;
+        bool ok = !digits.empty() && digits.size() <= 20;
+        for (char ch : digits) {
+            ok = ok && ch >= '0' && ch <= '9';
+            const std::uint64_t d = std::uint64_t(ch - '0');
+            ok = ok && value <= (UINT64_MAX - d) / 10;
+            if (ok) value = value * 10 + d;
+        }
+        check(ok && (k == 2 || value <= 1000000000), "[shapes] ", name, " line ", number, ": ", keys[k],
+              " must be a whole number", k == 2 ? "" : " up to 10^9");
+        if (k == 0) o.images = int(value);
+        if (k == 1) o.size = int(value);
+        if (k == 2) o.seed = value;
+        if (k == 3) o.min_object = int(value);
+    }
+    check(number >= 1, "[shapes] ", name, ": empty file");
+    for (int k = 0; k < 4; ++k) check(seen[k], "[shapes] ", name, ": no '", keys[k], "' line");
+    check(o.images >= 1, "[shapes] ", name, ": images must be at least 1");
+    try {
+        check_scene_options(o);
+    } catch (const Error& e) {
+        fail(e.what(), " (", name, ")");
+    }
+    return o;
+}
 
 ShapesSummary write_shapes_dataset(const std::string& dir_name, const ShapesOptions& o) {
     check(o.images > 0, "[shapes] --images must be positive, got ", o.images);
@@ -98,9 +158,7 @@ ShapesSummary write_shapes_dataset(const std::string& dir_name, const ShapesOpti
     std::string classes;
     for (const std::string& name : shape_classes()) classes += name + "\n";
     write_text(dir / "classes.txt", classes);
-    write_text(dir / kMarker, "generator focal make-shapes 1\nimages " + std::to_string(o.images) +
-                                  "\nsize " + std::to_string(o.size) + "\nseed " + std::to_string(o.seed) +
-                                  "\nmin_object " + std::to_string(o.min_object) + "\n");
+    write_text(dir / kMarker, shapes_marker_text(o));
 
     ShapesSummary summary;
     summary.images = o.images;

@@ -25,7 +25,7 @@ std::string list_voc_folders(const fs::path& dir) {
 }
 
 bool is_file_name(const std::string& id) {
-    return !id.empty() && id != "." && id != ".." && id.find_first_of("/\\") == std::string::npos;
+    return !id.empty() && id != "." && id != ".." && id.find_first_of(std::string_view("/\\\0", 3)) == std::string::npos;
 }
 
 // The image an annotation points at: JPEGImages/<id>.jpg, else JPEGImages/<filename>.
@@ -81,16 +81,26 @@ std::string resolve_voc_root(const std::string& path, int year) {
 
 std::vector<std::string> read_split_file(const std::string& path, const std::string& source,
                                          std::vector<std::string>* skipped) {
-    std::ifstream in(path);
+    std::ifstream in(path, std::ios::binary);
     check(bool(in), "[voc] cannot read ", source);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    check(!in.bad(), "[voc] cannot read ", source);
+    return parse_split_list(text, source, skipped);
+}
+
+std::vector<std::string> parse_split_list(std::string_view text, const std::string& source,
+                                          std::vector<std::string>* skipped) {
     std::vector<std::string> ids;
     std::map<std::string, int> first_line;
     int number = 0;
-    for (std::string line; std::getline(in, line);) {
+    for (std::size_t start = 0; start < text.size();) {
+        const std::size_t newline = std::min(text.find('\n', start), text.size());
+        const std::string_view line = text.substr(start, newline - start);
+        start = newline + 1;
         ++number;
         const auto begin = line.find_first_not_of(" \t\r");
-        if (begin == std::string::npos) continue;
-        const std::string id = line.substr(begin, line.find_first_of(" \t\r", begin) - begin);
+        if (begin == std::string_view::npos) continue;
+        const std::string id(line.substr(begin, line.find_first_of(" \t\r", begin) - begin));
         try {
             check(is_file_name(id), "[voc] ", source, " line ", number, ": '", id, "' is not an image id");
             const auto [it, fresh] = first_line.emplace(id, number);

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "data/image.h"
@@ -69,10 +70,21 @@ std::string resolve_voc_root(const std::string& path, int year = 0);
 // accepted. Throws on an empty file; duplicates throw, or with `skipped` are dropped and noted.
 std::vector<std::string> read_split_file(const std::string& path, const std::string& source,
                                          std::vector<std::string>* skipped = nullptr);
+// The same on the file's text (what read_split_file calls). Success guarantees at least one
+// id; each id unique, a file name (not empty, ".", "..", no '/', '\\', NUL, space, tab, CR).
+std::vector<std::string> parse_split_list(std::string_view text, const std::string& source,
+                                          std::vector<std::string>* skipped = nullptr);
 
 // The class list that VocOptions::classes names (see there); "auto" returns an empty list.
 // `source` receives a one-line description such as "classes.txt (5 classes)".
 std::vector<std::string> resolve_class_list(const std::string& spec, const std::string& root,
                                             std::string* source = nullptr);
+// A class file's text (classes.txt): one name a line, trimmed; blank lines and lines that
+// start with '#' skipped. Success guarantees a non-empty list of unique names, each non-empty,
+// trimmed (no leading or trailing space, tab, CR), without '\n' or NUL. `where` labels errors.
+std::vector<std::string> parse_class_list(std::string_view text, const std::string& where);
+// A comma-separated list ("cat, dog"): names trimmed; the same guarantees, with ',' in
+// place of '\n'.
+std::vector<std::string> parse_class_names(std::string_view spec);
 
 }  // namespace focal::data

@@ -1,5 +1,6 @@
 // Class lists: the VOC default, a classes.txt, an explicit list (see VocOptions::classes).
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <set>
 
@@ -19,32 +20,57 @@ const std::vector<std::string>& voc_classes() {
 
 namespace {
 
-std::string trimmed(const std::string& s) {
+std::string trimmed(std::string_view s) {
     const auto first = s.find_first_not_of(" \t\r\n");
-    if (first == std::string::npos) return "";
-    return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+    if (first == std::string_view::npos) return "";
+    return std::string(s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1));
 }
 
 void check_unique(const std::vector<std::string>& names, const std::string& where) {
     std::set<std::string> seen;
     check(!names.empty(), "[voc] ", where, ": the class list is empty");
-    for (const std::string& name : names)
+    for (const std::string& name : names) {
+        check(name.find('\0') == std::string::npos, "[voc] ", where, ": a class name holds a NUL byte");
         check(seen.insert(name).second, "[voc] ", where, ": class '", name, "' is listed twice");
+    }
 }
 
 std::vector<std::string> read_class_file(const std::string& path) {
-    std::ifstream in(path);
+    std::ifstream in(path, std::ios::binary);
     check(bool(in), "[voc] cannot read the class list ", path);
-    std::vector<std::string> names;
-    for (std::string line; std::getline(in, line);) {
-        line = trimmed(line);
-        if (!line.empty() && line[0] != '#') names.push_back(line);
-    }
-    check_unique(names, path);
-    return names;
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    check(!in.bad(), "[voc] cannot read the class list ", path);
+    return parse_class_list(text, path);
 }
 
 }  // namespace
+
+std::vector<std::string> parse_class_list(std::string_view text, const std::string& where) {
+    std::vector<std::string> names;
+    for (std::size_t start = 0; start < text.size();) {
+        const std::size_t newline = std::min(text.find('\n', start), text.size());
+        const std::string line = trimmed(text.substr(start, newline - start));
+        start = newline + 1;
+        if (!line.empty() && line[0] != '#') names.push_back(line);
+    }
+    check_unique(names, where);
+    return names;
+}
+
+std::vector<std::string> parse_class_names(std::string_view spec) {
+    std::vector<std::string> names;
+    std::size_t start = 0;
+    while (start <= spec.size()) {
+        const std::size_t comma = std::min(spec.find(',', start), spec.size());
+        const std::string name = trimmed(spec.substr(start, comma - start));
+        check(!name.empty(), "[voc] --classes '", spec, "': an empty class name (and no file ",
+              "of that name exists)");
+        names.push_back(name);
+        start = comma + 1;
+    }
+    check_unique(names, "--classes");
+    return names;
+}
 
 std::vector<std::string> resolve_class_list(const std::string& spec, const std::string& root,
                                             std::string* source) {
@@ -61,16 +87,7 @@ std::vector<std::string> resolve_class_list(const std::string& spec, const std::
         names = read_class_file(path);
         description = path;
     } else {
-        std::size_t start = 0;
-        while (start <= spec.size()) {
-            const std::size_t comma = std::min(spec.find(',', start), spec.size());
-            const std::string name = trimmed(spec.substr(start, comma - start));
-            check(!name.empty(), "[voc] --classes '", spec, "': an empty class name (and no file ",
-                  "of that name exists)");
-            names.push_back(name);
-            start = comma + 1;
-        }
-        check_unique(names, "--classes");
+        names = parse_class_names(spec);
         description = "the list given";
     }
     if (source) *source = description;

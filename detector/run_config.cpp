@@ -1,5 +1,8 @@
 // config.json: the model and training configuration of a run, as JSON.
 #include <cmath>
+#include <limits>
+#include <utility>
+#include <vector>
 #include <type_traits>
 
 #include "detector/trainer.h"
@@ -44,6 +47,88 @@ void check_setting(const T& value, SettingRule rule, const char* name, const cha
     }
 }
 
+// A JSON value in an error message: scalars as written (cut at 60 characters), arrays and
+// objects by their kind only, since dump() recurses and a hostile value may nest deeply.
+std::string describe(const json& v) {
+    if (v.is_structured()) return std::string(v.is_array() ? "an array" : "an object");
+    std::string text = v.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (text.size() > 60) text = text.substr(0, 57) + "...";
+    return text;
+}
+
+// Nesting deeper than this is refused before a value is copied or merged: those recurse.
+constexpr int kMaxJsonDepth = 32;
+
+void check_depth(const json& root, const std::string& where) {
+    std::vector<std::pair<const json*, int>> stack = {{&root, 1}};  // iterative: the depth is the threat
+    while (!stack.empty()) {
+        const auto [v, depth] = stack.back();
+        stack.pop_back();
+        if (!v->is_structured()) continue;
+        FOCAL_CHECK(depth <= kMaxJsonDepth, "[config] ", where, " nests deeper than ", kMaxJsonDepth, " levels");
+        for (const json& child : *v) stack.emplace_back(&child, depth + 1);
+    }
+}
+
+// `v` as T, checked so that no conversion is undefined: integers must be JSON integers within
+// T's range, floats finite numbers within float's; throws Error naming `where`.
+template <class T>
+T json_as(const json& v, const std::string& where) {
+    if constexpr (std::is_same_v<T, json>) {
+        check_depth(v, where);
+        return v;
+    } else if constexpr (std::is_same_v<T, bool>) {
+        FOCAL_CHECK(v.is_boolean(), "[config] ", where, " must be true or false, got ", describe(v));
+        return v.get<bool>();
+    } else if constexpr (std::is_integral_v<T>) {
+        bool ok = false;
+        if (v.is_number_unsigned()) {
+            ok = v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+        } else if (v.is_number_integer()) {
+            const int64_t x = v.get<int64_t>();
+            ok = x >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+                 (x < 0 || static_cast<uint64_t>(x) <= static_cast<uint64_t>(std::numeric_limits<T>::max()));
+        }
+        FOCAL_CHECK(ok, "[config] ", where, " must be an integer in [", +std::numeric_limits<T>::min(), ", ",
+                    +std::numeric_limits<T>::max(), "], got ", describe(v));
+        return v.is_number_unsigned() ? static_cast<T>(v.get<uint64_t>()) : static_cast<T>(v.get<int64_t>());
+    } else if constexpr (std::is_floating_point_v<T>) {
+        const double x = v.is_number() ? v.get<double>() : 0.0;
+        FOCAL_CHECK(v.is_number() && std::isfinite(x) && std::fabs(x) <= std::numeric_limits<T>::max(), "[config] ",
+                    where, " must be a finite number, got ", describe(v));
+        return static_cast<T>(x);
+    } else if constexpr (std::is_same_v<T, std::string>) {
+        FOCAL_CHECK(v.is_string(), "[config] ", where, " must be a string, got ", describe(v));
+        return v.get<std::string>();
+    } else if constexpr (std::is_same_v<T, ParamMap>) {
+        FOCAL_CHECK(v.is_object(), "[config] ", where, " must be an object of numbers, got ", describe(v));
+        ParamMap m;
+        for (const auto& [key, value] : v.items()) m[key] = json_as<float>(value, where + "." + key);
+        return m;
+    } else {  // std::vector<E>
+        FOCAL_CHECK(v.is_array(), "[config] ", where, " must be a list, got ", describe(v));
+        T out;
+        for (size_t i = 0; i < v.size(); ++i)
+            out.push_back(json_as<typename T::value_type>(v[i], where + "[" + std::to_string(i) + "]"));
+        return out;
+    }
+}
+
+// j[key], which must exist; `where` is j's own place ("" at the top).
+const json& field(const json& j, const char* key, const std::string& where) {
+    const std::string path = where.empty() ? key : where + "." + key;
+    FOCAL_CHECK(j.is_object(), "[config] ", where.empty() ? "the model settings" : "'" + where + "'",
+                " must be an object, got ", describe(j));
+    const auto it = j.find(key);
+    FOCAL_CHECK(it != j.end(), "[config] model setting '", path, "' is missing");
+    return *it;
+}
+
+template <class T>
+T model_setting(const json& j, const char* key, const std::string& where = "") {
+    return json_as<T>(field(j, key, where), "model setting '" + (where.empty() ? key : where + "." + key) + "'");
+}
+
 }  // namespace
 
 void TrainConfig::validate() const {
@@ -71,12 +156,12 @@ json to_json(const TrainConfig& c) {
 }
 
 TrainConfig train_config_from_json(const json& j) {
-    FOCAL_CHECK(j.is_object(), "[config] the training settings must be a JSON object, got ", j.dump());
+    FOCAL_CHECK(j.is_object(), "[config] the training settings must be a JSON object, got ", describe(j));
     TrainConfig c;
     for (const auto& [key, value] : j.items()) {
         bool known = false;
 #define FOCAL_SETTING_FROM_JSON(type, name, value_, flag, rule, help) \
-    if (key == #name) c.name = value.get<type>(), known = true;
+    if (key == #name) c.name = json_as<type>(value, "training setting '" #name "'"), known = true;
         FOCAL_TRAIN_SETTINGS(FOCAL_SETTING_FROM_JSON)
 #undef FOCAL_SETTING_FROM_JSON
         FOCAL_CHECK(known, "[config] unknown training setting '", key, "'");
@@ -103,31 +188,33 @@ json to_json(const RetinaNetConfig& c) {
 }
 
 RetinaNetConfig retinanet_config_from_json(const json& j) {
+    using V = std::vector<int64_t>;
+    using F = std::vector<float>;
     RetinaNetConfig c;
-    c.preset = j.at("preset").get<std::string>();
-    c.image_size = j.at("image_size").get<int64_t>();
-    const json& b = j.at("backbone");
-    c.backbone.in_channels = b.at("in_channels").get<int64_t>();
-    c.backbone.stem_channels = b.at("stem_channels").get<int64_t>();
-    c.backbone.stage_channels = b.at("stage_channels").get<std::vector<int64_t>>();
-    c.backbone.blocks_per_stage = b.at("blocks_per_stage").get<std::vector<int64_t>>();
-    const json& f = j.at("fpn");
-    c.fpn.in_channels = f.at("in_channels").get<std::vector<int64_t>>();
-    c.fpn.channels = f.at("channels").get<int64_t>();
-    c.fpn.extra_levels = f.at("extra_levels").get<int64_t>();
-    const json& a = j.at("anchors");
-    c.anchors.strides = a.at("strides").get<std::vector<int64_t>>();
-    c.anchors.size_per_stride = a.at("size_per_stride").get<float>();
-    c.anchors.scales = a.at("scales").get<std::vector<float>>();
-    c.anchors.ratios = a.at("ratios").get<std::vector<float>>();
-    c.num_classes = j.at("num_classes").get<int64_t>();
-    c.head_channels = j.at("head_channels").get<int64_t>();
-    c.head_convs = j.at("head_convs").get<int64_t>();
-    c.head_norm_groups = j.value("head_norm_groups", int64_t{0});
-    c.prior = j.at("prior").get<float>();
-    c.prior_bias = j.at("prior_bias").get<bool>();
-    c.softmax = j.at("softmax").get<bool>();
-    c.head_init_std = j.at("head_init_std").get<float>();
+    c.preset = model_setting<std::string>(j, "preset");
+    c.image_size = model_setting<int64_t>(j, "image_size");
+    const json& b = field(j, "backbone", "");
+    c.backbone.in_channels = model_setting<int64_t>(b, "in_channels", "backbone");
+    c.backbone.stem_channels = model_setting<int64_t>(b, "stem_channels", "backbone");
+    c.backbone.stage_channels = model_setting<V>(b, "stage_channels", "backbone");
+    c.backbone.blocks_per_stage = model_setting<V>(b, "blocks_per_stage", "backbone");
+    const json& f = field(j, "fpn", "");
+    c.fpn.in_channels = model_setting<V>(f, "in_channels", "fpn");
+    c.fpn.channels = model_setting<int64_t>(f, "channels", "fpn");
+    c.fpn.extra_levels = model_setting<int64_t>(f, "extra_levels", "fpn");
+    const json& a = field(j, "anchors", "");
+    c.anchors.strides = model_setting<V>(a, "strides", "anchors");
+    c.anchors.size_per_stride = model_setting<float>(a, "size_per_stride", "anchors");
+    c.anchors.scales = model_setting<F>(a, "scales", "anchors");
+    c.anchors.ratios = model_setting<F>(a, "ratios", "anchors");
+    c.num_classes = model_setting<int64_t>(j, "num_classes");
+    c.head_channels = model_setting<int64_t>(j, "head_channels");
+    c.head_convs = model_setting<int64_t>(j, "head_convs");
+    c.head_norm_groups = j.contains("head_norm_groups") ? model_setting<int64_t>(j, "head_norm_groups") : 0;
+    c.prior = model_setting<float>(j, "prior");
+    c.prior_bias = model_setting<bool>(j, "prior_bias");
+    c.softmax = model_setting<bool>(j, "softmax");
+    c.head_init_std = model_setting<float>(j, "head_init_std");
     return c;
 }
 
@@ -140,7 +227,7 @@ namespace {
 // instead of silently training the preset.
 void check_patch_keys(const json& patch, const json& base, const std::string& where) {
     FOCAL_CHECK(patch.is_object(), "[config] the model settings", where.empty() ? "" : " at '" + where + "'",
-                " must be a JSON object, got ", patch.dump());
+                " must be a JSON object, got ", describe(patch));
     for (const auto& [key, value] : patch.items()) {
         const std::string path = where.empty() ? key : where + "." + key;
         if (!base.contains(key)) {
@@ -163,13 +250,10 @@ RetinaNetConfig model_config_for(const TrainConfig& c, int64_t num_classes, bool
     mc.softmax = softmax;
     if (c.model.is_null() || c.model.empty()) return mc;
     json j = to_json(mc);
+    check_depth(c.model, "the model settings");  // merge_patch recurses
     check_patch_keys(c.model, j, "");
     j.merge_patch(c.model);
-    try {
-        mc = retinanet_config_from_json(j);
-    } catch (const json::exception& e) {
-        fail("[config] model settings ", c.model.dump(), ": ", e.what());
-    }
+    mc = retinanet_config_from_json(j);
     FOCAL_CHECK(mc.num_classes == num_classes, "[config] num_classes comes from the dataset (", num_classes,
                 "), not from the model settings");
     return mc;

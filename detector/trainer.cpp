@@ -3,8 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -43,12 +45,18 @@ void write_json(const std::string& path, const json& j) { write_file_atomically(
 // One JSON object per line, flushed as written, so a crash loses nothing already logged.
 class JsonLog {
 public:
-    JsonLog(const std::string& path, bool append) : out_(path, append ? std::ios::app : std::ios::trunc) {
-        FOCAL_CHECK(out_.good(), "[train] cannot write ", path);
+    JsonLog(const std::string& path, bool append) : path_(path), out_(path, append ? std::ios::app : std::ios::trunc) {
+        FOCAL_CHECK(out_.good(), "[train] cannot write ", path, ": ", std::strerror(errno));
     }
-    void write(const json& j) { out_ << j.dump() << '\n' << std::flush; }
+    // A failed write (a full disk, a file-size limit) is an error, not a silently short log.
+    void write(const json& j) {
+        errno = 0;
+        out_ << j.dump() << '\n' << std::flush;
+        FOCAL_CHECK(out_.good(), "[train] cannot write ", path_, ": ", errno ? std::strerror(errno) : "write failed");
+    }
 
 private:
+    std::string path_;
     std::ofstream out_;
 };
 
@@ -374,6 +382,8 @@ LoadedRun load_run(const std::string& run_dir, const std::string& weights) {
         loaded.class_names = config.at("classes").get<std::vector<std::string>>();
     } catch (const json::exception& e) {
         fail("[run] ", (run / "config.json").string(), " is not a focal run configuration: ", e.what());
+    } catch (const Error& e) {
+        fail("[run] ", (run / "config.json").string(), ": ", e.what());
     }
     Generator gen(0);
     loaded.model = std::make_shared<RetinaNet>(loaded.model_config, gen);

@@ -8,6 +8,7 @@
 #pragma once
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,7 +28,18 @@ struct SafetensorsFile {
 void save_safetensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata = {});
 SafetensorsFile load_safetensors(const std::string& path);
 
+// The same two steps in memory: the bytes save_safetensors writes, and the parser that
+// load_safetensors runs on a file's bytes (`name` labels its errors). A successful parse
+// guarantees: F32/I32 tensors on the CPU whose byte sizes match their spans, spans that lie
+// inside the data and do not overlap (so the tensors' bytes add up to at most the data's),
+// string metadata. It allocates at most about 40 bytes per byte of input beyond the
+// input itself (docs/testing.md, "Allocation bounds").
+std::string safetensors_bytes(const NamedTensors& tensors, const Metadata& metadata = {});
+SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& name);
+
 // Writes `bytes` to `path` atomically (temp file + fsync + rename + fsync of the folder).
+// Any failure (a full disk, a file-size limit, a read-only folder) throws Error naming
+// `path` and the cause (strerror), removes the temp file and leaves `path` as it was.
 void write_file_atomically(const std::string& path, const std::string& bytes);
 
 }  // namespace focal

@@ -1,11 +1,13 @@
 // libFuzzer target for the VOC annotation parser. Any input must either parse into boxes that
 // keep the parser's promises or throw focal::Error; anything else (another exception, a
-// sanitizer report, a broken promise) is a finding.
+// sanitizer report, a broken promise, more memory than its bound in docs/testing.md) is a
+// finding.
 #include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "alloc_bound.h"
 #include "data/voc_annotation.h"
 #include "engine/error.h"
 
@@ -31,6 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::vector<std::string> skipped;
         Annotation a;
         try {
+            focal::fuzz::AllocationBound bound(size, 64);
             a = parse_voc_annotation(xml, "fuzz.xml", skip ? &skipped : nullptr);
         } catch (const focal::Error&) {
             continue;

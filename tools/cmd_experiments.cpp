@@ -102,10 +102,8 @@ std::string prepare_data(const Options& o, const fs::path& out) {
     const fs::path dir = out / "data";
     const fs::path marker = dir / "focal-shapes.txt";
     if (fs::exists(marker)) {
-        const std::string text = read_text(marker);
-        const std::string want = "images " + std::to_string(o.images) + "\n";
-        const std::string seed = "seed " + std::to_string(o.seed) + "\n";
-        FOCAL_CHECK(text.find(want) != std::string::npos && text.find(seed) != std::string::npos, "[experiments] ",
+        const data::ShapesOptions have = data::parse_shapes_marker(read_text(marker), marker.string());
+        FOCAL_CHECK(have.images == o.images && have.seed == o.seed, "[experiments] ",
                     dir.string(), " holds another synthetic set (", marker.string(), "), not ", o.images,
                     " images of seed ", o.seed, "; remove it, or pick another --out");
         std::printf("== data: reusing %s\n", dir.c_str());

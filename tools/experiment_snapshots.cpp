@@ -27,18 +27,15 @@ constexpr float kShownScore = 0.3f;  // what `focal detect` draws
 
 std::vector<int> distractor_counts(const std::string& data_dir, const data::VocDataset& ds) {
     std::vector<int> counts(ds.size(), -1);
-    std::ifstream marker(fs::path(data_dir) / "focal-shapes.txt");
-    if (!marker) return counts;
+    const fs::path marker = fs::path(data_dir) / "focal-shapes.txt";
+    if (!fs::exists(marker)) return counts;
     data::ShapesOptions o;
-    std::string line, key;
-    long long value = 0;
-    while (std::getline(marker, line)) {  // "key value" lines; the first, "generator focal ...", is skipped
-        std::istringstream fields(line);
-        if (!(fields >> key >> value)) continue;
-        if (key == "images") o.images = int(value);
-        else if (key == "size") o.size = int(value);
-        else if (key == "seed") o.seed = uint64_t(value);
-        else if (key == "min_object") o.min_object = int(value);
+    try {
+        const std::vector<std::uint8_t> bytes = data::read_file(marker.string());
+        o = data::parse_shapes_marker(std::string(bytes.begin(), bytes.end()), marker.string());
+    } catch (const Error& e) {
+        std::fprintf(stderr, "warning: %s; distractors not counted\n", e.what());
+        return counts;
     }
     for (size_t i = 0; i < ds.size(); ++i) {
         const data::Annotation& a = ds.annotation(i);

@@ -3,6 +3,7 @@
 
 #include "data/image.h"
 #include "engine/error.h"
+#include "file_size_limit.h"
 #include "test_util.h"
 
 using namespace focal::data;
@@ -78,7 +79,7 @@ TEST_CASE("missing, empty, junk and oversized images give a clear Error") {
     focal::test::write_file(dir / "empty.jpg", "");
     CHECK_THROWS_WITH_AS(load_image(dir / "empty.jpg"), doctest::Contains("empty file"), focal::Error);
     focal::test::write_file(dir / "text.jpg", "this is not an image");
-    CHECK_THROWS_WITH_AS(load_image(dir / "text.jpg"), doctest::Contains("cannot decode"), focal::Error);
+    CHECK_THROWS_WITH_AS(load_image(dir / "text.jpg"), doctest::Contains("not an image focal reads"), focal::Error);
     CHECK_THROWS_AS(verify_image_file(dir / "text.jpg"), focal::Error);
 
     // PNG headers claiming 20000 x 20 and 100000 x 100000 pixels: refused before any
@@ -88,7 +89,7 @@ TEST_CASE("missing, empty, junk and oversized images give a clear Error") {
                                      0,    20,  8,   2,   0,    0,    0,    0,    0,    0, 0};
     CHECK(error_of(png).find("larger than the 16384 px limit") != std::string::npos);
     png[17] = 1, png[18] = 0x86, png[19] = 0xA0, png[21] = 1, png[22] = 0x86, png[23] = 0xA0;
-    CHECK(error_of(png).find("cannot decode") != std::string::npos);
+    CHECK(error_of(png).find("not a readable image") != std::string::npos);
 }
 
 TEST_CASE("the real VOC JPEGs all end in an end-of-image marker") {
@@ -130,4 +131,77 @@ TEST_CASE("resize keeps a flat image flat and the size asked for") {
     CHECK(small.height == 5);
     for (std::uint8_t v : small.pixels) CHECK(v == 77);
     CHECK_THROWS_AS(resize(im, 0, 5), focal::Error);
+}
+
+TEST_CASE("formats are told by their first bytes, not the file name: JPEG and PNG only") {
+    focal::test::TempDir dir;
+    const Image im = gradient(6, 4);
+    // A PNG named .jpg opens, as a PNG.
+    save_png(im, dir / "really_a_png.jpg");
+    CHECK(load_image(dir / "really_a_png.jpg").pixels == im.pixels);
+    CHECK(read_image_header(dir / "really_a_png.jpg").width == 6);
+    // What stb_image could read but focal refuses, each named, whatever the extension.
+    const std::vector<std::pair<std::string, std::string>> refused = {
+        {std::string("BM\x46\0\0\0\0\0\0\0\x36\0\0\0", 14) + std::string(56, '\0'), "a BMP file"},
+        {"GIF89a\x01\0\x01\0\x80\0\0", "a GIF file"},
+        {"8BPS\0\x01", "a PSD file"},
+        {"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 1 +X 1\n", "an HDR file"},
+        {"P6\n2 1\n255\n\0\0\0\0\0\0", "a PNM file"},
+        {"\x53\x80\xF6\x34", "a PIC file"},
+        {std::string("\0\0\x02\0\0\0\0\0\0\0\0\0\x01\0\x01\0\x18\0\0\0\0", 21), "not an image focal reads"},  // TGA
+    };
+    for (const auto& [bytes, what] : refused) {
+        CAPTURE(what);
+        focal::test::write_file(dir / "x.jpg", bytes);
+        CHECK_THROWS_WITH_AS(load_image(dir / "x.jpg"), doctest::Contains(what.c_str()), focal::Error);
+        CHECK_THROWS_WITH_AS(read_image_header(dir / "x.jpg"), doctest::Contains(what.c_str()), focal::Error);
+        CHECK_THROWS_WITH_AS(verify_image_file(dir / "x.jpg"), doctest::Contains("focal reads JPEG and PNG"),
+                             focal::Error);
+    }
+    const std::vector<std::uint8_t> jpeg = encode_jpeg(im);
+    CHECK(image_format(jpeg.data(), jpeg.size(), "a.png") == "JPEG");
+}
+
+TEST_CASE("a PNG chunk longer than the file is refused before stb_image allocates it") {
+    // fuzz/corpus/image/regression_idat_length.png, found by fuzz_image: 79 bytes whose IDAT
+    // chunk claims 1,347,616,790 bytes, which stb_image 2.27 allocated before reading.
+    const std::vector<std::uint8_t> png = {
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+        0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x10, 0x02, 0x00, 0x00, 0x00, 0xad, 0x44, 0x38,
+        0x42, 0x50, 0x53, 0x00, 0x16, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x00, 0x01, 0x56,
+        0x65, 0x0d, 0x10, 0x09, 0x62, 0x32, 0x82, 0x39, 0x40, 0x12, 0x00, 0x07, 0xfb, 0x00, 0xad, 0x0e,
+        0xbf, 0x97, 0x85, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
+    CHECK(png_defect(png.data(), png.size()) == "chunk IDAT of 1347616790 bytes runs past the end of the file");
+    CHECK(error_of(png).find("truncated or corrupt PNG") != std::string::npos);
+    // A PNG cut anywhere is refused the same way; a whole one has no defect.
+    focal::test::TempDir dir;
+    save_png(gradient(9, 7), dir / "a.png");
+    const std::string whole = focal::test::read_text(dir / "a.png");
+    CHECK(png_defect(reinterpret_cast<const std::uint8_t*>(whole.data()), whole.size()).empty());
+    for (std::size_t keep = 8; keep < whole.size(); keep += 5)
+        CHECK_FALSE(png_defect(reinterpret_cast<const std::uint8_t*>(whole.data()), keep).empty());
+}
+
+TEST_CASE("an image over the pixel limit is refused from its header") {
+    // 8192 x 8192: each side within 16384, but 64 Mpx, twice kMaxImagePixels.
+    std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0,    0, 0,
+                                     13,   'I', 'H', 'D', 'R',  0,    0,    0x20, 0,    0, 0,
+                                     0x20, 0,   8,   2,   0,    0,    0,    0,    0,    0, 0};
+    CHECK(error_of(png).find("more than the limit of 33554432 pixels") != std::string::npos);
+}
+
+TEST_CASE("a picture that cannot be written (a full disk) is an Error naming the file and the cause") {
+    focal::test::TempDir dir;
+    const Image im = gradient(64, 64);
+    focal::testing::FileSizeLimit limit(100);
+    if (!limit.active()) {
+        MESSAGE("skipped: RLIMIT_FSIZE cannot be lowered here");
+        return;
+    }
+    CHECK_THROWS_WITH_AS(save_png(im, dir / "a.png"), doctest::Contains(("cannot write " + (dir / "a.png") + ": File too large").c_str()),
+                         focal::Error);
+    CHECK_THROWS_WITH_AS(save_jpeg(im, dir / "a.jpg"), doctest::Contains(("cannot write " + (dir / "a.jpg") + ": File too large").c_str()),
+                         focal::Error);
+    CHECK(!std::filesystem::exists(dir / "a.png"));  // no half-written picture left
+    CHECK(!std::filesystem::exists(dir / "a.jpg"));
 }

@@ -147,3 +147,30 @@ TEST_CASE("boxes hold their objects: every pixel an object changed is inside, an
     CHECK(changed > 1000);
     CHECK(tight >= objects * 97 / 100);
 }
+
+TEST_CASE("the marker focal-shapes.txt: written, read back, and refused when wrong") {
+    ShapesOptions o;
+    o.images = 40, o.size = 96, o.seed = 18446744073709551615ull, o.min_object = 8;
+    const ShapesOptions back = parse_shapes_marker(shapes_marker_text(o), "focal-shapes.txt");
+    CHECK(back.images == 40);
+    CHECK(back.size == 96);
+    CHECK(back.seed == o.seed);
+    CHECK(back.min_object == 8);
+    const std::string head = "generator focal make-shapes 1\n";
+    const std::vector<std::pair<std::string, std::string>> bad = {
+        {"", "empty file"},
+        {"generator other 1\nimages 4\n", "not a focal shapes marker"},
+        {head + "images 4\nsize 64\nseed 0\n", "no 'min_object' line"},
+        {head + "images 4\nimages 5\nsize 64\nseed 0\nmin_object 6\n", "images is given twice"},
+        {head + "images -4\nsize 64\nseed 0\nmin_object 6\n", "images must be a whole number"},
+        {head + "images 4\nsize 99999999999\nseed 0\nmin_object 6\n", "size must be a whole number up to 10^9"},
+        {head + "images 4\nsize 100000\nseed 0\nmin_object 6\n", "image size must be 32..4096"},
+        {head + "images 4\nsize 64\nseed 18446744073709551616\nmin_object 6\n", "seed must be a whole number"},
+        {head + "images 4\nsize 64\nseed 0\nmin_object 6\ncolour red\n", "line 6: expected"},
+        {head + "images 0\nsize 64\nseed 0\nmin_object 6\n", "images must be at least 1"},
+    };
+    for (const auto& [text, message] : bad) {
+        CAPTURE(text);
+        CHECK_THROWS_WITH_AS(parse_shapes_marker(text, "focal-shapes.txt"), doctest::Contains(message.c_str()), focal::Error);
+    }
+}

@@ -259,3 +259,24 @@ TEST_CASE("the genuine VOC 2007 sample") {
     const Image im = val.load_image(0);
     CHECK(im.width == val.annotation(0).width);
 }
+
+TEST_CASE("split and class lists parse from memory as from their files") {
+    const std::vector<std::string> ids = parse_split_list("000005\r\n\n  000007 1\n000009", "train.txt");
+    CHECK(ids == std::vector<std::string>{"000005", "000007", "000009"});
+    CHECK_THROWS_WITH_AS(parse_split_list(std::string("a\0b\n", 4), "train.txt"),
+                         doctest::Contains("train.txt line 1"), focal::Error);
+    CHECK_THROWS_WITH_AS(parse_split_list(" \n\r\n", "train.txt"), doctest::Contains("lists no image ids"),
+                         focal::Error);
+    std::vector<std::string> skipped;
+    CHECK(parse_split_list("a\n../b\na\n", "train.txt", &skipped) == std::vector<std::string>{"a"});
+    CHECK(skipped.size() == 2);
+
+    CHECK(parse_class_list("# shapes\r\n cat \n\n#dog\nbird\n", "classes.txt") ==
+          std::vector<std::string>{"cat", "bird"});
+    CHECK_THROWS_WITH_AS(parse_class_list("cat\ncat\n", "classes.txt"), doctest::Contains("listed twice"),
+                         focal::Error);
+    CHECK_THROWS_WITH_AS(parse_class_list(std::string("c\0t\n", 4), "classes.txt"), doctest::Contains("NUL"),
+                         focal::Error);
+    CHECK(parse_class_names(" cat,dog ") == std::vector<std::string>{"cat", "dog"});
+    CHECK_THROWS_WITH_AS(parse_class_names("cat,,dog"), doctest::Contains("an empty class name"), focal::Error);
+}

@@ -78,3 +78,48 @@ TEST_CASE("optimizers by name, as losses are") {
     CHECK_THROWS_WITH_AS(make_optimizer("adam", {{"w", w}}, {}), "[optim] unknown optimizer 'adam'; known: sgd, adamw",
                          Error);
 }
+
+TEST_CASE("config.json values of the wrong type or range are Errors naming the setting, not undefined casts") {
+    using nlohmann::json;
+    const std::vector<std::pair<json, std::string>> bad = {
+        {{{"epochs", 1e300}}, "training setting 'epochs' must be an integer"},
+        {{{"epochs", 2.5}}, "training setting 'epochs' must be an integer"},
+        {{{"seed", -1}}, "training setting 'seed' must be an integer in [0, 18446744073709551615], got -1"},
+        {{{"threads", 2147483648LL}}, "must be an integer in [-2147483648, 2147483647]"},
+        {{{"lr", 1e300}}, "training setting 'lr' must be a finite number"},
+        {{{"lr", "fast"}}, "must be a finite number, got \"fast\""},
+        {{{"augment", 1}}, "training setting 'augment' must be true or false"},
+        {{{"snapshot_epochs", {1, 1e20}}}, "training setting 'snapshot_epochs'[1] must be an integer"},
+        {{{"cls_params", {{"gamma", "two"}}}}, "training setting 'cls_params'.gamma must be a finite number"},
+        {json::array({1, 2}), "must be a JSON object, got an array"},
+    };
+    for (const auto& [j, message] : bad) {
+        CAPTURE(j.dump());
+        CHECK_THROWS_WITH_AS(train_config_from_json(j), doctest::Contains(message.c_str()), Error);
+    }
+    // A deeply nested model patch is refused before anything copies or merges it (both recurse).
+    std::string deep(100000, '[');
+    deep += std::string(100000, ']');
+    json j = json::object();
+    j["model"] = json::parse(deep);
+    CHECK_THROWS_WITH_AS(train_config_from_json(j), doctest::Contains("nests deeper than 32 levels"), Error);
+    TrainConfig c;
+    c.model = json::object();
+    c.model["anchors"] = json::parse(deep);  // as a --model patch (cmd_train merges without copying)
+    CHECK_THROWS_WITH_AS(model_config_for(c, 5, false), doctest::Contains("nests deeper than 32 levels"), Error);
+}
+
+TEST_CASE("a model configuration with a missing or mistyped key is an Error naming it") {
+    using nlohmann::json;
+    json m = to_json(retinanet_preset("tiny", 3));
+    CHECK(to_json(retinanet_config_from_json(m)) == m);
+    json missing = m;
+    missing["anchors"].erase("scales");
+    CHECK_THROWS_WITH_AS(retinanet_config_from_json(missing), doctest::Contains("model setting 'anchors.scales' is missing"),
+                         Error);
+    json wrong = m;
+    wrong["fpn"]["channels"] = 1e300;
+    CHECK_THROWS_WITH_AS(retinanet_config_from_json(wrong), doctest::Contains("model setting 'fpn.channels' must be an integer"),
+                         Error);
+    CHECK_THROWS_WITH_AS(retinanet_config_from_json(json::array()), doctest::Contains("must be an object"), Error);
+}

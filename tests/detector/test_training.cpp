@@ -10,6 +10,7 @@
 #include "data/shapes.h"
 #include "detector/stop_request.h"
 #include "detector/trainer.h"
+#include "file_size_limit.h"
 
 using namespace focal;
 using namespace focal::detector;
@@ -187,6 +188,35 @@ TEST_CASE("a diverging run stops with a clear message and keeps the last good ch
     std::ifstream in(out / "checkpoint.safetensors", std::ios::binary);
     std::string after((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     CHECK(after == before);  // still epoch 1's weights
+    fs::remove_all(out);
+}
+
+TEST_CASE("a log.jsonl that cannot be written (a full disk) stops training, naming it; the checkpoint stays") {
+    fs::path out = run_dir("full_disk");
+    TrainConfig c = small_config(out.string());
+    c.val_split = "";
+    c.epochs = 1;
+    train(c);  // one good epoch
+    const auto read = [](const fs::path& p) {
+        std::ifstream in(p, std::ios::binary);
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    };
+    const std::string before = read(out / "checkpoint.safetensors");
+    TrainConfig more = c;
+    more.resume = true;
+    more.epochs = 2;
+    {
+        // The log may grow by a few bytes only: its first step line of epoch 2 fails.
+        focal::testing::FileSizeLimit limit(fs::file_size(out / "log.jsonl") + 8);
+        if (!limit.active()) {
+            MESSAGE("skipped: RLIMIT_FSIZE cannot be lowered here");
+            return;
+        }
+        CHECK_THROWS_WITH_AS(train(more), doctest::Contains(("cannot write " + (out / "log.jsonl").string() +
+                                                             ": File too large").c_str()),
+                             Error);
+    }
+    CHECK(read(out / "checkpoint.safetensors") == before);  // epoch 1's weights, still loadable
     fs::remove_all(out);
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "file_size_limit.h"
 #include "layers/backbone.h"
 #include "layers/checkpoint.h"
 #include "layers/fpn.h"
@@ -110,6 +111,16 @@ TEST_CASE("hostile and broken files fail cleanly, naming the file and the proble
                                 R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12), "overlap"},
         {"missing field", with_header(R"({"w":{"dtype":"F32","shape":[2]}})", 8), "lacks dtype"},
         {"bad metadata", with_header(R"({"__metadata__":{"a":1}})", 0), "not a string"},
+        {"shape not a list", with_header(R"({"w":{"dtype":"F32","shape":2,"data_offsets":[0,8]}})", 8), "not a list"},
+        {"dtype not a string", with_header(R"({"w":{"dtype":7,"shape":[2],"data_offsets":[0,8]}})", 8), "not a string"},
+        // A zero dim does not excuse the others: their product would overflow the strides.
+        {"huge shape with a 0", with_header(R"({"w":{"dtype":"F32","shape":[0,4611686018427387904,4611686018427387904],)"
+                                            R"("data_offsets":[0,0]}})", 0), "larger than the file"},
+        // An empty tensor between two that overlap must not hide the overlap (the old check
+        // compared neighbours only; regression seed fuzz/corpus/safetensors/overlap_behind_empty.safetensors).
+        {"overlap behind an empty span",
+         with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[0],)"
+                     R"("data_offsets":[4,4]},"c":{"dtype":"F32","shape":[1],"data_offsets":[6,10]}})", 12), "overlap"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
@@ -143,6 +154,27 @@ TEST_CASE("a failed write leaves the previous checkpoint intact") {
     CHECK_THROWS_WITH_AS(save_safetensors((dir / "missing" / "m.safetensors").string(), {{"w", Tensor::ones({2})}}),
                          doctest::Contains("cannot create"), Error);
     CHECK(read_bytes(path) == before);
+    fs::remove_all(dir.parent_path());
+}
+
+TEST_CASE("a write that fails (a full disk) is an Error naming the file, and the old checkpoint stays") {
+    fs::path dir = scratch_dir("full_disk");
+    const std::string path = (dir / "m.safetensors").string();
+    save_safetensors(path, {{"w", Tensor::ones({2})}});
+    const std::string before = read_bytes(path);
+    CHECK(parse_safetensors(before, path).at("w").numel() == 2);
+    {
+        focal::testing::FileSizeLimit limit(64);  // the new file needs 8 + 80 + 4096 bytes
+        if (!limit.active()) {
+            MESSAGE("skipped: RLIMIT_FSIZE cannot be lowered here");
+            return;
+        }
+        CHECK_THROWS_WITH_AS(save_safetensors(path, {{"w", Tensor::ones({1024})}}),
+                             doctest::Contains(("cannot write " + path + ": File too large").c_str()), Error);
+    }
+    CHECK(read_bytes(path) == before);
+    for (const auto& entry : fs::directory_iterator(dir))  // no temp file left behind
+        CHECK(entry.path().filename().string() == "m.safetensors");
     fs::remove_all(dir.parent_path());
 }
 
