@@ -1,4 +1,4 @@
-// Class lists: the VOC default, a classes.txt, an explicit list (see VocOptions::classes).
+// Class lists: the VOC default, a classes.txt, an explicit list (see DatasetOptions::classes).
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -27,14 +27,14 @@ std::string trimmed(const std::string& s) {
 
 void check_unique(const std::vector<std::string>& names, const std::string& where) {
     std::set<std::string> seen;
-    check(!names.empty(), "[voc] ", where, ": the class list is empty");
+    check(!names.empty(), "[classes] ", where, ": the class list is empty");
     for (const std::string& name : names)
-        check(seen.insert(name).second, "[voc] ", where, ": class '", name, "' is listed twice");
+        check(seen.insert(name).second, "[classes] ", where, ": class '", name, "' is listed twice");
 }
 
 std::vector<std::string> read_class_file(const std::string& path) {
     std::ifstream in(path);
-    check(bool(in), "[voc] cannot read the class list ", path);
+    check(bool(in), "[classes] cannot read the class list ", path);
     std::vector<std::string> names;
     for (std::string line; std::getline(in, line);) {
         line = trimmed(line);
@@ -65,7 +65,7 @@ std::vector<std::string> resolve_class_list(const std::string& spec, const std::
         while (start <= spec.size()) {
             const std::size_t comma = std::min(spec.find(',', start), spec.size());
             const std::string name = trimmed(spec.substr(start, comma - start));
-            check(!name.empty(), "[voc] --classes '", spec, "': an empty class name (and no file ",
+            check(!name.empty(), "[classes] --classes '", spec, "': an empty class name (and no file ",
                   "of that name exists)");
             names.push_back(name);
             start = comma + 1;

@@ -28,11 +28,12 @@ json metrics_json(const VocMetrics& m, const std::vector<std::string>& names) {
 
 EvalResult evaluate(RetinaNet& model, const std::vector<std::string>& class_names, const EvalOptions& o) {
     const double start = seconds_now();
-    data::VocOptions vo;
+    data::DatasetOptions vo;
+    vo.format = o.format;
     vo.split = o.split;
     vo.year = o.year;
     vo.classes = join(class_names);  // the model's class order, whatever the folder says
-    const data::VocDataset ds = data::VocDataset::open(o.data, vo);
+    const data::Dataset ds = data::Dataset::open(o.data, vo);
     data::LoaderOptions lo;
     lo.batch_size = o.batch;
     lo.image_size = static_cast<int>(model.config.image_size);

@@ -14,7 +14,8 @@
 namespace focal::detector {
 
 struct EvalOptions {
-    std::string data;            // a VOC-format dataset (data::VocDataset::open)
+    std::string data;            // a dataset in any format (data::Dataset::open)
+    std::string format;          // "" = from the layout
     std::string split = "test";
     int year = 0;
     int batch = 8;

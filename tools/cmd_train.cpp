@@ -74,6 +74,7 @@ void add_train(CLI::App& app) {
 void add_eval(CLI::App& app) {
     auto run = std::make_shared<std::string>();
     auto data = std::make_shared<std::string>();
+    auto format = std::make_shared<std::string>();
     auto split = std::make_shared<std::string>("test");
     auto weights = std::make_shared<std::string>("best");
     auto batch = std::make_shared<int>(8);
@@ -82,6 +83,8 @@ void add_eval(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand("eval", "Score a trained run on a split: per-class AP and mAP@0.5");
     cmd->add_option("--run", *run, "run directory")->required();
     cmd->add_option("--data", *data, "dataset (default: the one the run trained on)");
+    cmd->add_option("--format", *format, "voc, coco or yolo (default: from the layout)")
+        ->check(CLI::IsMember({"voc", "coco", "yolo"}));
     cmd->add_option("--split", *split, "split to score");
     cmd->add_option("--weights", *weights, "best or last")->check(CLI::IsMember({"best", "last"}));
     cmd->add_option("--batch", *batch, "images per batch")->check(CLI::PositiveNumber);
@@ -94,6 +97,7 @@ void add_eval(CLI::App& app) {
         detector::EvalOptions eo;
         eo.data = dataset, eo.split = *split, eo.year = loaded.train_config.year, eo.batch = *batch;
         eo.max_images = *max_images, eo.run_dir = *run;
+        eo.format = data->empty() && format->empty() ? loaded.train_config.format : *format;
         detector::EvalResult r = detector::evaluate(*loaded.model, loaded.class_names, eo);
         std::printf("%s", detector::format_voc_metrics(r.metrics, loaded.class_names).c_str());
         const detector::ErrorBreakdown& e = r.errors;
