@@ -196,9 +196,15 @@ std::vector<std::int64_t> coco_image_ids(const Dataset& ds) {
         for (std::size_t i = 0; i < ds.size(); ++i) ids.push_back(ds.annotation(i).coco_id);
         return ids;
     }
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < ds.size(); ++i) names.push_back(ds.annotation(i).id);
+    return coco_image_ids(names);
+}
+
+std::vector<std::int64_t> coco_image_ids(const std::vector<std::string>& names) {
+    std::vector<std::int64_t> ids;
     std::set<std::int64_t> seen;
-    for (std::size_t i = 0; i < ds.size(); ++i) {
-        const std::string& id = ds.annotation(i).id;
+    for (const std::string& id : names) {
         const bool decimal = !id.empty() && id.size() <= 18 &&
                              std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isdigit(c); });
         if (!decimal || !seen.insert(std::stoll(id)).second) {
@@ -207,8 +213,8 @@ std::vector<std::int64_t> coco_image_ids(const Dataset& ds) {
         }
         ids.push_back(std::stoll(id));
     }
-    if (ids.size() == ds.size()) return ids;
-    for (std::size_t i = 0; i < ds.size(); ++i) ids.push_back(std::int64_t(i) + 1);
+    if (ids.size() == names.size()) return ids;
+    for (std::size_t i = 0; i < names.size(); ++i) ids.push_back(std::int64_t(i) + 1);
     return ids;
 }
 

@@ -96,6 +96,8 @@ private:
 // numbers when all are decimal and distinct ("000005" -> 5); else 1..N in order. `focal
 // convert --to coco` and the COCO results files use these, so they agree.
 std::vector<std::int64_t> coco_image_ids(const Dataset& dataset);
+// The same rule on ids alone (for images that are not a dataset's, as `focal detect` gets).
+std::vector<std::int64_t> coco_image_ids(const std::vector<std::string>& ids);
 
 // The image files below `dir` (any depth), sorted: .jpg .jpeg .png .bmp, any case.
 std::vector<std::string> list_images(const std::string& dir);

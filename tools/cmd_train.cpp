@@ -80,6 +80,7 @@ void add_eval(CLI::App& app) {
     auto batch = std::make_shared<int>(8);
     auto max_images = std::make_shared<int64_t>(0);
     auto threads = std::make_shared<int>(0);
+    auto coco_results = std::make_shared<std::string>();
     CLI::App* cmd = app.add_subcommand("eval", "Score a trained run on a split: per-class AP and mAP@0.5");
     cmd->add_option("--run", *run, "run directory")->required();
     cmd->add_option("--data", *data, "dataset (default: the one the run trained on)");
@@ -90,6 +91,7 @@ void add_eval(CLI::App& app) {
     cmd->add_option("--batch", *batch, "images per batch")->check(CLI::PositiveNumber);
     cmd->add_option("--max-images", *max_images, "score only the first N images");
     cmd->add_option("--threads", *threads, "compute threads");
+    cmd->add_option("--coco-results", *coco_results, "also write the detections to this file in COCO's results format");
     cmd->callback([=] {
         if (*threads > 0) set_num_threads(*threads);
         detector::LoadedRun loaded = detector::load_run(*run, *weights);
@@ -98,8 +100,10 @@ void add_eval(CLI::App& app) {
         eo.data = dataset, eo.split = *split, eo.year = loaded.train_config.year, eo.batch = *batch;
         eo.max_images = *max_images, eo.run_dir = *run;
         eo.format = data->empty() && format->empty() ? loaded.train_config.format : *format;
+        eo.coco_results = *coco_results;
         detector::EvalResult r = detector::evaluate(*loaded.model, loaded.class_names, eo);
         std::printf("%s", detector::format_voc_metrics(r.metrics, loaded.class_names).c_str());
+        std::printf("%s", detector::format_coco_metrics(r.coco).c_str());
         const detector::ErrorBreakdown& e = r.errors;
         std::printf("errors (Hoiem et al. 2012), mAP@0.5 (area) %.4f: without poor boxes %.4f, and without wrong "
                     "classes %.4f, and without background false positives %.4f (the recall ceiling); among each "
