@@ -2,8 +2,9 @@
 // conversion of the VOC sample's val split equals the Python reference
 // (tests/detector/coco_eval_reference.py --score) on the results file it wrote, and the same
 // run scored on the VOC original and on a YOLO conversion gives the same figures (the formats
-// agree on boxes and ignore regions). The run itself trains on the COCO copy. Skipped when the
-// VOC sample (../shared/data/VOCdevkit) or python3 with numpy is absent.
+// agree on boxes and ignore regions); `focal inspect` counts the same on all three. The run
+// itself trains on the COCO copy. Skipped when the VOC sample (../shared/data/VOCdevkit) or
+// python3 with numpy is absent.
 #include <doctest/doctest.h>
 
 #include <sys/wait.h>
@@ -14,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -57,6 +60,21 @@ TEST_CASE("focal eval's COCO figures equal the Python reference on a real run's 
                   log) == 0);
     REQUIRE(shell(kFocal + " convert --data " + (dir / "coco").string() + " --split val --to yolo --out " +
                   (dir / "yolo").string() + log) == 0);
+    // `focal inspect` counts the same on the three (its --json figures).
+    std::vector<json> counts;
+    for (const auto& [data, format] : {std::pair{voc, std::string("voc")}, std::pair{dir / "coco", std::string("coco")},
+                                       std::pair{dir / "yolo", std::string("yolo")}}) {
+        const fs::path out = dir / ("inspect-" + format + ".json");
+        REQUIRE(shell(kFocal + " inspect --data " + data.string() + " --format " + format + " --split val --json " +
+                      out.string() + log) == 0);
+        const json j = read_json(out);
+        CHECK(j.at("format") == format);
+        counts.push_back({j.at("images"), j.at("objects"), j.at("per_class"), j.at("per_class_difficult"),
+                          j.at("box_size_quantiles"), j.at("classes")});
+    }
+    CHECK(counts[1] == counts[0]);
+    CHECK(counts[2] == counts[0]);
+
     // An untrained model without the prior bias: 100 detections an image, many overlapping objects.
     const fs::path run = dir / "run";
     REQUIRE(shell(kFocal + " train --data " + (dir / "coco").string() + " --split val --val-split '' --preset demo" +
