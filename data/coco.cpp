@@ -63,7 +63,7 @@ CocoFile parse_coco(std::string_view text, const std::string& source, bool skip_
     json doc;
     try {
         doc = json::parse(text.begin(), text.end());
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e999
         fail("[coco] ", source, ": not valid JSON (", e.what(), ")");
     }
     const std::string at = "[coco] " + source;
@@ -119,6 +119,8 @@ CocoFile parse_coco(std::string_view text, const std::string& source, bool skip_
                 check(v > 0 && v <= kMaxImageSide, where, ": \"", key, "\" ", v, " is not an image size");
                 (key[0] == 'w' ? a.width : a.height) = int(v);
             }
+            check((a.width > 0) == (a.height > 0), where, ": has \"", a.width > 0 ? "width" : "height",
+                  "\" but not \"", a.width > 0 ? "height" : "width", "\" (both, or neither to read the image's)");
             a.source = source;
             check(!image_of.count(a.coco_id), where, ": duplicate image id ", a.coco_id);
             check(file_names.insert(a.filename).second, where, ": duplicate file_name '", a.filename, "'");

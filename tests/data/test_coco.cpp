@@ -100,6 +100,10 @@ TEST_CASE("COCO: --split all merges the files by file_name") {
 TEST_CASE("COCO: each malformed entry is an error naming the file and the entry") {
     CHECK(parse_error("{\"images\": [").find("[coco] x.json: not valid JSON") != std::string::npos);
     CHECK(parse_error("{\"images\": [], \"annotations\": []}") == "[coco] x.json: no \"categories\" array");
+    // A number beyond double's range is nlohmann-json's out_of_range, not a parse_error (fuzz_coco).
+    CHECK(parse_error(replaced(kCoco, "\"width\": 32", "\"width\": 641e308"))
+              .find("[coco] x.json: not valid JSON ([json.exception.out_of_range.406] number overflow") !=
+          std::string::npos);
     CHECK(parse_error(replaced(kCoco, "\"category_id\": 7", "\"category_id\": 5")) ==
           "[coco] x.json annotation id 1: unknown category_id 5");
     CHECK(parse_error(replaced(kCoco, "\"image_id\": 11, \"category_id\": 7", "\"image_id\": 99, \"category_id\": 7")) ==
@@ -122,6 +126,8 @@ TEST_CASE("COCO: each malformed entry is an error naming the file and the entry"
           "[coco] x.json categories[1]: duplicate category name 'dog'");
     CHECK(parse_error(replaced(kCoco, "\"width\": 32, \"height\": 24}]", "\"width\": -3, \"height\": 24}]"))
               .find("images[1] (id 12): \"width\" -3 is not an image size") != std::string::npos);
+    CHECK(parse_error(replaced(kCoco, "\"width\": 32, \"height\": 24}]", "\"width\": 32}]")) ==
+          "[coco] x.json images[1] (id 12): has \"width\" but not \"height\" (both, or neither to read the image's)");
     // Within a pixel past the border: rounding in real exports, clipped.
     const CocoFile f = parse_coco(replaced(kCoco, "[0, 0, 10, 10]", "[-0.5, 0, 32.9, 10]"), "x.json");
     CHECK(f.images[0].objects[0].box == Box{0, 0, 32, 10});
