@@ -19,7 +19,7 @@ using namespace focal::data;
 namespace {
 
 // Pulls the first `images` images of epoch 0 through a fresh loader (start-up included).
-void run_loader(const VocDataset& ds, const LoaderOptions& o, int images) {
+void run_loader(const Dataset& ds, const LoaderOptions& o, int images) {
     Loader loader(ds, o);
     loader.start_epoch(0);
     Batch batch;
@@ -47,9 +47,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench_loader: no VOC data at %s (pass a VOCdevkit folder)\n", devkit.c_str());
         return 2;
     }
-    VocOptions vo;
+    DatasetOptions vo;
     vo.split = "trainval";
-    const VocDataset ds = VocDataset::open(devkit, vo);
+    const Dataset ds = Dataset::open(devkit, vo);
     bench::require(int(ds.size()) >= images, "the split holds enough images");
 
     LoaderOptions o;

@@ -15,7 +15,7 @@ std::array<float, 5> quantiles(std::vector<float> v) {
 
 }  // namespace
 
-DatasetStats summarize(const VocDataset& ds) {
+DatasetStats summarize(const Dataset& ds) {
     DatasetStats s;
     s.images = int(ds.size());
     s.per_class.assign(ds.classes().size(), 0);
@@ -39,15 +39,15 @@ DatasetStats summarize(const VocDataset& ds) {
             (side < 32 ? s.small : side < 96 ? s.medium : s.large)++;
             sizes.push_back(side);
             aspects.push_back(o.box.width() / std::max(o.box.height(), 1e-6f));
-            const std::string where = "Annotations/" + a.id + ".xml line " + std::to_string(o.line);
+            const std::string where = object_location(a, o);
             if (o.box.width() < 2 || o.box.height() < 2)
                 s.problems.push_back(where + ": '" + o.name + "' box is a sliver (" +
                                      std::to_string(o.box.width()) + " x " + std::to_string(o.box.height()) +
                                      " px)");
             for (std::size_t j = 0; j < k; ++j)
                 if (a.objects[j].label == o.label && iou(a.objects[j].box, o.box) > 0.95)
-                    s.problems.push_back(where + ": '" + o.name + "' duplicates the box on line " +
-                                         std::to_string(a.objects[j].line));
+                    s.problems.push_back(where + ": '" + o.name + "' duplicates the box of " +
+                                         object_location(a, a.objects[j]));
         }
     }
     s.size_quantiles = quantiles(sizes);

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "data/voc.h"
+#include "data/dataset.h"
 
 namespace focal::data {
 
@@ -22,6 +22,6 @@ struct DatasetStats {
 };
 
 // Flags boxes under 2 px a side and pairs of same-class boxes with IoU > 0.95 in one image.
-DatasetStats summarize(const VocDataset& dataset);
+DatasetStats summarize(const Dataset& dataset);
 
 }  // namespace focal::data

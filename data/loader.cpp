@@ -7,7 +7,7 @@
 
 namespace focal::data {
 
-Sample load_sample(const VocDataset& dataset, std::size_t index, bool keep_difficult) {
+Sample load_sample(const Dataset& dataset, std::size_t index, bool keep_difficult) {
     Sample s;
     s.image = dataset.load_image(index);
     s.source_width = s.image.width;
@@ -21,7 +21,7 @@ Sample load_sample(const VocDataset& dataset, std::size_t index, bool keep_diffi
     return s;
 }
 
-Sample prepare_sample(const VocDataset& dataset, std::size_t index, const LoaderOptions& o, Rng& rng) {
+Sample prepare_sample(const Dataset& dataset, std::size_t index, const LoaderOptions& o, Rng& rng) {
     Sample s = load_sample(dataset, index, o.keep_difficult);
     if (!o.augment) {
         letterbox(s, o.image_size);
@@ -37,7 +37,7 @@ Sample prepare_sample(const VocDataset& dataset, std::size_t index, const Loader
     return s;
 }
 
-Batch make_batch(const VocDataset& dataset, const std::vector<std::size_t>& indices, const LoaderOptions& o,
+Batch make_batch(const Dataset& dataset, const std::vector<std::size_t>& indices, const LoaderOptions& o,
                  int epoch) {
     Batch batch;
     batch.n = int(indices.size());
@@ -61,7 +61,7 @@ Batch make_batch(const VocDataset& dataset, const std::vector<std::size_t>& indi
     return batch;
 }
 
-Loader::Loader(const VocDataset& dataset, const LoaderOptions& options)
+Loader::Loader(const Dataset& dataset, const LoaderOptions& options)
     : dataset_(dataset), options_(options) {
     check(options.batch_size > 0, "[loader] batch size must be positive, got ", options.batch_size);
     check(options.image_size > 0, "[loader] image size must be positive, got ", options.image_size);

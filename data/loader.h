@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "data/transforms.h"
-#include "data/voc.h"
+#include "data/dataset.h"
 
 namespace focal::data {
 
@@ -50,19 +50,19 @@ struct Batch {
 };
 
 // The image and targets of dataset item `index`, before any transform.
-Sample load_sample(const VocDataset& dataset, std::size_t index, bool keep_difficult = true);
+Sample load_sample(const Dataset& dataset, std::size_t index, bool keep_difficult = true);
 
 // One sample as the loader prepares it: augment (when enabled), letterbox.
-Sample prepare_sample(const VocDataset& dataset, std::size_t index, const LoaderOptions& options, Rng& rng);
+Sample prepare_sample(const Dataset& dataset, std::size_t index, const LoaderOptions& options, Rng& rng);
 
 // The batch of the given dataset indices; item i draws from Rng(mix_seed(seed, epoch, i)).
-Batch make_batch(const VocDataset& dataset, const std::vector<std::size_t>& indices,
+Batch make_batch(const Dataset& dataset, const std::vector<std::size_t>& indices,
                  const LoaderOptions& options, int epoch);
 
 class Loader {
 public:
     // `dataset` must outlive the loader.
-    Loader(const VocDataset& dataset, const LoaderOptions& options);
+    Loader(const Dataset& dataset, const LoaderOptions& options);
     ~Loader();
     Loader(const Loader&) = delete;
     Loader& operator=(const Loader&) = delete;
@@ -82,7 +82,7 @@ private:
     void work();
     Batch build(std::size_t b) const;
 
-    const VocDataset& dataset_;
+    const Dataset& dataset_;
     LoaderOptions options_;
     int epoch_ = -1;
     std::vector<std::size_t> order_;

@@ -49,17 +49,23 @@ std::string split_file(const fs::path& root, const std::string& split) {
     const fs::path main = root / "ImageSets" / "Main";
     const fs::path path = main / (split + ".txt");
     if (fs::is_regular_file(path)) return path.string();
-    std::vector<std::string> available;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(main, ec)) {
-        const std::string stem = entry.path().stem().string();
-        if (entry.path().extension() == ".txt" && stem.find('_') == std::string::npos) available.push_back(stem);
-    }
+    const std::vector<std::string> available = voc_splits(root.string());
     fail("[voc] no split '", split, "': ", path.string(),
          " does not exist (splits here: ", available.empty() ? "none; try --split all" : join(available, ", "), ")");
 }
 
 }  // namespace
+
+std::vector<std::string> voc_splits(const std::string& root) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(fs::path(root) / "ImageSets" / "Main", ec)) {
+        const std::string stem = entry.path().stem().string();
+        if (entry.path().extension() == ".txt" && stem.find('_') == std::string::npos) names.push_back(stem);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
 
 std::string resolve_voc_root(const std::string& path, int year) {
     const fs::path dir(path);
@@ -116,11 +122,11 @@ std::vector<std::string> parse_split_list(std::string_view text, const std::stri
     return ids;
 }
 
-VocDataset VocDataset::open(const std::string& path, const VocOptions& options) {
-    VocDataset ds;
-    ds.root_ = resolve_voc_root(path, options.year);
-    ds.split_ = options.split;
-    const fs::path root(ds.root_);
+DatasetParts read_voc(const std::string& path, const DatasetOptions& options) {
+    DatasetParts ds;
+    ds.root = resolve_voc_root(path, options.year);
+    ds.split = options.split;
+    const fs::path root(ds.root);
     const bool skip = options.skip_bad;
 
     std::vector<std::string> ids;
@@ -132,9 +138,9 @@ VocDataset VocDataset::open(const std::string& path, const VocOptions& options) 
         const std::string source = fs::relative(file, root).string();
         std::vector<std::string> dropped;
         ids = read_split_file(file, source, skip ? &dropped : nullptr);
-        for (std::string& line : dropped) ds.warnings_.push_back(line + " (line skipped)");
+        for (std::string& line : dropped) ds.warnings.push_back(line + " (line skipped)");
     }
-    ds.classes_ = resolve_class_list(options.classes, ds.root_, &ds.class_source_);
+    ds.classes = resolve_class_list("", ds.root, &ds.class_source);
 
     for (const std::string& id : ids) {
         const std::string source = "Annotations/" + id + ".xml";
@@ -142,81 +148,18 @@ VocDataset VocDataset::open(const std::string& path, const VocOptions& options) 
             std::vector<std::string> dropped;
             Annotation a = read_voc_annotation((root / source).string(), skip ? &dropped : nullptr, source);
             a.id = id;
-            std::string image = find_image(root, a);
-            check(fs::exists(image), "[voc] ", fs::relative(image, root).string(),
-                  ": missing image (annotated by ", source, ")");
-            if (options.check_images || a.width == 0 || a.height == 0) {
-                const ImageHeader header =
-                    options.check_images ? verify_image_file(image) : read_image_header(image);
-                check(a.width == 0 || (a.width == header.width && a.height == header.height), "[voc] ",
-                      fs::relative(image, root).string(), " is ", header.width, "x", header.height, " but ",
-                      source, " says ", a.width, "x", a.height);
-                a.width = header.width;
-                a.height = header.height;
-                std::erase_if(a.objects, [&](const Object& o) {
-                    const std::string problem = box_problem(o.box, a.width, a.height);
-                    if (problem.empty()) return false;
-                    const std::string message = "[voc] " + source + " line " + std::to_string(o.line) +
-                                                ": object '" + o.name + "': " + problem;
-                    check(skip, message);
-                    dropped.push_back(message);
-                    return true;
-                });
-            }
-            for (std::string& line : dropped) ds.warnings_.push_back(line + " (object skipped)");
-            ds.skipped_objects_ += int(dropped.size());
-            ds.items_.push_back(std::move(a));
-            ds.image_paths_.push_back(std::move(image));
+            a.source = source;
+            for (std::string& line : dropped) ds.warnings.push_back(line + " (object skipped)");
+            ds.skipped_objects += int(dropped.size());
+            ds.image_paths.push_back(find_image(root, a));
+            ds.items.push_back(std::move(a));
         } catch (const Error& e) {
             if (!skip) throw;
-            ds.warnings_.push_back(std::string(e.what()) + " (image skipped)");
-            ++ds.skipped_images_;
+            ds.warnings.push_back(std::string(e.what()) + " (image skipped)");
+            ++ds.skipped_images;
         }
     }
-
-    if (options.classes == "auto") {
-        std::set<std::string> names;
-        for (const Annotation& a : ds.items_)
-            for (const Object& o : a.objects) names.insert(o.name);
-        ds.classes_.assign(names.begin(), names.end());
-        check(!ds.classes_.empty(), "[voc] split '", ds.split_, "' holds no objects to collect classes from");
-    }
-    std::map<std::string, int> label_of;
-    for (std::size_t k = 0; k < ds.classes_.size(); ++k) label_of[ds.classes_[k]] = int(k);
-    for (Annotation& a : ds.items_) {
-        std::erase_if(a.objects, [&](Object& o) {
-            const auto it = label_of.find(o.name);
-            if (it != label_of.end()) {
-                o.label = it->second;
-                return false;
-            }
-            const std::string message = "[voc] Annotations/" + a.id + ".xml line " + std::to_string(o.line) +
-                                        ": unknown class '" + o.name + "' (classes: " + ds.class_source_ +
-                                        "; --classes auto collects the names found)";
-            check(skip, message);
-            ds.warnings_.push_back(message + " (object skipped)");
-            ++ds.skipped_objects_;
-            return true;
-        });
-    }
-    check(!ds.items_.empty(), "[voc] split '", ds.split_, "' of ", ds.root_, ": no usable images left");
     return ds;
-}
-
-std::string VocDataset::skip_summary() const {
-    if (warnings_.empty()) return "";
-    const std::size_t listed = items_.size() + std::size_t(skipped_images_);
-    return "[voc] --skip-bad: skipped " + std::to_string(skipped_images_) + " of " + std::to_string(listed) +
-           " images and " + std::to_string(skipped_objects_) + (skipped_objects_ == 1 ? " object" : " objects") +
-           " (" + std::to_string(warnings_.size()) + (warnings_.size() == 1 ? " warning)" : " warnings)");
-}
-
-Image VocDataset::load_image(std::size_t i) const {
-    const Annotation& a = items_.at(i);
-    Image image = data::load_image(image_paths_[i]);
-    check(image.width == a.width && image.height == a.height, "[voc] ", image_paths_[i], " is ", image.width,
-          "x", image.height, " but Annotations/", a.id, ".xml says ", a.width, "x", a.height);
-    return image;
 }
 
 }  // namespace focal::data

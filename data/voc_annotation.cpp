@@ -97,9 +97,7 @@ public:
         const double xmax = number(bndbox, "xmax"), ymax = number(bndbox, "ymax");
         check(xmax >= xmin, at(bndbox), ": object '", object.name, "' has <xmax> ", xmax, " < <xmin> ", xmin);
         check(ymax >= ymin, at(bndbox), ": object '", object.name, "' has <ymax> ", ymax, " < <ymin> ", ymin);
-        // 1-based inclusive -> continuous; a 0-based export's <xmin>0 lands on the border.
-        const auto start = [](double v) { return v >= 0 && v < 1 ? 0.0 : v - 1; };
-        object.box = {float(start(xmin)), float(start(ymin)), float(xmax), float(ymax)};
+        object.box = from_voc(xmin, ymin, xmax, ymax);  // 1-based inclusive -> continuous (box.h)
         check(object.box.valid(), at(bndbox), ": object '", object.name, "' has an empty box");
         object.difficult = flag(node, "difficult");
         object.truncated = flag(node, "truncated");
@@ -112,6 +110,11 @@ private:
 };
 
 }  // namespace
+
+std::string object_location(const Annotation& a, const Object& o) {
+    if (o.annotation_id >= 0) return a.source + " annotation id " + std::to_string(o.annotation_id);
+    return a.source + " line " + std::to_string(o.line);
+}
 
 std::string box_problem(const Box& b, int width, int height) {
     if (width <= 0 || height <= 0) return "";
@@ -195,10 +198,11 @@ std::string write_voc_annotation(const Annotation& a, const std::string& folder)
         node.append_child("truncated").text().set(o.truncated ? 1 : 0);
         node.append_child("difficult").text().set(o.difficult ? 1 : 0);
         pugi::xml_node box = node.append_child("bndbox");
-        box.append_child("xmin").text().set(coordinate(o.box.x1 + 1).c_str());
-        box.append_child("ymin").text().set(coordinate(o.box.y1 + 1).c_str());
-        box.append_child("xmax").text().set(coordinate(o.box.x2).c_str());
-        box.append_child("ymax").text().set(coordinate(o.box.y2).c_str());
+        const std::array<double, 4> v = to_voc(o.box);
+        box.append_child("xmin").text().set(coordinate(float(v[0])).c_str());
+        box.append_child("ymin").text().set(coordinate(float(v[1])).c_str());
+        box.append_child("xmax").text().set(coordinate(float(v[2])).c_str());
+        box.append_child("ymax").text().set(coordinate(float(v[3])).c_str());
     }
     std::ostringstream out;
     doc.save(out, "\t", pugi::format_indent | pugi::format_no_declaration);

@@ -1,4 +1,4 @@
-// Class lists: the VOC default, a classes.txt, an explicit list (see VocOptions::classes).
+// Class lists: the VOC default, a classes.txt, an explicit list (see DatasetOptions::classes).
 #include <filesystem>
 #include <algorithm>
 #include <fstream>
@@ -28,18 +28,18 @@ std::string trimmed(std::string_view s) {
 
 void check_unique(const std::vector<std::string>& names, const std::string& where) {
     std::set<std::string> seen;
-    check(!names.empty(), "[voc] ", where, ": the class list is empty");
+    check(!names.empty(), "[classes] ", where, ": the class list is empty");
     for (const std::string& name : names) {
-        check(name.find('\0') == std::string::npos, "[voc] ", where, ": a class name holds a NUL byte");
-        check(seen.insert(name).second, "[voc] ", where, ": class '", name, "' is listed twice");
+        check(name.find('\0') == std::string::npos, "[classes] ", where, ": a class name holds a NUL byte");
+        check(seen.insert(name).second, "[classes] ", where, ": class '", name, "' is listed twice");
     }
 }
 
 std::vector<std::string> read_class_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    check(bool(in), "[voc] cannot read the class list ", path);
+    check(bool(in), "[classes] cannot read the class list ", path);
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    check(!in.bad(), "[voc] cannot read the class list ", path);
+    check(!in.bad(), "[classes] cannot read the class list ", path);
     return parse_class_list(text, path);
 }
 
@@ -63,7 +63,7 @@ std::vector<std::string> parse_class_names(std::string_view spec) {
     while (start <= spec.size()) {
         const std::size_t comma = std::min(spec.find(',', start), spec.size());
         const std::string name = trimmed(spec.substr(start, comma - start));
-        check(!name.empty(), "[voc] --classes '", spec, "': an empty class name (and no file ",
+        check(!name.empty(), "[classes] --classes '", spec, "': an empty class name (and no file ",
               "of that name exists)");
         names.push_back(name);
         start = comma + 1;

@@ -28,11 +28,12 @@ json metrics_json(const VocMetrics& m, const std::vector<std::string>& names) {
 
 EvalResult evaluate(RetinaNet& model, const std::vector<std::string>& class_names, const EvalOptions& o) {
     const double start = seconds_now();
-    data::VocOptions vo;
+    data::DatasetOptions vo;
+    vo.format = o.format;
     vo.split = o.split;
     vo.year = o.year;
     vo.classes = join(class_names);  // the model's class order, whatever the folder says
-    const data::VocDataset ds = data::VocDataset::open(o.data, vo);
+    const data::Dataset ds = data::Dataset::open(o.data, vo);
     data::LoaderOptions lo;
     lo.batch_size = o.batch;
     lo.image_size = static_cast<int>(model.config.image_size);
@@ -43,6 +44,9 @@ EvalResult evaluate(RetinaNet& model, const std::vector<std::string>& class_name
     data::Loader loader(ds, lo);
     const Device device = model.parameters().front().device();
     VocEvaluator evaluator(static_cast<int>(model.config.num_classes));
+    CocoEvaluator coco(static_cast<int>(model.config.num_classes));
+    const std::vector<std::int64_t> image_ids = data::coco_image_ids(ds);
+    json results = json::array();
     EvalResult result;
     loader.start_epoch(0);
     for (data::Batch b; loader.next(b);) {
@@ -53,18 +57,27 @@ EvalResult evaluate(RetinaNet& model, const std::vector<std::string>& class_name
         const std::vector<std::vector<Detection>> dets = predict(model, images, placements, o.inference);
         for (int i = 0; i < b.n; ++i) {
             std::vector<GroundTruth> truth;  // as annotated, in the original image's pixels
-            for (const data::Object& obj : ds.annotation(b.indices[i]).objects)
+            std::vector<CocoTruth> coco_truth;
+            for (const data::Object& obj : ds.annotation(b.indices[i]).objects) {
                 truth.push_back({obj.box, obj.label, obj.difficult});
+                coco_truth.push_back({obj.box, obj.label, obj.difficult, obj.area});
+            }
             evaluator.add_image(truth, dets[i]);
+            coco.add_image(coco_truth, dets[i]);
+            if (!o.coco_results.empty())
+                for (json& r : coco_results(image_ids[b.indices[i]], dets[i], ds.category_ids())) results.push_back(r);
         }
         result.images += b.n;
     }
     result.metrics = evaluator.compute();
+    result.coco = coco.compute();
     result.errors = analyse_errors(evaluator);
+    if (!o.coco_results.empty()) write_file_atomically(o.coco_results, results.dump() + "\n");
     result.seconds = seconds_now() - start;
     if (!o.run_dir.empty()) {
         json j = metrics_json(result.metrics, class_names);
         j["split"] = o.split;
+        j["coco"] = coco_metrics_json(result.coco, class_names);
         j["images"] = result.images;
         const ErrorBreakdown& e = result.errors;
         j["errors"] = {{"ap50", e.ap50}, {"without_localization", e.without_localization},

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "data/dataset.h"
+#include "detector/coco_metric.h"
 #include "detector/draw.h"
 #include "engine/serialize.h"
 
@@ -62,14 +64,22 @@ std::vector<Detection> detect(RetinaNet& model, const data::Image& image, const 
 
 std::vector<std::string> detect_files(RetinaNet& model, const std::vector<std::string>& names,
                                       const std::vector<std::string>& paths, const std::string& out_dir,
-                                      float min_score, const InferenceConfig& config) {
+                                      float min_score, const InferenceConfig& config,
+                                      const std::string& coco_results_path) {
     namespace fs = std::filesystem;
     fs::create_directories(out_dir);
-    nlohmann::json listing = nlohmann::json::object();
+    nlohmann::json listing = nlohmann::json::object(), results = nlohmann::json::array();
+    std::vector<std::string> stems;
+    for (const std::string& path : paths) stems.push_back(fs::path(path).stem().string());
+    const std::vector<std::int64_t> image_ids = data::coco_image_ids(stems);
+    std::vector<std::int64_t> category_ids(names.size());
+    for (std::size_t k = 0; k < names.size(); ++k) category_ids[k] = std::int64_t(k) + 1;
     std::vector<std::string> written;
-    for (const std::string& path : paths) {
+    for (std::size_t i = 0; i < paths.size(); ++i) {
+        const std::string& path = paths[i];
         data::Image image = data::load_image(path);
         std::vector<Detection> found = detect(model, image, config);
+        for (nlohmann::json& r : coco_results(image_ids[i], found, category_ids)) results.push_back(r);
         nlohmann::json entries = nlohmann::json::array();
         for (const Detection& d : found)
             entries.push_back({{"label", names.at(d.label)}, {"score", d.score},
@@ -81,6 +91,7 @@ std::vector<std::string> detect_files(RetinaNet& model, const std::vector<std::s
         written.push_back(out);
     }
     write_file_atomically((fs::path(out_dir) / "detections.json").string(), listing.dump(2) + "\n");
+    if (!coco_results_path.empty()) write_file_atomically(coco_results_path, results.dump() + "\n");
     return written;
 }
 

@@ -46,9 +46,12 @@ std::vector<std::vector<Detection>> predict(RetinaNet& model, const Tensor& imag
 std::vector<Detection> detect(RetinaNet& model, const data::Image& image, const InferenceConfig& config = {});
 
 // For each path: the image with its detections drawn, saved as <out_dir>/<stem>.jpg, plus
-// <out_dir>/detections.json listing every detection. Returns the pictures written.
+// <out_dir>/detections.json listing every detection, and, when `coco_results` is not empty,
+// that file in COCO's results format (detector/coco_metric.h; image ids from the file stems
+// by data::coco_image_ids, category id = label + 1). Returns the pictures written.
 std::vector<std::string> detect_files(RetinaNet& model, const std::vector<std::string>& class_names,
                                       const std::vector<std::string>& paths, const std::string& out_dir,
-                                      float min_score = 0.3f, const InferenceConfig& config = {});
+                                      float min_score = 0.3f, const InferenceConfig& config = {},
+                                      const std::string& coco_results = "");
 
 }  // namespace focal::detector

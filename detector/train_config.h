@@ -25,8 +25,9 @@ using EpochList = std::vector<int>;
 
 #define FOCAL_TRAIN_SETTINGS(X)                                                                                      \
     /* data */                                                                                                       \
-    X(std::string, data, "", "--data", NotEmpty, "VOCdevkit, VOC20XX or VOC-format folder")                         \
-    X(std::string, split, "train", "--split", NotEmpty, "training split (ImageSets/Main/<split>.txt, a .txt path, or all)") \
+    X(std::string, data, "", "--data", NotEmpty, "dataset: VOC, COCO or YOLO folder (docs/data.md)")               \
+    X(std::string, format, "", "--format", Any, "dataset format: voc, coco or yolo ('': from the layout)")          \
+    X(std::string, split, "train", "--split", NotEmpty, "training split (a split name, docs/data.md; a .txt list; or all)") \
     X(std::string, val_split, "val", "--val-split", Any, "split evaluated during training ('' for none)")           \
     X(int, year, 0, "--year", NonNegative, "VOC year inside a VOCdevkit (0: 2007)")                                 \
     X(std::string, classes, "", "--classes", Any, "class list: voc, auto, a file, or a,b,c (default: classes.txt or VOC)") \

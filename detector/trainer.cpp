@@ -96,7 +96,7 @@ struct TrainingRun {
     const fs::path dir;
     const CheckpointPaths paths;
     const Device device;
-    const data::VocDataset dataset;
+    const data::Dataset dataset;
     const losses::ClassificationLoss cls_loss;
     const losses::BoxLoss box_loss;
     const Normalizer normalizer;
@@ -128,13 +128,14 @@ struct TrainingRun {
         optimizer = make_optimizer(c.optimizer, model.named_parameters(), {c.lr, c.momentum, c.weight_decay});
     }
 
-    static data::VocDataset open_dataset(const TrainConfig& c) {
-        data::VocOptions vo;
+    static data::Dataset open_dataset(const TrainConfig& c) {
+        data::DatasetOptions vo;
+        vo.format = c.format;
         vo.split = c.split;
         vo.year = c.year;
         vo.classes = c.classes;
         vo.skip_bad = c.skip_bad;
-        return data::VocDataset::open(c.data, vo);
+        return data::Dataset::open(c.data, vo);
     }
 
     static data::LoaderOptions loader_options(const TrainConfig& c, int64_t image_size) {
@@ -303,6 +304,7 @@ void evaluate_epoch(TrainingRun& run, EpochRecord& record, Progress& progress) {
     const TrainConfig& c = run.config;
     EvalOptions eo;
     eo.data = c.data, eo.split = c.val_split, eo.year = c.year, eo.batch = c.batch, eo.workers = c.workers;
+    eo.format = c.format;
     eo.max_images = c.max_images, eo.run_dir = run.dir.string(), eo.epoch = record.epoch;
     const EvalResult ev = evaluate(run.model, run.dataset.classes(), eo);
     record.map50_voc07 = ev.metrics.map_11point;

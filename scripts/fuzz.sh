@@ -17,14 +17,15 @@ cd "$(dirname "$0")/.."
 
 seconds=${1:-15}
 runs=${RUNS:-}
-targets=${TARGETS:-"voc_annotation safetensors image run_config split_list class_list shapes_marker"}
+targets=${TARGETS:-"voc_annotation coco yolo safetensors image run_config split_list class_list shapes_marker"}
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 
 # name -> "max_len malloc_limit_mb": inputs up to max_len bytes; an image may declare up to
 # kMaxImagePixels (data/image.h), so its decoder gets the larger limit.
 declare -A limits=(
   [voc_annotation]="16384 64" [safetensors]="65536 64" [image]="65536 1024" [run_config]="16384 64"
-  [split_list]="16384 64" [class_list]="16384 64" [shapes_marker]="4096 16"
+  [split_list]="16384 64" [class_list]="16384 64" [shapes_marker]="4096 16" [coco]="65536 64"
+  [yolo]="16384 64"
 )
 
 echo "== building the fuzz targets in $build (clang, ASan + UBSan + libFuzzer)"

@@ -50,9 +50,9 @@ void run_demo(const DemoOptions& opt) {
     std::printf("%s", detector::format_voc_metrics(test.metrics, loaded.class_names).c_str());
 
     std::printf("== 4/4 pictures\n");
-    data::VocOptions vo;
+    data::DatasetOptions vo;
     vo.split = "test";
-    const data::VocDataset ds = data::VocDataset::open(c.data, vo);
+    const data::Dataset ds = data::Dataset::open(c.data, vo);
     std::vector<std::string> paths;
     for (size_t i = 0; i < std::min<size_t>(ds.size(), 12); ++i) paths.push_back(ds.image_path(i));
     detector::detect_files(*loaded.model, loaded.class_names, paths, (root / "detections").string(), 0.3f);

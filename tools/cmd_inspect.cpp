@@ -1,4 +1,4 @@
-// `focal inspect`: what a VOC-format dataset holds, and what is wrong with it.
+// `focal inspect`: what a dataset (VOC, COCO or YOLO) holds, and what is wrong with it.
 #include <cstdio>
 #include <fstream>
 
@@ -14,14 +14,14 @@ namespace {
 
 struct InspectOptions {
     std::string data, json;
-    data::VocOptions voc;
+    data::DatasetOptions dataset;
     bool no_image_check = false, strict = false;
     int show = 20;
 };
 
-void print_report(const data::VocDataset& ds, const data::DatasetStats& s, const InspectOptions& opt) {
-    std::printf("dataset %s, split '%s': %d images (%d without objects), %d objects\n", ds.root().c_str(),
-                ds.split().c_str(), s.images, s.empty_images, s.objects);
+void print_report(const data::Dataset& ds, const data::DatasetStats& s, const InspectOptions& opt) {
+    std::printf("dataset %s (%s), split '%s': %d images (%d without objects), %d objects\n", ds.root().c_str(),
+                data::format_name(ds.format()), ds.split().c_str(), s.images, s.empty_images, s.objects);
     std::printf("image sizes: %dx%d to %dx%d\n", s.min_image[0], s.min_image[1], s.max_image[0],
                 s.max_image[1]);
     std::printf("classes (%s):\n", ds.class_source().c_str());
@@ -52,9 +52,10 @@ void print_report(const data::VocDataset& ds, const data::DatasetStats& s, const
         std::printf("  ... and %zu more (--show N prints more)\n", problems.size() - std::size_t(opt.show));
 }
 
-void write_json(const data::VocDataset& ds, const data::DatasetStats& s, const std::string& path) {
+void write_json(const data::Dataset& ds, const data::DatasetStats& s, const std::string& path) {
     nlohmann::json j;
     j["root"] = ds.root();
+    j["format"] = data::format_name(ds.format());
     j["split"] = ds.split();
     j["classes"] = ds.classes();
     j["images"] = s.images;
@@ -77,10 +78,10 @@ void write_json(const data::VocDataset& ds, const data::DatasetStats& s, const s
 }
 
 void run_inspect(const InspectOptions& opt) {
-    data::VocOptions voc = opt.voc;
-    voc.skip_bad = true;  // report every problem, not just the first
-    voc.check_images = !opt.no_image_check;
-    const data::VocDataset ds = data::VocDataset::open(opt.data, voc);
+    data::DatasetOptions dataset = opt.dataset;
+    dataset.skip_bad = true;  // report every problem, not just the first
+    dataset.check_images = !opt.no_image_check;
+    const data::Dataset ds = data::Dataset::open(opt.data, dataset);
     const data::DatasetStats stats = data::summarize(ds);
     print_report(ds, stats, opt);
     if (!opt.json.empty()) write_json(ds, stats, opt.json);
@@ -93,14 +94,17 @@ void run_inspect(const InspectOptions& opt) {
 void add_inspect(CLI::App& app) {
     auto opt = std::make_shared<InspectOptions>();
     CLI::App* cmd =
-        app.add_subcommand("inspect", "Print what a VOC-format dataset holds and any problems in it");
-    cmd->add_option("--data", opt->data, "VOCdevkit folder, or a VOC20XX-style folder itself")->required();
-    cmd->add_option("--split", opt->voc.split, "ImageSets/Main/<split>.txt, a .txt path, or 'all'")
-        ->capture_default_str();
-    cmd->add_option("--year", opt->voc.year, "VOC<year> inside a VOCdevkit folder (default 2007)")->check(non_negative());
-    cmd->add_option("--classes", opt->voc.classes,
+        app.add_subcommand("inspect", "Print what a dataset (VOC, COCO or YOLO) holds and any problems in it");
+    cmd->add_option("--data", opt->data, "dataset folder (VOC, COCO or YOLO; docs/data.md), a COCO .json or a data.yaml")
+        ->required();
+    cmd->add_option("--format", opt->dataset.format, "voc, coco or yolo (default: from the layout)")
+        ->check(CLI::IsMember({"voc", "coco", "yolo"}));
+    cmd->add_option("--split", opt->dataset.split, "a split name, a .txt list, or 'all'")->capture_default_str();
+    cmd->add_option("--year", opt->dataset.year, "VOC<year> inside a VOCdevkit folder (default 2007)")
+        ->check(non_negative());
+    cmd->add_option("--classes", opt->dataset.classes,
                     "class list: voc | auto (collect the names found) | FILE | a,b,c "
-                    "(default: classes.txt beside Annotations/, else voc)");
+                    "(default: the dataset's own: classes.txt or voc, COCO's categories, data.yaml's names)");
     cmd->add_flag("--no-image-check", opt->no_image_check,
                   "do not read the images (faster; misses truncated files)");
     cmd->add_option("--show", opt->show, "problems to print")

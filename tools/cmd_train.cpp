@@ -104,19 +104,24 @@ void add_train(CLI::App& app) {
 void add_eval(CLI::App& app) {
     auto run = std::make_shared<std::string>();
     auto data = std::make_shared<std::string>();
+    auto format = std::make_shared<std::string>();
     auto split = std::make_shared<std::string>("test");
     auto weights = std::make_shared<std::string>("best");
     auto batch = std::make_shared<int>(8);
     auto max_images = std::make_shared<int64_t>(0);
     auto threads = std::make_shared<int>(0);
+    auto coco_results = std::make_shared<std::string>();
     CLI::App* cmd = app.add_subcommand("eval", "Score a trained run on a split: per-class AP and mAP@0.5");
     cmd->add_option("--run", *run, "run directory")->required();
     cmd->add_option("--data", *data, "dataset (default: the one the run trained on)");
+    cmd->add_option("--format", *format, "voc, coco or yolo (default: from the layout)")
+        ->check(CLI::IsMember({"voc", "coco", "yolo"}));
     cmd->add_option("--split", *split, "split to score");
     cmd->add_option("--weights", *weights, "best or last")->check(CLI::IsMember({"best", "last"}));
     cmd->add_option("--batch", *batch, "images per batch")->check(positive());
     cmd->add_option("--max-images", *max_images, "score only the first N images")->check(non_negative());
     cmd->add_option("--threads", *threads, "compute threads")->check(non_negative());
+    cmd->add_option("--coco-results", *coco_results, "also write the detections to this file in COCO's results format");
     cmd->callback([=] {
         if (*threads > 0) set_num_threads(*threads);
         detector::LoadedRun loaded = detector::load_run(*run, *weights);
@@ -124,8 +129,11 @@ void add_eval(CLI::App& app) {
         detector::EvalOptions eo;
         eo.data = dataset, eo.split = *split, eo.year = loaded.train_config.year, eo.batch = *batch;
         eo.max_images = *max_images, eo.run_dir = *run;
+        eo.format = data->empty() && format->empty() ? loaded.train_config.format : *format;
+        eo.coco_results = *coco_results;
         detector::EvalResult r = detector::evaluate(*loaded.model, loaded.class_names, eo);
         std::printf("%s", detector::format_voc_metrics(r.metrics, loaded.class_names).c_str());
+        std::printf("%s", detector::format_coco_metrics(r.coco).c_str());
         const detector::ErrorBreakdown& e = r.errors;
         std::printf("errors (Hoiem et al. 2012), mAP@0.5 (area) %.4f: without poor boxes %.4f, and without wrong "
                     "classes %.4f, and without background false positives %.4f (the recall ceiling); among each "

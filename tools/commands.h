@@ -15,6 +15,7 @@ struct ExitStatus {
 void add_demo(CLI::App& app);         // cmd_demo.cpp
 void add_make_shapes(CLI::App& app);  // cmd_make_shapes.cpp
 void add_inspect(CLI::App& app);      // cmd_inspect.cpp
+void add_convert(CLI::App& app);      // cmd_convert.cpp
 void add_train(CLI::App& app);        // cmd_train.cpp
 void add_eval(CLI::App& app);         // cmd_train.cpp
 void add_detect(CLI::App& app);       // cmd_detect.cpp

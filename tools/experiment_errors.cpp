@@ -14,9 +14,9 @@ namespace fs = std::filesystem;
 
 std::string write_error_analysis(const std::vector<RunOutcome>& runs, const std::string& data_dir,
                                  const std::string& out_dir) {
-    data::VocOptions vo;
+    data::DatasetOptions vo;
     vo.split = "test";
-    const data::VocDataset ds = data::VocDataset::open(data_dir, vo);
+    const data::Dataset ds = data::Dataset::open(data_dir, vo);
     std::string csv = "run,label,ap50,without_localization,without_confusion,without_background,"
                       "top_fp_localization,top_fp_confusion,top_fp_background,positives\n";
     std::ostringstream md;

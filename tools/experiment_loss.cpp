@@ -82,10 +82,10 @@ std::string write_loss_analysis(const std::string& run_dir, const std::string& d
     detector::LoadedRun loaded = detector::load_run(run_dir, "last");
     detector::RetinaNet& model = *loaded.model;
     const detector::RetinaNetConfig& mc = model.config;
-    data::VocOptions vo;
+    data::DatasetOptions vo;
     vo.split = "val";
     vo.classes = join(loaded.class_names);
-    const data::VocDataset ds = data::VocDataset::open(data_dir, vo);
+    const data::Dataset ds = data::Dataset::open(data_dir, vo);
     const size_t n = std::min(ds.size(), size_t(std::max(max_images, 1)));
     FOCAL_CHECK(n > 0, "[experiments] the val split of ", data_dir, " is empty");
     const int64_t size = mc.image_size;

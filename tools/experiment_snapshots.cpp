@@ -25,7 +25,7 @@ constexpr float kShownScore = 0.3f;  // what `focal detect` draws
 
 }  // namespace
 
-std::vector<int> distractor_counts(const std::string& data_dir, const data::VocDataset& ds) {
+std::vector<int> distractor_counts(const std::string& data_dir, const data::Dataset& ds) {
     std::vector<int> counts(ds.size(), -1);
     const fs::path marker = fs::path(data_dir) / "focal-shapes.txt";
     if (!fs::exists(marker)) return counts;
@@ -98,9 +98,9 @@ std::string write_snapshots(const std::string& run_dir, const std::vector<int>& 
                             const std::string& out_dir, int images_shown) {
     const fs::path dir = fs::path(out_dir) / "snapshots";
     fs::create_directories(dir);
-    data::VocOptions vo;
+    data::DatasetOptions vo;
     vo.split = "test";
-    const data::VocDataset ds = data::VocDataset::open(data_dir, vo);
+    const data::Dataset ds = data::Dataset::open(data_dir, vo);
     FOCAL_CHECK(ds.size() > 0, "[experiments] the test split of ", data_dir, " is empty");
 
     // The pictures: test images with objects and at least two distractors (the hard

@@ -108,7 +108,7 @@ std::string write_ablation_tables(const std::vector<RunOutcome>& runs, const std
 // Distractors (hard negatives) in each image of `ds`, regenerated from the shapes set's
 // marker file (focal-shapes.txt); all -1 when `data_dir` is not a shapes set, or when the
 // generator no longer reproduces its objects.
-std::vector<int> distractor_counts(const std::string& data_dir, const data::VocDataset& ds);
+std::vector<int> distractor_counts(const std::string& data_dir, const data::Dataset& ds);
 
 // Snapshots (report section 2): the detections of the same test images after each snapshot
 // epoch of `run_dir`, with each one marked true or false positive, in

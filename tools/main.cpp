@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
     focal::cli::add_demo(app);
     focal::cli::add_make_shapes(app);
     focal::cli::add_inspect(app);
+    focal::cli::add_convert(app);
     focal::cli::add_train(app);
     focal::cli::add_eval(app);
     focal::cli::add_detect(app);

@@ -29,13 +29,13 @@ const std::string& shapes_dir() {
     return path;
 }
 
-VocDataset shapes(const std::string& split = "trainval") {
-    VocOptions o;
+Dataset shapes(const std::string& split = "trainval") {
+    DatasetOptions o;
     o.split = split;
-    return VocDataset::open(shapes_dir(), o);
+    return Dataset::open(shapes_dir(), o);
 }
 
-std::vector<Batch> epoch(const VocDataset& ds, LoaderOptions o, int e) {
+std::vector<Batch> epoch(const Dataset& ds, LoaderOptions o, int e) {
     Loader loader(ds, o);
     loader.start_epoch(e);
     std::vector<Batch> out;
@@ -55,7 +55,7 @@ bool same(const std::vector<Batch>& a, const std::vector<Batch>& b) {
 }  // namespace
 
 TEST_CASE("a batch: (N, 3, H, W) floats, boxes inside, frames that map back") {
-    const VocDataset ds = shapes();
+    const Dataset ds = shapes();
     LoaderOptions o;
     o.batch_size = 5;
     o.image_size = 96;
@@ -89,7 +89,7 @@ TEST_CASE("a batch: (N, 3, H, W) floats, boxes inside, frames that map back") {
 }
 
 TEST_CASE("same seed, same batches: with 0, 1 or 2 workers and any prefetch") {
-    const VocDataset ds = shapes();
+    const Dataset ds = shapes();
     LoaderOptions o;
     o.batch_size = 4;
     o.image_size = 64;
@@ -109,7 +109,7 @@ TEST_CASE("same seed, same batches: with 0, 1 or 2 workers and any prefetch") {
 }
 
 TEST_CASE("each epoch visits every image once; drop_last drops the ragged end") {
-    const VocDataset ds = shapes();
+    const Dataset ds = shapes();
     LoaderOptions o;
     o.batch_size = 5;
     o.image_size = 32;
@@ -139,7 +139,7 @@ TEST_CASE("each epoch visits every image once; drop_last drops the ragged end") 
 }
 
 TEST_CASE("augmented batches keep every box inside the image and labels in range") {
-    const VocDataset ds = shapes();
+    const Dataset ds = shapes();
     LoaderOptions o;
     o.batch_size = 9;
     o.image_size = 80;
@@ -166,9 +166,9 @@ TEST_CASE("a worker's error reaches the trainer for the batch it hit, naming the
     so.images = 10;
     so.size = 48;
     write_shapes_dataset(dir / "s", so);
-    VocOptions vo;
+    DatasetOptions vo;
     vo.split = "train";  // 6 images
-    const VocDataset ds = VocDataset::open(dir / "s", vo);
+    const Dataset ds = Dataset::open(dir / "s", vo);
     std::filesystem::remove(ds.image_path(3));
     LoaderOptions o;
     o.batch_size = 2;

@@ -44,17 +44,17 @@ TEST_CASE("the written set opens as VOC, with its classes.txt and four splits") 
     CHECK(summary.split_sizes == std::vector<int>{30, 10, 10});
     std::size_t total = 0;
     for (const char* split : {"train", "val", "test"}) {
-        VocOptions vo;
+        DatasetOptions vo;
         vo.split = split;
-        const VocDataset ds = VocDataset::open(dir / "s", vo);
+        const Dataset ds = Dataset::open(dir / "s", vo);
         CHECK(ds.classes() == shape_classes());
         CHECK(ds.warnings().empty());
         total += ds.size();
     }
     CHECK(total == 50);
-    VocOptions vo;
+    DatasetOptions vo;
     vo.check_images = true;  // every JPEG complete and of the annotated size
-    CHECK(VocDataset::open(dir / "s", vo).size() == 40);
+    CHECK(Dataset::open(dir / "s", vo).size() == 40);
 
     // Rewriting into the same folder is fine; into a folder of other things, refused.
     CHECK_NOTHROW(write_shapes_dataset(dir / "s", o));

@@ -37,17 +37,17 @@ void make_voc(const std::string& root) {
     write_file(root + "/ImageSets/Main/dog_train.txt", "a  1\nb -1\n");  // per-class files are not splits
 }
 
-std::string open_error(const std::string& path, const VocOptions& options = {}) {
+std::string open_error(const std::string& path, const DatasetOptions& options = {}) {
     try {
-        VocDataset::open(path, options);
+        Dataset::open(path, options);
     } catch (const focal::Error& e) {
         return e.what();
     }
     return "";
 }
 
-VocOptions split(const std::string& name) {
-    VocOptions o;
+DatasetOptions split(const std::string& name) {
+    DatasetOptions o;
     o.split = name;
     return o;
 }
@@ -65,10 +65,10 @@ TEST_CASE("layouts: a VOCdevkit folder (VOC2007 unless --year), a VOC20XX folder
     CHECK(resolve_voc_root(dir / "VOCdevkit", 2012) == dir / "VOCdevkit/VOC2012");
     CHECK(resolve_voc_root(dir.path().string()) == dir / "VOCdevkit/VOC2007");
     CHECK(resolve_voc_root(dir / "VOCdevkit/VOC2012") == dir / "VOCdevkit/VOC2012");
-    CHECK(VocDataset::open(dir / "VOCdevkit", split("train")).size() == 3);
-    VocOptions o = split("train");
+    CHECK(Dataset::open(dir / "VOCdevkit", split("train")).size() == 3);
+    DatasetOptions o = split("train");
     o.year = 2012;
-    CHECK(VocDataset::open(dir / "VOCdevkit", o).size() == 2);
+    CHECK(Dataset::open(dir / "VOCdevkit", o).size() == 2);
 
     o.year = 2010;
     const std::string e = open_error(dir / "VOCdevkit", o);
@@ -80,7 +80,7 @@ TEST_CASE("layouts: a VOCdevkit folder (VOC2007 unless --year), a VOC20XX folder
 TEST_CASE("a split file: ids in order, CRLF and blank lines tolerated; boxes and flags kept") {
     TempDir dir;
     make_voc(dir / "VOC2007");
-    const VocDataset ds = VocDataset::open(dir / "VOC2007", split("train"));
+    const Dataset ds = Dataset::open(dir / "VOC2007", split("train"));
     REQUIRE(ds.size() == 3);
     CHECK(ds.annotation(0).id == "a");
     CHECK(ds.annotation(2).id == "c");
@@ -113,9 +113,9 @@ TEST_CASE("split problems: missing, empty, duplicate ids, path-like ids") {
     write_file(root + "/ImageSets/Main/dup.txt", "a\nb\na\n");
     CHECK(open_error(root, split("dup")) ==
           "[voc] ImageSets/Main/dup.txt line 3: duplicate id 'a' (first on line 1)");
-    VocOptions skip = split("dup");
+    DatasetOptions skip = split("dup");
     skip.skip_bad = true;
-    const VocDataset ds = VocDataset::open(root, skip);
+    const Dataset ds = Dataset::open(root, skip);
     CHECK(ds.size() == 2);
     REQUIRE(ds.warnings().size() == 1);
     CHECK(ds.warnings()[0].find("duplicate id 'a'") != std::string::npos);
@@ -128,14 +128,14 @@ TEST_CASE("class lists: classes.txt, a comma list, 'auto' collection, unknown na
     TempDir dir;
     const std::string root = dir / "VOC2007";
     make_voc(root);
-    VocOptions o = split("train");
+    DatasetOptions o = split("train");
     o.classes = "auto";
-    const VocDataset collected = VocDataset::open(root, o);
+    const Dataset collected = Dataset::open(root, o);
     CHECK(collected.classes() == std::vector<std::string>{"cat", "dog", "person"});
     CHECK(collected.annotation(0).objects[0].label == 1);
 
     o.classes = "person,dog,cat";
-    CHECK(VocDataset::open(root, o).annotation(0).objects[0].label == 1);
+    CHECK(Dataset::open(root, o).annotation(0).objects[0].label == 1);
     o.classes = "person,,cat";
     CHECK(open_error(root, o).find("empty class name") != std::string::npos);
     o.classes = "dog,dog,cat,person";
@@ -146,12 +146,12 @@ TEST_CASE("class lists: classes.txt, a comma list, 'auto' collection, unknown na
     CHECK(e.find("Annotations/a.xml line 1: unknown class 'cat'") != std::string::npos);
     CHECK(e.find("--classes auto") != std::string::npos);
     o.skip_bad = true;
-    const VocDataset skipped = VocDataset::open(root, o);
+    const Dataset skipped = Dataset::open(root, o);
     CHECK(skipped.skipped_objects() == 1);
     CHECK(skipped.annotation(0).objects.size() == 1);
 
     write_file(root + "/classes.txt", "# my labels\nperson\ndog\ncat\n");
-    const VocDataset beside = VocDataset::open(root, split("train"));
+    const Dataset beside = Dataset::open(root, split("train"));
     CHECK(beside.classes() == std::vector<std::string>{"person", "dog", "cat"});
     CHECK(beside.class_source().find("classes.txt") != std::string::npos);
 }
@@ -167,11 +167,11 @@ TEST_CASE("bad files: each a clear error, or with skip_bad a warning and a count
 
     CHECK(open_error(root, split("train"))
               .find("Annotations/a.xml line 1: object 'cat' has <xmax> 10 < <xmin> 20") != std::string::npos);
-    VocOptions o = split("train");
+    DatasetOptions o = split("train");
     o.skip_bad = true;
     std::string e = open_error(root, o);
     CHECK(e.find("no usable images left") == std::string::npos);
-    const VocDataset ds = VocDataset::open(root, o);
+    const Dataset ds = Dataset::open(root, o);
     CHECK(ds.size() == 1);
     CHECK(ds.skipped_images() == 2);
     CHECK(ds.skipped_objects() == 1);
@@ -196,19 +196,19 @@ TEST_CASE("check_images finds truncated images and size mismatches up front") {
     write_file(root + "/JPEGImages/a.jpg",
                std::string(jpg.begin(), jpg.begin() + std::ptrdiff_t(jpg.size() / 2)));
     save_jpeg(Image(24, 32, 3), root + "/JPEGImages/b.jpg");
-    VocOptions o = split("train");
-    CHECK(VocDataset::open(root, o).size() == 3);  // headers are not read when <size> is given
+    DatasetOptions o = split("train");
+    CHECK(Dataset::open(root, o).size() == 3);  // headers are not read when <size> is given
     o.check_images = true;
     CHECK(open_error(root, o).find("a.jpg: truncated or corrupt JPEG") != std::string::npos);
     o.skip_bad = true;
-    const VocDataset ds = VocDataset::open(root, o);
+    const Dataset ds = Dataset::open(root, o);
     CHECK(ds.size() == 1);
     CHECK(ds.warnings()[1].find("JPEGImages/b.jpg is 24x32 but Annotations/b.xml says 32x24") !=
           std::string::npos);
 
     // Without the check, the loader-side decode still refuses them, naming the file.
     o.check_images = o.skip_bad = false;
-    const VocDataset lazy = VocDataset::open(root, o);
+    const Dataset lazy = Dataset::open(root, o);
     CHECK_THROWS_WITH_AS(lazy.load_image(0), doctest::Contains("a.jpg: truncated"), focal::Error);
     CHECK_THROWS_WITH_AS(lazy.load_image(1), doctest::Contains("is 24x32 but"), focal::Error);
 }
@@ -223,9 +223,9 @@ TEST_CASE("an export without <size> or split files: --split all, sizes from the 
                                                 "</annotation>");
     CHECK(open_error(root).find("splits here: none; try --split all") != std::string::npos);
     CHECK(open_error(root, split("all")).find("outside the 32x24 image") != std::string::npos);
-    VocOptions o = split("all");
+    DatasetOptions o = split("all");
     o.skip_bad = true;
-    const VocDataset ds = VocDataset::open(root, o);
+    const Dataset ds = Dataset::open(root, o);
     CHECK(ds.size() == 3);
     CHECK(ds.annotation(0).width == 32);
     CHECK(ds.annotation(0).objects.size() == 1);
@@ -241,7 +241,7 @@ TEST_CASE("the genuine VOC 2007 sample") {
     // train 1200 images / 3650 objects / 664 difficult; val 300 / 908 / 192.
     for (const auto& [name, images, objects, difficult] :
          {std::tuple{"train", 1200, 3650, 664}, std::tuple{"val", 300, 908, 192}}) {
-        const VocDataset ds = VocDataset::open(voc, split(name));
+        const Dataset ds = Dataset::open(voc, split(name));
         CHECK(ds.size() == std::size_t(images));
         int n = 0, d = 0;
         for (std::size_t i = 0; i < ds.size(); ++i)
@@ -255,7 +255,7 @@ TEST_CASE("the genuine VOC 2007 sample") {
         CHECK(ds.warnings().empty());
         CHECK(ds.skip_summary().empty());
     }
-    const VocDataset val = VocDataset::open(voc, split("val"));
+    const Dataset val = Dataset::open(voc, split("val"));
     const Image im = val.load_image(0);
     CHECK(im.width == val.annotation(0).width);
 }
