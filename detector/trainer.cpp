@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "data/loader.h"
+#include "detector/data_parallel.h"
 #include "layers/checkpoint.h"
 #include "engine/util.h"
 #include "losses/registry.h"
@@ -39,14 +40,20 @@ json read_json(const std::string& path) {
 void write_json(const std::string& path, const json& j) { write_file_atomically(path, j.dump(2) + "\n"); }
 
 // One JSON object per line, flushed as written, so a crash loses nothing already logged.
+// A disabled log (ranks other than 0 of a data-parallel run) opens nothing and writes nothing.
 class JsonLog {
 public:
-    JsonLog(const std::string& path, bool append) : out_(path, append ? std::ios::app : std::ios::trunc) {
+    JsonLog(const std::string& path, bool append, bool enabled = true) : enabled_(enabled) {
+        if (!enabled_) return;
+        out_.open(path, append ? std::ios::app : std::ios::trunc);
         FOCAL_CHECK(out_.good(), "[train] cannot write ", path);
     }
-    void write(const json& j) { out_ << j.dump() << '\n' << std::flush; }
+    void write(const json& j) {
+        if (enabled_) out_ << j.dump() << '\n' << std::flush;
+    }
 
 private:
+    bool enabled_;
     std::ofstream out_;
 };
 
@@ -86,6 +93,7 @@ struct TrainingRun {
     const fs::path dir;
     const CheckpointPaths paths;
     const Device device;
+    DataParallel parallel;  // this process's rank among the training processes (one by default)
     const data::VocDataset dataset;
     const losses::ClassificationLoss cls_loss;
     const losses::BoxLoss box_loss;
@@ -103,6 +111,7 @@ struct TrainingRun {
           dir(c.out),
           paths{(dir / "checkpoint.safetensors").string(), (dir / "optimizer.safetensors").string()},
           device(parse_device(c.device)),
+          parallel(device, c.batch, c.dist_timeout),
           dataset(open_dataset(c)),
           cls_loss(losses::make_cls_loss(c.cls_loss, c.cls_params)),
           box_loss(losses::make_box_loss(c.box_loss, c.box_params)),
@@ -110,7 +119,7 @@ struct TrainingRun {
           model_config(model_config_for(c, static_cast<int64_t>(dataset.classes().size()), cls_loss.softmax())),
           init(c.seed),
           model(model_config, init),
-          loader(dataset, loader_options(c, model_config.image_size)),
+          loader(dataset, loader_options(c, model_config.image_size, parallel)),
           iters_per_epoch(c.max_iters > 0 ? std::min<int64_t>(c.max_iters, loader.batches_per_epoch())
                                           : static_cast<int64_t>(loader.batches_per_epoch())),
           schedule(make_schedule(c, iters_per_epoch * c.epochs)) {
@@ -127,7 +136,7 @@ struct TrainingRun {
         return data::VocDataset::open(c.data, vo);
     }
 
-    static data::LoaderOptions loader_options(const TrainConfig& c, int64_t image_size) {
+    static data::LoaderOptions loader_options(const TrainConfig& c, int64_t image_size, const DataParallel& parallel) {
         data::LoaderOptions lo;
         lo.batch_size = c.batch;
         lo.image_size = static_cast<int>(image_size);
@@ -137,6 +146,7 @@ struct TrainingRun {
         lo.crop.max_zoom = c.max_zoom;
         lo.seed = c.seed;
         lo.workers = c.workers;
+        lo.shard = parallel.rank(), lo.shards = parallel.size();
         lo.max_items = static_cast<size_t>(std::max<int64_t>(c.max_images, 0));
         return lo;
     }
@@ -151,18 +161,50 @@ struct Progress {
     double best_map = -1;
 };
 
+// On resume in a data-parallel run: how the saved run's ranks and this one's compare. The
+// global batch, the data order and the schedule do not depend on the number of ranks, so
+// the run continues where it stopped.
+std::string resume_ranks_note(const TrainingRun& run, const Metadata& saved) {
+    const int before = saved.count("ranks") ? std::stoi(saved.at("ranks")) : 1, now = run.parallel.size();
+    if (before == 1 && now == 1) return "";
+    return " on " + std::to_string(now) + (now == 1 ? " rank" : " ranks") + " (saved by " + std::to_string(before) +
+           "): the global batch stays " + std::to_string(run.config.batch) + " and the data order and schedule "
+           "continue unchanged" + (before != now && !run.config.sync_bn ? "; per-rank batch norm now sees " +
+           std::to_string(run.config.batch / now) + " images instead of " + std::to_string(run.config.batch / before)
+                                                                        : std::string());
+}
+
+// Data-parallel start (nothing to do in one process), before anything is written: every rank
+// checks that the others run the same settings on the same data.
+void start_data_parallel(TrainingRun& run) {
+    DataParallel& parallel = run.parallel;
+    if (parallel.size() == 1) return;
+    parallel.check_agreement(to_json(run.config), run.dataset, run.loader.items());
+    if (parallel.root())
+        std::fprintf(stderr, "data-parallel on %d ranks (%s): %d images per step, %s per rank; batch norm %s\n",
+                     parallel.size(), parallel.world().name().c_str(), run.config.batch,
+                     run.config.batch % parallel.size() == 0 ? std::to_string(run.config.batch / parallel.size()).c_str()
+                                                             : "about batch / ranks",
+                     run.config.sync_bn ? "synchronised (--sync-bn)" : "per rank");
+}
+
 // A new run writes config.json; --resume reads the last checkpoint back.
 Progress start_or_resume(TrainingRun& run) {
     const TrainConfig& c = run.config;
     if (c.resume) {
         FOCAL_CHECK(fs::exists(run.paths.model) && fs::exists(run.paths.optimizer), "[train] --resume: no checkpoint in ",
-                    run.dir.string(), " (expected checkpoint.safetensors and optimizer.safetensors)");
+                    run.dir.string(), " (expected checkpoint.safetensors and optimizer.safetensors)",
+                    run.parallel.size() > 1 ? " on rank " + std::to_string(run.parallel.rank()) +
+                                                  ": every rank reads it, so --out must be on a filesystem all ranks share"
+                                            : std::string());
         const Metadata saved = load_checkpoint(run.paths, run.model, run.optimizer.get());
         Progress p{std::stoi(saved.at("epoch")), std::stoll(saved.at("step")), std::stod(saved.at("best_map"))};
-        std::fprintf(stderr, "resuming %s after epoch %d (step %lld)\n", run.dir.string().c_str(), p.epoch,
-                     static_cast<long long>(p.step));
+        if (run.parallel.root())
+            std::fprintf(stderr, "resuming %s after epoch %d (step %lld)%s\n", run.dir.string().c_str(), p.epoch,
+                         static_cast<long long>(p.step), resume_ranks_note(run, saved).c_str());
         return p;
     }
+    if (!run.parallel.root()) return {};  // rank 0 writes the run folder
     fs::create_directories(run.dir);
     const json config = {{"train", to_json(c)}, {"model", to_json(run.model_config)},
                          {"classes", run.dataset.classes()}, {"class_source", run.dataset.class_source()},
@@ -181,7 +223,8 @@ EpochRecord train_one_epoch(TrainingRun& run, Progress& progress, JsonLog& log, 
     const Tensor anchor_tensor = anchors_tensor(anchors);
     const BoxCoder coder;
     const MatcherConfig matcher;
-    const bool tty = c.progress && ::isatty(2);
+    const bool tty = c.progress && run.parallel.root() && ::isatty(2);
+    const dist::BatchNormSync sync_bn(c.sync_bn ? &run.parallel.world() : nullptr);  // no-op in one process
     run.model.train();
     run.loader.start_epoch(epoch);
     const double epoch_start = seconds_now();
@@ -195,14 +238,22 @@ EpochRecord train_one_epoch(TrainingRun& run, Progress& progress, JsonLog& log, 
         FOCAL_CHECK(out.cls_logits.size(1) == static_cast<int64_t>(anchors.size()), "[train] the heads scored ",
                     out.cls_logits.size(1), " anchors, the anchor generator made ", anchors.size());
         TrainingTargets targets = build_targets(anchors, b, matcher, coder);
-        DetectionLoss loss =
-            detection_loss(out, targets, anchor_tensor, run.cls_loss, run.box_loss, coder, run.normalizer);
-        const double total = loss.total.item(), cls = loss.cls.item(), box = loss.box.item();
-        if (!std::isfinite(total)) {
+        // Divided by the count over the global batch; the losses below are the global batch's.
+        const DataParallel::Divisor divisor = run.parallel.loss_divisor(normalizer_count(targets, run.normalizer));
+        DetectionLoss loss = detection_loss(out, targets, anchor_tensor, run.cls_loss, run.box_loss, coder, divisor.value);
+        const DataParallel::StepLoss step = run.parallel.gather_losses(loss.total.item(), loss.cls.item(),
+                                                                        loss.box.item(), b.n);
+        const double total = step.total, cls = step.cls, box = step.box;
+        if (step.bad_rank >= 0) {
             log.write({{"type", "error"}, {"epoch", epoch}, {"iter", it}, {"step", progress.step}, {"cls", cls},
                        {"box", box}});
             fail("[train] the loss became ", total, " at epoch ", epoch + 1, " iteration ", it + 1, " (cls ", cls,
-                 ", box ", box, "); stopped. ",
+                 ", box ", box, ")",
+                 run.parallel.size() > 1 ? " on rank " + std::to_string(step.bad_rank) + " of " +
+                                               std::to_string(run.parallel.size()) + " (step " +
+                                               std::to_string(progress.step + 1) + ")"
+                                         : std::string(),
+                 "; stopped. ",
                  epoch > 0 ? "The last good checkpoint is " + run.paths.model + " (epoch " + std::to_string(epoch) + ")"
                            : std::string("No epoch completed, so no checkpoint was written"),
                  ". Try a lower --lr, --clip-grad, or the prior bias.");
@@ -210,18 +261,19 @@ EpochRecord train_one_epoch(TrainingRun& run, Progress& progress, JsonLog& log, 
         Optimizer& optimizer = *run.optimizer;
         optimizer.zero_grad();
         loss.total.backward();
+        run.parallel.average_gradients(run.model.parameters());  // no-op in one process
         if (c.clip_grad > 0) clip_grad_norm(run.model.parameters(), c.clip_grad);
         optimizer.set_lr(run.schedule.at(progress.step));
         optimizer.step();
         ++progress.step, ++it;
-        images += b.n;
+        images += static_cast<size_t>(step.images);
         sum_loss += total, sum_cls += cls, sum_box += box;
         result.step_losses.push_back(total);
         if (c.log_every > 0 && (it % c.log_every == 0 || it == 1))
             log.write({{"type", "step"}, {"epoch", epoch}, {"iter", it}, {"step", progress.step}, {"loss", total},
-                       {"cls", cls}, {"box", box}, {"lr", optimizer.lr()}, {"positives", targets.num_positives},
+                       {"cls", cls}, {"box", box}, {"lr", optimizer.lr()}, {"positives", run.normalizer == Normalizer::Positives ? divisor.total : targets.num_positives},
                        {"images_per_s", images / (seconds_now() - epoch_start)}});
-        if (c.progress && (tty || it % std::max(c.log_every, 1) == 0 || it == run.iters_per_epoch))
+        if (c.progress && run.parallel.root() && (tty || it % std::max(c.log_every, 1) == 0 || it == run.iters_per_epoch))
             print_progress(tty, epoch, c.epochs, it, run.iters_per_epoch, seconds_now() - epoch_start, images,
                            sum_loss / it, sum_cls / it, sum_box / it);
     }
@@ -251,9 +303,10 @@ void evaluate_epoch(TrainingRun& run, EpochRecord& record, Progress& progress) {
 // The checkpoint (weights + optimizer, atomically) and any snapshot the config asks for.
 void save_epoch(TrainingRun& run, const Progress& progress) {
     const std::string epoch = std::to_string(progress.epoch);
-    save_checkpoint(run.paths, run.model, run.optimizer.get(),
-                    {{"epoch", epoch}, {"step", std::to_string(progress.step)},
-                     {"best_map", std::to_string(progress.best_map)}});
+    Metadata metadata{{"epoch", epoch}, {"step", std::to_string(progress.step)},
+                      {"best_map", std::to_string(progress.best_map)}};
+    if (run.parallel.size() > 1) metadata["ranks"] = std::to_string(run.parallel.size());  // absent: 1
+    save_checkpoint(run.paths, run.model, run.optimizer.get(), metadata);
     const std::vector<int>& snapshots = run.config.snapshot_epochs;
     if (std::find(snapshots.begin(), snapshots.end(), progress.epoch) != snapshots.end())
         save_safetensors((run.dir / ("snapshot-epoch" + epoch + ".safetensors")).string(), run.model.state(),
@@ -268,13 +321,17 @@ TrainResult train(const TrainConfig& c) {
                 " already holds a run; pass --resume to continue it, or choose another --out");
     if (c.threads > 0) set_num_threads(c.threads);
     TrainingRun run(c);
-    for (const std::string& w : run.dataset.warnings()) std::fprintf(stderr, "warning: %s\n", w.c_str());
-    if (c.skip_bad) std::fprintf(stderr, "%s\n", run.dataset.skip_summary().c_str());
+    const bool root = run.parallel.root();  // only rank 0 prints and writes (detector/data_parallel.h)
+    if (root) for (const std::string& w : run.dataset.warnings()) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    if (root && c.skip_bad) std::fprintf(stderr, "%s\n", run.dataset.skip_summary().c_str());
+    start_data_parallel(run);
     Progress progress = start_or_resume(run);
+    run.parallel.broadcast_state(run.model, *run.optimizer, c.resume ? "after --resume" : "after initialisation");
     TrainResult result;
     result.best_map = progress.best_map;
-    JsonLog log((run.dir / "log.jsonl").string(), c.resume);
-    std::fprintf(stderr, "training %s (%lld parameters, %zu anchors/image) on %zu images of %s [%s], %s loss, %d epochs\n",
+    result.rank = run.parallel.rank();
+    JsonLog log((run.dir / "log.jsonl").string(), c.resume, root);
+    if (root) std::fprintf(stderr, "training %s (%lld parameters, %zu anchors/image) on %zu images of %s [%s], %s loss, %d epochs\n",
                  run.model_config.preset.c_str(), static_cast<long long>(run.model.num_parameters()),
                  run.anchors().size(), run.loader.items(), run.dataset.root().c_str(), c.split.c_str(),
                  c.cls_loss.c_str(), c.epochs);
@@ -283,8 +340,9 @@ TrainResult train(const TrainConfig& c) {
         progress.epoch = record.epoch;  // epochs completed
         const bool last = record.epoch == c.epochs;
         const bool evaluate_now = !c.val_split.empty() && c.eval_every > 0 && (record.epoch % c.eval_every == 0 || last);
-        if (evaluate_now) evaluate_epoch(run, record, progress);
-        save_epoch(run, progress);
+        if (evaluate_now && root) evaluate_epoch(run, record, progress);
+        run.parallel.broadcast_state(run.model, *run.optimizer, "after epoch " + std::to_string(record.epoch));
+        if (root) save_epoch(run, progress);
         json entry = {{"type", "epoch"}, {"epoch", record.epoch}, {"loss", record.loss}, {"cls", record.cls},
                       {"box", record.box}, {"seconds", record.seconds}, {"step", progress.step}};
         if (evaluate_now) entry["map50_voc07"] = record.map50_voc07, entry["map50_area"] = record.map50_area;

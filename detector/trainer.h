@@ -37,6 +37,7 @@ struct TrainResult {
     std::vector<EpochRecord> epochs;
     std::vector<double> step_losses;  // the total loss of every iteration this call ran
     double best_map = -1;
+    int rank = 0;  // of this process in a data-parallel run; only rank 0 reports
 };
 
 // Trains (or resumes) as configured; throws focal::Error with the reason on bad input or a

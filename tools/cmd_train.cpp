@@ -65,6 +65,7 @@ void add_train(CLI::App& app) {
             c->model.merge_patch(j);
         }
         detector::TrainResult r = detector::train(*c);
+        if (r.rank != 0) return;
         std::printf("done: %zu epochs in %s", r.epochs.size(), c->out.c_str());
         if (r.best_map >= 0) std::printf(", best val mAP@0.5 %.4f (VOC07 11-point)", r.best_map);
         std::printf("\n");
