@@ -23,14 +23,23 @@ std::string flag_of(const std::string& key) {
     return key;
 }
 
+// A setting's value as the user wrote it: floats (stored as float, printed by JSON as the
+// nearest double, 0.019999999552965164) with float's 7 digits, 0.02.
+std::string text_of(const nlohmann::json& value) {
+    if (!value.is_number_float()) return value.dump();
+    std::ostringstream out;
+    out.precision(7);
+    out << value.get<double>();
+    return out.str();
+}
+
 // "--lr is 0.02 on rank 1 and 0.01 on rank 0" for the first key where `other` differs.
 std::string first_difference(const nlohmann::json& root, const nlohmann::json& other, int rank) {
     for (const auto& [key, value] : root.items()) {
         const auto it = other.find(key);
-        const std::string theirs = it == other.end() ? "absent" : it->dump();
-        if (theirs != value.dump())
-            return flag_of(key) + " is " + theirs + " on rank " + std::to_string(rank) + " and " + value.dump() +
-                   " on rank 0";
+        if (it == other.end() || *it != value)
+            return flag_of(key) + " is " + (it == other.end() ? "absent" : text_of(*it)) + " on rank " +
+                   std::to_string(rank) + " and " + text_of(value) + " on rank 0";
     }
     for (const auto& [key, value] : other.items())
         if (!root.contains(key)) return flag_of(key) + " is set on rank " + std::to_string(rank) + " only";
@@ -67,7 +76,9 @@ void DataParallel::check_agreement(const nlohmann::json& settings, const data::V
 
 void DataParallel::broadcast_state(Module& model, const Optimizer& optimizer, const std::string& when) {
     if (size() == 1) return;
-    const std::uint64_t mine = dist::fingerprint(model.state()) ^ (dist::fingerprint(optimizer.state()) * 31);
+    // Parameters and optimizer state must agree; the buffers (batch norm's running statistics)
+    // follow each rank's own batches unless --sync-bn, and rank 0's are kept, as PyTorch's DDP does.
+    const std::uint64_t mine = dist::fingerprint(model.named_parameters()) ^ (dist::fingerprint(optimizer.state()) * 31);
     const std::vector<std::string> all = world_->all_gather(hex(mine));
     for (int r = 1; r < size(); ++r)
         FOCAL_CHECK(all[r] == all[0], "[train] ", when, ", rank ", r, "'s model or optimizer state (fingerprint ",

@@ -42,9 +42,11 @@ public:
     // Fails on every rank, naming the first difference, when some rank's settings (config.json's
     // "train" object) or dataset differ from rank 0's.
     void check_agreement(const nlohmann::json& settings, const data::VocDataset& dataset, std::size_t items);
-    // Checks that every rank holds rank 0's model and optimizer state (built from the same seed,
-    // or loaded from the same checkpoint), then broadcasts rank 0's model state so the replicas
-    // are bitwise equal. `when` says at what point, for the error ("after --resume").
+    // Checks that every rank holds rank 0's parameters and optimizer state (built from the same
+    // seed, loaded from the same checkpoint, or kept equal by the steps), then broadcasts rank
+    // 0's parameters and buffers (batch norm's running statistics, which follow each rank's
+    // batches without --sync-bn), so the replicas are bitwise equal. `when` names the point
+    // for the error ("after epoch 3").
     void broadcast_state(Module& model, const Optimizer& optimizer, const std::string& when);
 
     // What this rank divides its losses by: max(1, the sum of every rank's `count`) / size().
