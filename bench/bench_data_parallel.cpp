@@ -19,7 +19,9 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_util.h"
+#include "data/loader.h"
 #include "detector/data_parallel.h"
+#include "detector/detection_loss.h"
 #include "losses/registry.h"
 #ifdef FOCAL_WITH_MPI
 #include <mpi.h>
