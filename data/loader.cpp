@@ -67,6 +67,10 @@ Loader::Loader(const Dataset& dataset, const LoaderOptions& options)
     check(options.image_size > 0, "[loader] image size must be positive, got ", options.image_size);
     check(options.workers >= 0, "[loader] workers must be >= 0, got ", options.workers);
     check(dataset.size() > 0, "[loader] the dataset is empty");
+    check(options.shards >= 1 && options.shard >= 0 && options.shard < options.shards, "[loader] shard ",
+          options.shard, " of ", options.shards, " does not exist");
+    check(options.batch_size >= options.shards, "[loader] a batch of ", options.batch_size,
+          " images cannot give each of ", options.shards, " shards one");
     options_.prefetch = std::max(1, options.prefetch);
 }
 
@@ -78,7 +82,9 @@ std::size_t Loader::items() const {
 
 std::size_t Loader::batches_per_epoch() const {
     const std::size_t n = items(), b = std::size_t(options_.batch_size);
-    return options_.drop_last ? n / b : (n + b - 1) / b;
+    const std::size_t last = n % b;  // images in a last, partial batch
+    const bool keep_last = last > 0 && !options_.drop_last && last >= std::size_t(options_.shards);
+    return n / b + (keep_last ? 1 : 0);
 }
 
 void Loader::stop_workers() {
@@ -115,8 +121,9 @@ void Loader::start_epoch(int epoch, std::size_t first_batch) {
 Batch Loader::build(std::size_t b) const {
     const std::size_t begin = b * std::size_t(options_.batch_size);
     const std::size_t end = std::min(order_.size(), begin + std::size_t(options_.batch_size));
-    const std::vector<std::size_t> indices(order_.begin() + std::ptrdiff_t(begin),
-                                           order_.begin() + std::ptrdiff_t(end));
+    const std::size_t n = end - begin, shards = std::size_t(options_.shards), shard = std::size_t(options_.shard);
+    const std::vector<std::size_t> indices(order_.begin() + std::ptrdiff_t(begin + n * shard / shards),
+                                           order_.begin() + std::ptrdiff_t(begin + n * (shard + 1) / shards));
     return make_batch(dataset_, indices, options_, epoch_);
 }
 

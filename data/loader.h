@@ -31,6 +31,12 @@ struct LoaderOptions {
     bool keep_difficult = true;  // false drops 'difficult' objects from the targets
     std::size_t max_items = 0;   // > 0: only the dataset's first max_items items (smoke runs)
     std::uint64_t seed = 0;
+    // Data-parallel training (detector/data_parallel.h): each batch is the global batch, of
+    // which this loader keeps shard `shard` of `shards`, images [n shard / shards,
+    // n (shard + 1) / shards) of its n. The shards of one batch are disjoint and together are
+    // exactly the batch one loader with shards = 1 gives. With several shards a last batch
+    // with fewer images than shards is dropped, so no shard is ever empty.
+    int shard = 0, shards = 1;
     int workers = 2;   // threads; 0 = load on the calling thread
     int prefetch = 4;  // batches prepared ahead at most (the queue bound)
     std::array<float, 3> mean = kImageNetMean, std = kImageNetStd;

@@ -15,16 +15,24 @@ Tensor anchors_tensor(const std::vector<Box>& anchors) {
     return Tensor::from_vector(flat, {static_cast<int64_t>(anchors.size()), 4});
 }
 
+int64_t normalizer_count(const TrainingTargets& targets, Normalizer normalizer) {
+    if (normalizer == Normalizer::Positives) return targets.num_positives;
+    return targets.labels.numel() - targets.num_ignored;  // the collapse-to-background ablation
+}
+
 DetectionLoss detection_loss(const HeadOutputs& out, const TrainingTargets& targets, const Tensor& anchors,
                              const losses::ClassificationLoss& cls_loss, const losses::BoxLoss& box_loss,
                              const BoxCoder& coder, Normalizer normalizer) {
+    return detection_loss(out, targets, anchors, cls_loss, box_loss, coder,
+                          static_cast<float>(std::max<int64_t>(1, normalizer_count(targets, normalizer))));
+}
+
+DetectionLoss detection_loss(const HeadOutputs& out, const TrainingTargets& targets, const Tensor& anchors,
+                             const losses::ClassificationLoss& cls_loss, const losses::BoxLoss& box_loss,
+                             const BoxCoder& coder, float divisor) {
     const Device device = out.cls_logits.device();
     DetectionLoss loss;
-    if (normalizer == Normalizer::Positives) {
-        loss.normalizer = static_cast<float>(std::max<int64_t>(1, targets.num_positives));
-    } else {  // every anchor that is not ignored: the collapse-to-background ablation
-        loss.normalizer = static_cast<float>(std::max<int64_t>(1, targets.labels.numel() - targets.num_ignored));
-    }
+    loss.normalizer = divisor;
     // Classification: labels (N, A) with background and ignore codes; the loss masks ignored anchors.
     losses::ClsLossInput cls_in{out.cls_logits, targets.labels.to(device), Tensor(), loss.normalizer,
                                 losses::Reduction::Sum};

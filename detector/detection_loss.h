@@ -23,6 +23,14 @@ struct DetectionLoss {
 DetectionLoss detection_loss(const HeadOutputs& out, const TrainingTargets& targets, const Tensor& anchors,
                              const losses::ClassificationLoss& cls_loss, const losses::BoxLoss& box_loss,
                              const BoxCoder& coder, Normalizer normalizer);
+// The same with the divisor given: data-parallel training divides by max(1, the count over
+// every rank's images) / ranks (detector/data_parallel.h).
+DetectionLoss detection_loss(const HeadOutputs& out, const TrainingTargets& targets, const Tensor& anchors,
+                             const losses::ClassificationLoss& cls_loss, const losses::BoxLoss& box_loss,
+                             const BoxCoder& coder, float divisor);
+// What the losses are divided by before max(1, .): the positive anchors, or for the
+// ablation every anchor that is not ignored.
+int64_t normalizer_count(const TrainingTargets& targets, Normalizer normalizer);
 
 // Anchors as a float tensor (A, 4), for decoded box losses.
 Tensor anchors_tensor(const std::vector<Box>& anchors);

@@ -54,7 +54,7 @@ using EpochList = std::vector<int>;
     /* optimisation */                                                                                               \
     X(std::string, optimizer, "sgd", "--optimizer", NotEmpty, "optimizer: sgd (momentum, weight decay) or adamw")  \
     X(int, epochs, 12, "--epochs", Positive, "epochs")                                                              \
-    X(int, batch, 8, "--batch", Positive, "images per batch")                                                       \
+    X(int, batch, 8, "--batch", Positive, "images per step, all ranks together (the global batch: N ranks read batch/N each)")                                                       \
     X(float, lr, 0.01f, "--lr", Positive, "base learning rate")                                                     \
     X(float, momentum, 0.9f, "--momentum", Fraction, "SGD momentum")                                                \
     X(float, weight_decay, 1e-4f, "--weight-decay", NonNegative, "weight decay (SGD: L2 in the gradient; AdamW: decoupled)") \
@@ -72,7 +72,10 @@ using EpochList = std::vector<int>;
     X(EpochList, snapshot_epochs, {}, "--snapshot-epochs", Any, "keep the weights after these epochs (1-based)")    \
     X(int, log_every, 10, "--log-every", NonNegative, "log a step to log.jsonl every N iterations (0: never)")     \
     X(bool, progress, true, "!--quiet", Any, "no progress line")                                                    \
-    X(std::string, device, "cpu", "--device", NotEmpty, "cpu or cuda")
+    X(std::string, device, "cpu", "--device", NotEmpty, "cpu or cuda")                                           \
+    /* several processes (mpirun, srun; docs/distributed.md) */                                                  \
+    X(bool, sync_bn, false, "--sync-bn", Any, "batch norm statistics over the global batch, all ranks together")    \
+    X(float, dist_timeout, 600.0f, "--dist-timeout", Positive, "seconds a rank waits for the others before it stops with an error")
 
 struct TrainConfig {
 #define FOCAL_DECLARE_SETTING(type, name, value, flag, rule, help) type name = value;

@@ -9,9 +9,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <csignal>
 #include <optional>
+#include <span>
 
 #include "data/loader.h"
+#include "detector/data_parallel.h"
 #include "detector/stop_request.h"
 #include "layers/checkpoint.h"
 #include "engine/util.h"
@@ -43,13 +46,17 @@ json read_json(const std::string& path) {
 void write_json(const std::string& path, const json& j) { write_file_atomically(path, j.dump(2) + "\n"); }
 
 // One JSON object per line, flushed as written, so a crash loses nothing already logged.
+// A disabled log (ranks other than 0 of a data-parallel run) opens nothing and writes nothing.
 class JsonLog {
 public:
-    JsonLog(const std::string& path, bool append) : path_(path), out_(path, append ? std::ios::app : std::ios::trunc) {
+    JsonLog(const std::string& path, bool append, bool enabled = true) : path_(path), enabled_(enabled) {
+        if (!enabled_) return;
+        out_.open(path, append ? std::ios::app : std::ios::trunc);
         FOCAL_CHECK(out_.good(), "[train] cannot write ", path, ": ", std::strerror(errno));
     }
     // A failed write (a full disk, a file-size limit) is an error, not a silently short log.
     void write(const json& j) {
+        if (!enabled_) return;
         errno = 0;
         out_ << j.dump() << '\n' << std::flush;
         FOCAL_CHECK(out_.good(), "[train] cannot write ", path_, ": ", errno ? std::strerror(errno) : "write failed");
@@ -57,6 +64,7 @@ public:
 
 private:
     std::string path_;
+    bool enabled_;
     std::ofstream out_;
 };
 
@@ -96,6 +104,7 @@ struct TrainingRun {
     const fs::path dir;
     const CheckpointPaths paths;
     const Device device;
+    DataParallel parallel;  // this process's rank among the training processes (one by default)
     const data::Dataset dataset;
     const losses::ClassificationLoss cls_loss;
     const losses::BoxLoss box_loss;
@@ -113,6 +122,7 @@ struct TrainingRun {
           dir(c.out),
           paths{(dir / "checkpoint.safetensors").string(), (dir / "optimizer.safetensors").string()},
           device(parse_device(c.device)),
+          parallel(device, c.batch, c.dist_timeout),
           dataset(open_dataset(c)),
           cls_loss(losses::make_cls_loss(c.cls_loss, c.cls_params)),
           box_loss(losses::make_box_loss(c.box_loss, c.box_params)),
@@ -120,7 +130,7 @@ struct TrainingRun {
           model_config(model_config_for(c, static_cast<int64_t>(dataset.classes().size()), cls_loss.softmax())),
           init(c.seed),
           model(model_config, init),
-          loader(dataset, loader_options(c, model_config.image_size)),
+          loader(dataset, loader_options(c, model_config.image_size, parallel)),
           iters_per_epoch(c.max_iters > 0 ? std::min<int64_t>(c.max_iters, loader.batches_per_epoch())
                                           : static_cast<int64_t>(loader.batches_per_epoch())),
           schedule(make_schedule(c, iters_per_epoch * c.epochs)) {
@@ -138,7 +148,7 @@ struct TrainingRun {
         return data::Dataset::open(c.data, vo);
     }
 
-    static data::LoaderOptions loader_options(const TrainConfig& c, int64_t image_size) {
+    static data::LoaderOptions loader_options(const TrainConfig& c, int64_t image_size, const DataParallel& parallel) {
         data::LoaderOptions lo;
         lo.batch_size = c.batch;
         lo.image_size = static_cast<int>(image_size);
@@ -148,6 +158,7 @@ struct TrainingRun {
         lo.crop.max_zoom = c.max_zoom;
         lo.seed = c.seed;
         lo.workers = c.workers;
+        lo.shard = parallel.rank(), lo.shards = parallel.size();
         lo.max_items = static_cast<size_t>(std::max<int64_t>(c.max_images, 0));
         return lo;
     }
@@ -173,11 +184,13 @@ std::string exact(double v) {  // round-trips through std::stod
     return text;
 }
 
-Metadata to_metadata(const Progress& p) {
-    return {{"epoch", std::to_string(p.epoch)},       {"step", std::to_string(p.step)},
-            {"best_map", exact(p.best_map)},          {"iteration", std::to_string(p.iteration)},
-            {"sum_loss", exact(p.sum_loss)},          {"sum_cls", exact(p.sum_cls)},
-            {"sum_box", exact(p.sum_box)},            {"images", std::to_string(p.images)}};
+Metadata to_metadata(const Progress& p, int ranks) {
+    Metadata m{{"epoch", std::to_string(p.epoch)},       {"step", std::to_string(p.step)},
+               {"best_map", exact(p.best_map)},          {"iteration", std::to_string(p.iteration)},
+               {"sum_loss", exact(p.sum_loss)},          {"sum_cls", exact(p.sum_cls)},
+               {"sum_box", exact(p.sum_box)},            {"images", std::to_string(p.images)}};
+    if (ranks > 1) m["ranks"] = std::to_string(ranks);  // absent: 1
+    return m;
 }
 
 Progress progress_from(const Metadata& m, const std::string& source) {
@@ -201,23 +214,56 @@ Progress progress_from(const Metadata& m, const std::string& source) {
     }
 }
 
+// On resume in a data-parallel run: how the saved run's ranks and this one's compare. The
+// global batch, the data order and the schedule do not depend on the number of ranks, so
+// the run continues where it stopped.
+std::string resume_ranks_note(const TrainingRun& run, const Metadata& saved) {
+    const int before = saved.count("ranks") ? std::stoi(saved.at("ranks")) : 1, now = run.parallel.size();
+    if (before == 1 && now == 1) return "";
+    return " on " + std::to_string(now) + (now == 1 ? " rank" : " ranks") + " (saved by " + std::to_string(before) +
+           "): the global batch stays " + std::to_string(run.config.batch) + " and the data order and schedule "
+           "continue unchanged" + (before != now && !run.config.sync_bn ? "; per-rank batch norm now sees " +
+           std::to_string(run.config.batch / now) + " images instead of " + std::to_string(run.config.batch / before)
+                                                                        : std::string());
+}
+
+// Data-parallel start (nothing to do in one process), before anything is written: every rank
+// checks that the others run the same settings on the same data.
+void start_data_parallel(TrainingRun& run) {
+    DataParallel& parallel = run.parallel;
+    if (parallel.size() == 1) return;
+    parallel.check_agreement(to_json(run.config), run.dataset, run.loader.items());
+    if (parallel.root())
+        std::fprintf(stderr, "data-parallel on %d ranks (%s): %d images per step, %s per rank; batch norm %s\n",
+                     parallel.size(), parallel.world().name().c_str(), run.config.batch,
+                     run.config.batch % parallel.size() == 0 ? std::to_string(run.config.batch / parallel.size()).c_str()
+                                                             : "about batch / ranks",
+                     run.config.sync_bn ? "synchronised (--sync-bn)" : "per rank");
+}
+
 // A new run writes config.json; --resume reads the last checkpoint back.
 Progress start_or_resume(TrainingRun& run) {
     const TrainConfig& c = run.config;
     if (c.resume) {
         FOCAL_CHECK(fs::exists(run.paths.model) && fs::exists(run.paths.optimizer), "[train] --resume: no checkpoint in ",
-                    run.dir.string(), " (expected checkpoint.safetensors and optimizer.safetensors)");
-        const Progress p = progress_from(load_checkpoint(run.paths, run.model, run.optimizer.get()), run.paths.optimizer);
+                    run.dir.string(), " (expected checkpoint.safetensors and optimizer.safetensors)",
+                    run.parallel.size() > 1 ? " on rank " + std::to_string(run.parallel.rank()) +
+                                                  ": every rank reads it, so --out must be on a filesystem all ranks share"
+                                            : std::string());
+        const Metadata saved = load_checkpoint(run.paths, run.model, run.optimizer.get());
+        const Progress p = progress_from(saved, run.paths.optimizer);
         FOCAL_CHECK(p.iteration <= run.iters_per_epoch, "[train] --resume: the checkpoint stopped at iteration ",
                     p.iteration, " of epoch ", p.epoch + 1, ", which now has only ", run.iters_per_epoch);
-        if (p.iteration > 0)
-            std::fprintf(stderr, "resuming %s in epoch %d at iteration %lld (step %lld)\n", run.dir.string().c_str(),
-                         p.epoch + 1, static_cast<long long>(p.iteration), static_cast<long long>(p.step));
-        else
-            std::fprintf(stderr, "resuming %s after epoch %d (step %lld)\n", run.dir.string().c_str(), p.epoch,
-                         static_cast<long long>(p.step));
+        if (run.parallel.root() && p.iteration > 0)
+            std::fprintf(stderr, "resuming %s in epoch %d at iteration %lld (step %lld)%s\n", run.dir.string().c_str(),
+                         p.epoch + 1, static_cast<long long>(p.iteration), static_cast<long long>(p.step),
+                         resume_ranks_note(run, saved).c_str());
+        else if (run.parallel.root())
+            std::fprintf(stderr, "resuming %s after epoch %d (step %lld)%s\n", run.dir.string().c_str(), p.epoch,
+                         static_cast<long long>(p.step), resume_ranks_note(run, saved).c_str());
         return p;
     }
+    if (!run.parallel.root()) return {};  // rank 0 writes the run folder
     fs::create_directories(run.dir);
     const json config = {{"train", to_json(c)}, {"model", to_json(run.model_config)},
                          {"classes", run.dataset.classes()}, {"class_source", run.dataset.class_source()},
@@ -225,6 +271,16 @@ Progress start_or_resume(TrainingRun& run) {
                          {"parameters", run.model.num_parameters()}};
     write_json((run.dir / "config.json").string(), config);
     return {};
+}
+
+// The signal that asked to stop, agreed by every rank, so that all stop after the same step
+// (a cluster's preemption reaches the ranks at slightly different times); 0 when none did.
+int agreed_stop(TrainingRun& run) {
+    if (run.parallel.size() == 1) return stop_requested();
+    double asked[1] = {stop_requested() != 0 ? 1.0 : 0.0};
+    run.parallel.world().all_reduce_sum(std::span<double>(asked));
+    if (asked[0] == 0) return 0;
+    return stop_requested() != 0 ? stop_requested() : SIGTERM;
 }
 
 // One pass over the training set (epoch index progress.epoch, from progress.iteration):
@@ -239,7 +295,8 @@ std::optional<EpochRecord> train_one_epoch(TrainingRun& run, Progress& progress,
     const Tensor anchor_tensor = anchors_tensor(anchors);
     const BoxCoder& coder = run.model.coder;
     const MatcherConfig matcher;
-    const bool tty = c.progress && ::isatty(2);
+    const bool tty = c.progress && run.parallel.root() && ::isatty(2);
+    const dist::BatchNormSync sync_bn(c.sync_bn ? &run.parallel.world() : nullptr);  // no-op in one process
     run.model.train();
     run.loader.start_epoch(epoch, static_cast<size_t>(progress.iteration));
     const double epoch_start = seconds_now();
@@ -252,14 +309,23 @@ std::optional<EpochRecord> train_one_epoch(TrainingRun& run, Progress& progress,
         FOCAL_CHECK(out.cls_logits.size(1) == static_cast<int64_t>(anchors.size()), "[train] the heads scored ",
                     out.cls_logits.size(1), " anchors, the anchor generator made ", anchors.size());
         TrainingTargets targets = build_targets(anchors, b, matcher, coder);
+        // Divided by the count over the global batch; the losses below are the global batch's.
+        const DataParallel::Divisor divisor = run.parallel.loss_divisor(normalizer_count(targets, run.normalizer));
         DetectionLoss loss =
-            detection_loss(out, targets, anchor_tensor, run.cls_loss, run.box_loss, coder, run.normalizer);
-        const double total = loss.total.item(), cls = loss.cls.item(), box = loss.box.item();
-        if (!std::isfinite(total)) {
+            detection_loss(out, targets, anchor_tensor, run.cls_loss, run.box_loss, coder, divisor.value);
+        const DataParallel::StepLoss step =
+            run.parallel.gather_losses(loss.total.item(), loss.cls.item(), loss.box.item(), b.n);
+        const double total = step.total, cls = step.cls, box = step.box;
+        if (step.bad_rank >= 0) {
             log.write({{"type", "error"}, {"epoch", epoch}, {"iter", it}, {"step", progress.step}, {"cls", cls},
                        {"box", box}});
             fail("[train] the loss became ", total, " at epoch ", epoch + 1, " iteration ", it + 1, " (cls ", cls,
-                 ", box ", box, "); stopped. ",
+                 ", box ", box, ")",
+                 run.parallel.size() > 1 ? " on rank " + std::to_string(step.bad_rank) + " of " +
+                                               std::to_string(run.parallel.size()) + " (step " +
+                                               std::to_string(progress.step + 1) + ")"
+                                         : std::string(),
+                 "; stopped. ",
                  fs::exists(run.paths.model) ? "The last good checkpoint is " + run.paths.model
                                              : std::string("No checkpoint was written"),
                  ". Try a lower --lr, --clip-grad, or the prior bias.");
@@ -267,27 +333,32 @@ std::optional<EpochRecord> train_one_epoch(TrainingRun& run, Progress& progress,
         Optimizer& optimizer = *run.optimizer;
         optimizer.zero_grad();
         loss.total.backward();
+        run.parallel.average_gradients(run.model.parameters());  // no-op in one process
         if (c.clip_grad > 0) clip_grad_norm(run.model.parameters(), c.clip_grad);
         optimizer.set_lr(run.schedule.at(progress.step));
         optimizer.step();
         ++progress.step, ++it;
-        progress.images += b.n;
+        progress.images += step.images;
         progress.sum_loss += total, progress.sum_cls += cls, progress.sum_box += box;
         result.step_losses.push_back(total);
         const double rate = (progress.images - first_iteration * c.batch) / (seconds_now() - epoch_start);
         if (c.log_every > 0 && (it % c.log_every == 0 || it == 1))
             log.write({{"type", "step"}, {"epoch", epoch}, {"iter", it}, {"step", progress.step}, {"loss", total},
-                       {"cls", cls}, {"box", box}, {"lr", optimizer.lr()}, {"positives", targets.num_positives},
+                       {"cls", cls}, {"box", box}, {"lr", optimizer.lr()},
+                       {"positives", run.normalizer == Normalizer::Positives ? divisor.total : targets.num_positives},
                        {"images_per_s", rate}});
-        if (c.progress && (tty || it % std::max(c.log_every, 1) == 0 || it == run.iters_per_epoch))
+        if (c.progress && run.parallel.root() && (tty || it % std::max(c.log_every, 1) == 0 || it == run.iters_per_epoch))
             print_progress(tty, epoch, c.epochs, it, run.iters_per_epoch, seconds_now() - epoch_start,
                            progress.images, progress.sum_loss / it, progress.sum_cls / it, progress.sum_box / it);
         if (hooks.after_step) hooks.after_step(progress.step);
-        if (stop_requested() && it < run.iters_per_epoch) {  // at the epoch's end the usual checkpoint follows
+        const int stop = it < run.iters_per_epoch ? agreed_stop(run) : 0;  // at the epoch's end, train() checks
+        if (stop != 0) {
             if (tty) std::fprintf(stderr, "\n");
-            save_checkpoint(run.paths, run.model, run.optimizer.get(), to_metadata(progress));
-            log.write({{"type", "stopped"}, {"signal", stop_requested()}, {"epoch", epoch}, {"iter", it},
-                       {"step", progress.step}});
+            if (run.parallel.root())
+                save_checkpoint(run.paths, run.model, run.optimizer.get(), to_metadata(progress, run.parallel.size()));
+            log.write({{"type", "stopped"}, {"signal", stop}, {"epoch", epoch}, {"iter", it}, {"step", progress.step}});
+            result.stopped_by = stop;
+            result.stopped_at_step = progress.step;
             return std::nullopt;
         }
     }
@@ -321,7 +392,7 @@ void evaluate_epoch(TrainingRun& run, EpochRecord& record, Progress& progress) {
 // The checkpoint (weights + optimizer, atomically) and any snapshot the config asks for.
 void save_epoch(TrainingRun& run, const Progress& progress) {
     const std::string epoch = std::to_string(progress.epoch);
-    save_checkpoint(run.paths, run.model, run.optimizer.get(), to_metadata(progress));
+    save_checkpoint(run.paths, run.model, run.optimizer.get(), to_metadata(progress, run.parallel.size()));
     const std::vector<int>& snapshots = run.config.snapshot_epochs;
     if (std::find(snapshots.begin(), snapshots.end(), progress.epoch) != snapshots.end())
         save_safetensors((run.dir / ("snapshot-epoch" + epoch + ".safetensors")).string(), run.model.state(),
@@ -336,36 +407,41 @@ TrainResult train(const TrainConfig& c, const TrainHooks& hooks) {
                 " already holds a run; pass --resume to continue it, or choose another --out");
     if (c.threads > 0) set_num_threads(c.threads);
     TrainingRun run(c);
-    for (const std::string& w : run.dataset.warnings()) std::fprintf(stderr, "warning: %s\n", w.c_str());
-    if (c.skip_bad) std::fprintf(stderr, "%s\n", run.dataset.skip_summary().c_str());
+    const bool root = run.parallel.root();  // only rank 0 prints and writes (detector/data_parallel.h)
+    if (root)
+        for (const std::string& w : run.dataset.warnings()) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    if (root && c.skip_bad) std::fprintf(stderr, "%s\n", run.dataset.skip_summary().c_str());
+    start_data_parallel(run);
     Progress progress = start_or_resume(run);
+    run.parallel.broadcast_state(run.model, *run.optimizer, c.resume ? "after --resume" : "after initialisation");
     TrainResult result;
     result.best_map = progress.best_map;
-    JsonLog log((run.dir / "log.jsonl").string(), c.resume);
-    std::fprintf(stderr, "training %s (%lld parameters, %zu anchors/image) on %zu images of %s [%s], %s loss, %d epochs\n",
-                 run.model_config.preset.c_str(), static_cast<long long>(run.model.num_parameters()),
-                 run.anchors().size(), run.loader.items(), run.dataset.root().c_str(), c.split.c_str(),
-                 c.cls_loss.c_str(), c.epochs);
+    result.rank = run.parallel.rank();
+    JsonLog log((run.dir / "log.jsonl").string(), c.resume, root);
+    if (root)
+        std::fprintf(stderr,
+                     "training %s (%lld parameters, %zu anchors/image) on %zu images of %s [%s], %s loss, %d epochs\n",
+                     run.model_config.preset.c_str(), static_cast<long long>(run.model.num_parameters()),
+                     run.anchors().size(), run.loader.items(), run.dataset.root().c_str(), c.split.c_str(),
+                     c.cls_loss.c_str(), c.epochs);
     while (progress.epoch < c.epochs) {
         const std::optional<EpochRecord> trained = train_one_epoch(run, progress, log, result, hooks);
-        if (!trained) {
-            result.stopped_by = stop_requested();
-            result.stopped_at_step = progress.step;
-            break;
-        }
+        if (!trained) break;  // stopped by a signal: the mid-epoch checkpoint is written
         EpochRecord record = *trained;
         progress.epoch = record.epoch;  // epochs completed
         const bool last = record.epoch == c.epochs;
         const bool evaluate_now = !c.val_split.empty() && c.eval_every > 0 && (record.epoch % c.eval_every == 0 || last);
-        if (evaluate_now) evaluate_epoch(run, record, progress);
-        save_epoch(run, progress);
+        if (evaluate_now && root) evaluate_epoch(run, record, progress);
+        run.parallel.broadcast_state(run.model, *run.optimizer, "after epoch " + std::to_string(record.epoch));
+        if (root) save_epoch(run, progress);
         json entry = {{"type", "epoch"}, {"epoch", record.epoch}, {"loss", record.loss}, {"cls", record.cls},
                       {"box", record.box}, {"seconds", record.seconds}, {"step", progress.step}};
         if (evaluate_now) entry["map50_voc07"] = record.map50_voc07, entry["map50_area"] = record.map50_area;
         log.write(entry);
         result.epochs.push_back(record);
-        if (stop_requested() && progress.epoch < c.epochs) {  // asked during the epoch's last step
-            result.stopped_by = stop_requested();
+        const int stop = progress.epoch < c.epochs ? agreed_stop(run) : 0;  // asked during the epoch's last step
+        if (stop != 0) {
+            result.stopped_by = stop;
             result.stopped_at_step = progress.step;
             break;
         }

@@ -39,6 +39,7 @@ struct TrainResult {
     double best_map = -1;
     int stopped_by = 0;           // the signal that stopped it mid-epoch (stop_request.h), or 0
     int64_t stopped_at_step = 0;  // then: the steps done, all in the checkpoint
+    int rank = 0;                 // of this process in a data-parallel run; only rank 0 reports
 };
 
 // Called after every optimizer step with the steps done so far (tests use it to stop a run

@@ -16,6 +16,8 @@ JOBS=${JOBS:-$(nproc)}
 packages=(build-essential cmake pkg-config libopenblas-openmp-dev libstb-dev libpugixml-dev
           doctest-dev libcli11-dev nlohmann-json3-dev python3 python3-matplotlib)
 [[ $what == test ]] && packages+=(clang libomp-dev)  # the fuzz step in .ci/run
+# Data-parallel training over MPI (optional for a build; tests/dist runs mpirun -np 2).
+[[ $what == test ]] && packages+=(openmpi-bin libopenmpi-dev)
 
 missing=()
 for p in "${packages[@]}"; do

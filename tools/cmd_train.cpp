@@ -89,12 +89,14 @@ void add_train(CLI::App& app) {
         stop_cleanly_on_signals();
         detector::TrainResult r = detector::train(*c);
         if (r.stopped_by != 0) {
-            std::fprintf(stderr,
-                         "focal: stopped by %s after step %lld; the checkpoint in %s holds everything. To continue "
-                         "exactly where it stopped, run the same command with --resume.\n",
-                         strsignal(r.stopped_by), static_cast<long long>(r.stopped_at_step), c->out.c_str());
+            if (r.rank == 0)
+                std::fprintf(stderr,
+                             "focal: stopped by %s after step %lld; the checkpoint in %s holds everything. To "
+                             "continue exactly where it stopped, run the same command with --resume.\n",
+                             strsignal(r.stopped_by), static_cast<long long>(r.stopped_at_step), c->out.c_str());
             throw ExitStatus{128 + r.stopped_by};
         }
+        if (r.rank != 0) return;
         std::printf("done: %zu epochs in %s", r.epochs.size(), c->out.c_str());
         if (r.best_map >= 0) std::printf(", best val mAP@0.5 %.4f (VOC07 11-point)", r.best_map);
         std::printf("\n");

@@ -1,6 +1,7 @@
-// Normalisation layers: batch_norm on fused per-channel kernels with its analytic gradient,
-// group_norm composed of ops.
+// Normalisation layers: batch_norm on fused per-channel kernels with its analytic gradient
+// (synchronised over ranks under dist::BatchNormSync), group_norm composed of ops.
 #include "engine/autograd.h"
+#include "engine/dist/collective.h"
 #include "engine/nn.h"
 #include "engine/ops.h"
 #include "engine/ops/op_helpers.h"
@@ -8,6 +9,38 @@
 namespace focal {
 
 using detail::f32;
+
+namespace {
+// Synchronised batch norm: the per-rank (count, mean, biased variance) of each channel
+// merged into those of the global batch (Chan et al. 1979, pairwise update, in double):
+//   N = sum n_r,  mean = sum n_r m_r / N,  var = sum n_r (v_r + (m_r - mean)^2) / N.
+// mean_c and var are overwritten; returns N.
+int64_t merge_channel_stats(dist::Collective& world, int64_t count, Tensor& mean_c, Tensor& var) {
+    const std::vector<float> m = mean_c.to_vector<float>(), v = var.to_vector<float>();
+    const size_t channels = m.size(), row = 1 + 2 * channels;
+    std::vector<double> mine(row);
+    mine[0] = static_cast<double>(count);
+    for (size_t c = 0; c < channels; ++c) mine[1 + c] = m[c], mine[1 + channels + c] = v[c];
+    const std::vector<double> all = world.all_gather(mine);  // size() rows of (n, means, variances)
+    double total = 0;
+    for (int r = 0; r < world.size(); ++r) total += all[r * row];
+    std::vector<float> mean_out(channels), var_out(channels);
+    for (size_t c = 0; c < channels; ++c) {
+        double mean = 0, m2 = 0;
+        for (int r = 0; r < world.size(); ++r) mean += all[r * row] * all[r * row + 1 + c];
+        mean /= total;
+        for (int r = 0; r < world.size(); ++r) {
+            const double d = all[r * row + 1 + c] - mean;
+            m2 += all[r * row] * (all[r * row + 1 + channels + c] + d * d);
+        }
+        mean_out[c] = static_cast<float>(mean), var_out[c] = static_cast<float>(m2 / total);
+    }
+    const Shape shape{static_cast<int64_t>(channels)};
+    mean_c = Tensor::from_vector(mean_out, shape, mean_c.device());
+    var = Tensor::from_vector(var_out, shape, var.device());
+    return static_cast<int64_t>(total);
+}
+}  // namespace
 
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
                   Tensor running_var, bool training, float momentum, float eps) {
@@ -20,7 +53,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Ten
         if (t->defined())
             FOCAL_CHECK(t->shape() == per_channel, "[batch_norm] expected per-channel tensors of shape (",
                         channels, ",), got ", shape_str(t->shape()));
-    const int64_t count = n * plane;  // values per channel
+    dist::Collective* sync = training ? dist::BatchNormSync::current() : nullptr;  // null: this rank's batch
+    int64_t count = n * plane;  // values per channel (over all ranks when synchronised)
     Backend& be = detail::backend_of(x);
     Tensor xc = x.detached().contiguous();  // viewed as (N, C, L)
 
@@ -34,6 +68,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Ten
             mean_c = Tensor::empty(per_channel, DType::F32, x.device());
             Tensor var = Tensor::empty(per_channel, DType::F32, x.device());  // biased: normalises the batch
             be.channel_stats(f32(xc), n, channels, plane, f32(mean_c), f32(var));
+            if (sync) count = merge_channel_stats(*sync, count, mean_c, var);
             invstd = pow(var + eps, -0.5f);
             if (running_mean.defined() && running_var.defined()) {  // PyTorch: unbiased variance
                 running_mean.mul_(1 - momentum).add_(mean_c, momentum);
@@ -54,7 +89,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Ten
     be.channel_affine(f32(xc), f32(scale), nullptr, nullptr, f32(shift), n, channels, plane, f32(y));
 
     return record(y, "batch_norm", {x, weight, bias},
-                  [xc, mean_c, invstd, scale, n, channels, plane, count, training](Grads& g, const Tensor& dy) {
+                  [xc, mean_c, invstd, scale, n, channels, plane, count, training, sync](Grads& g, const Tensor& dy) {
         Backend& be = detail::backend_of(dy);
         Tensor dyc = dy.contiguous();
         const Shape per_channel{channels};
@@ -65,6 +100,12 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Ten
         if (g.needs(1)) g[1] += sum_dy_xhat;  // dL/dw
         if (g.needs(2)) g[2] += sum_dy;       // dL/db
         if (!g.needs(0)) return;
+        if (sync) {  // dx depends on the sums over the global batch; dw and db above stay this rank's
+            Tensor both = cat({sum_dy, sum_dy_x}, 0);
+            sync->all_reduce_sum(both);
+            sum_dy = both.narrow(0, 0, channels);
+            sum_dy_xhat = invstd * (both.narrow(0, channels, channels) - mean_c * sum_dy);
+        }
         // Eval: statistics are constants, dx = dy * scale. Training: they depend on x too,
         // dx = scale * (dy - mean(dy) - xhat * mean(dy * xhat))   (Ioffe & Szegedy 2015, sec. 3),
         // expanded to dx = dy * p + x * q + r per channel, one pass.
