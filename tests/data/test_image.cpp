@@ -86,7 +86,8 @@ TEST_CASE("missing, empty, junk and oversized images give a clear Error") {
     // allocation, by our side limit or by stb's own size check.
     std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0,    0, 0,
                                      13,   'I', 'H', 'D', 'R',  0,    0,    0x4E, 0x20, 0, 0,
-                                     0,    20,  8,   2,   0,    0,    0,    0,    0,    0, 0};
+                                     0,    20,  8,   2,   0,    0,    0,    0,    0,    0, 0,
+                                     0,    0,   0,   0,   'I',  'E',  'N',  'D',  0xAE, 0x42, 0x60, 0x82};
     CHECK(error_of(png).find("larger than the 16384 px limit") != std::string::npos);
     png[17] = 1, png[18] = 0x86, png[19] = 0xA0, png[21] = 1, png[22] = 0x86, png[23] = 0xA0;
     CHECK(error_of(png).find("not a readable image") != std::string::npos);
@@ -205,7 +206,8 @@ TEST_CASE("an image over the pixel limit is refused from its header") {
     // 8192 x 8192: each side within 16384, but 64 Mpx, twice kMaxImagePixels.
     std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0,    0, 0,
                                      13,   'I', 'H', 'D', 'R',  0,    0,    0x20, 0,    0, 0,
-                                     0x20, 0,   8,   2,   0,    0,    0,    0,    0,    0, 0};
+                                     0x20, 0,   8,   2,   0,    0,    0,    0,    0,    0, 0,
+                                     0,    0,   0,   0,   'I',  'E',  'N',  'D',  0xAE, 0x42, 0x60, 0x82};
     CHECK(error_of(png).find("more than the limit of 33554432 pixels") != std::string::npos);
 }
 
