@@ -46,8 +46,20 @@ std::string jpeg_defect(const std::uint8_t* d, std::size_t n) {
         const std::size_t length = (std::size_t(d[i + 2]) << 8) | d[i + 3];
         if (length < 2)
             return "corrupt: segment length " + std::to_string(length) + " at byte " + std::to_string(i);
+        if (i + 2 + length > n) return "cut short in a header segment";
+        if (m == 0xC4) {  // DHT: each table is a class byte, 16 counts, then as many symbols
+            // stb_image 2.27 writes past its 257-entry size table when the counts add up to
+            // more than 256 (found by fuzz/fuzz_image.cpp), so such a table is refused here.
+            for (std::size_t t = i + 4, end = i + 2 + length; t < end;) {
+                std::size_t codes = 0;
+                for (std::size_t k = 1; k <= 16 && t + k < end; ++k) codes += d[t + k];
+                if (end - t < 17 || codes > 256 || end - t - 17 < codes)
+                    return "corrupt: Huffman table at byte " + std::to_string(t) + " (" + std::to_string(codes) +
+                           " codes)";
+                t += 17 + codes;
+            }
+        }
         i += 2 + length;
-        if (i > n) return "cut short in a header segment";
         if (m != 0xDA) continue;
         // After SOS comes entropy-coded data, in which 0xFF is stuffed as FF 00 and restart
         // markers FF D0..D7 may appear; any other FF xx ends it.

@@ -256,6 +256,9 @@ RetinaNetConfig model_config_for(const TrainConfig& c, int64_t num_classes, bool
     mc = retinanet_config_from_json(j);
     FOCAL_CHECK(mc.num_classes == num_classes, "[config] num_classes comes from the dataset (", num_classes,
                 "), not from the model settings");
+    // Found by fuzz/fuzz_run_config.cpp: a patch could give a sigmoid loss a softmax head.
+    FOCAL_CHECK(mc.softmax == softmax, "[config] softmax comes from the classification loss (", softmax ? "" : "not ",
+                "softmax here), not from the model settings");
     return mc;
 }
 

@@ -125,3 +125,4 @@ put('safetensors', 'overlap_behind_empty.safetensors', struct.pack('<Q', len(hea
 header = '{"w":{"dtype":"F32","shape":[0,4611686018427387904,4611686018427387904],"data_offsets":[0,0]}}'
 put('safetensors', 'huge_shape_with_zero.safetensors', struct.pack('<Q', len(header)) + header.encode())
 put('run_config', 'float_to_int.json', '{"epochs": 1e300, "seed": -1, "model": {"image_size": 9.5e18}}')
+put('run_config', 'regression_softmax_patch.json', '{"softmax": true}')

@@ -46,7 +46,7 @@ for name in $targets; do
   if [[ -n $runs ]]; then args+=(-runs="$runs"); else args+=(-max_total_time="$seconds"); fi
   echo "== fuzz_$name (${runs:+$runs runs}${runs:-$seconds s}, inputs up to $max_len bytes)"
   if "$build/fuzz/fuzz_$name" "${args[@]}" "$corpus" "fuzz/corpus/$name" >"$build/$name.log" 2>&1; then
-    grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|#[0-9]+ +DONE' "$build/$name.log" | tr '\n' ' '
+    grep -E '^#[0-9]+[[:space:]]+DONE|^stat::peak_rss_mb' "$build/$name.log" | tr -s '\n\t ' ' '
     echo
   else
     status=1

@@ -86,7 +86,8 @@ TEST_CASE("missing, empty, junk and oversized images give a clear Error") {
     // allocation, by our side limit or by stb's own size check.
     std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0,    0, 0,
                                      13,   'I', 'H', 'D', 'R',  0,    0,    0x4E, 0x20, 0, 0,
-                                     0,    20,  8,   2,   0,    0,    0,    0,    0,    0, 0};
+                                     0,    20,  8,   2,   0,    0,    0,    0,    0,    0, 0,
+                                     0,    0,   0,   0,   'I',  'E',  'N',  'D',  0xAE, 0x42, 0x60, 0x82};
     CHECK(error_of(png).find("larger than the 16384 px limit") != std::string::npos);
     png[17] = 1, png[18] = 0x86, png[19] = 0xA0, png[21] = 1, png[22] = 0x86, png[23] = 0xA0;
     CHECK(error_of(png).find("not a readable image") != std::string::npos);
@@ -182,11 +183,31 @@ TEST_CASE("a PNG chunk longer than the file is refused before stb_image allocate
         CHECK_FALSE(png_defect(reinterpret_cast<const std::uint8_t*>(whole.data()), keep).empty());
 }
 
+TEST_CASE("a JPEG Huffman table of more than 256 codes is refused before stb_image overruns its table") {
+    // Found by fuzz_image (fuzz/corpus/image/regression_dht_codes.jpg): stb_image 2.27 writes
+    // past the 257 entries of its code-size table. Here a DHT segment whose counts add up to 300.
+    std::vector<std::uint8_t> jpeg = {0xFF, 0xD8, 0xFF, 0xC4};
+    const std::size_t length = 2 + 17 + 300;
+    jpeg.push_back(std::uint8_t(length >> 8));
+    jpeg.push_back(std::uint8_t(length & 0xFF));
+    jpeg.push_back(0x00);                    // class 0, table 0
+    for (int k = 0; k < 14; ++k) jpeg.push_back(0);
+    jpeg.push_back(150), jpeg.push_back(150);  // 300 codes of 15 and 16 bits
+    jpeg.insert(jpeg.end(), 300, 0x01);
+    jpeg.push_back(0xFF), jpeg.push_back(0xD9);
+    CHECK(jpeg_defect(jpeg.data(), jpeg.size()) == "corrupt: Huffman table at byte 6 (300 codes)");
+    CHECK(error_of(jpeg).find("truncated or corrupt JPEG: corrupt: Huffman table") != std::string::npos);
+    // Real JPEGs keep passing: focal's own has complete tables of at most 256 codes.
+    const std::vector<std::uint8_t> good = encode_jpeg(gradient(16, 16));
+    CHECK(jpeg_defect(good.data(), good.size()).empty());
+}
+
 TEST_CASE("an image over the pixel limit is refused from its header") {
     // 8192 x 8192: each side within 16384, but 64 Mpx, twice kMaxImagePixels.
     std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0,    0, 0,
                                      13,   'I', 'H', 'D', 'R',  0,    0,    0x20, 0,    0, 0,
-                                     0x20, 0,   8,   2,   0,    0,    0,    0,    0,    0, 0};
+                                     0x20, 0,   8,   2,   0,    0,    0,    0,    0,    0, 0,
+                                     0,    0,   0,   0,   'I',  'E',  'N',  'D',  0xAE, 0x42, 0x60, 0x82};
     CHECK(error_of(png).find("more than the limit of 33554432 pixels") != std::string::npos);
 }
 

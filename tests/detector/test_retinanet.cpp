@@ -115,4 +115,8 @@ TEST_CASE("--model patches the preset's config, and a mistyped key fails naming 
     CHECK_THROWS_WITH_AS(model_config_for(c, 5, false), doctest::Contains("head_channels"), Error);
     c.model = nlohmann::json::parse(R"({"num_classes": 3})");
     CHECK_THROWS_WITH_AS(model_config_for(c, 5, false), doctest::Contains("num_classes comes from the dataset"), Error);
+    c.model = nlohmann::json::parse(R"({"softmax": true})");  // fuzz/corpus/run_config/regression_softmax_patch.json
+    CHECK_THROWS_WITH_AS(model_config_for(c, 5, false), doctest::Contains("softmax comes from the classification loss"),
+                         Error);
+    CHECK(model_config_for(c, 5, true).softmax);
 }
