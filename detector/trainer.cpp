@@ -15,6 +15,7 @@
 
 #include "data/loader.h"
 #include "detector/data_parallel.h"
+#include "detector/run_lock.h"
 #include "detector/stop_request.h"
 #include "layers/checkpoint.h"
 #include "engine/util.h"
@@ -116,6 +117,7 @@ struct TrainingRun {
     const int64_t iters_per_epoch;
     const LrSchedule schedule;
     std::unique_ptr<Optimizer> optimizer;
+    std::optional<RunLock> lock;  // held by the rank that writes the run folder
 
     explicit TrainingRun(const TrainConfig& c)
         : config(c),
@@ -244,6 +246,7 @@ void start_data_parallel(TrainingRun& run) {
 // A new run writes config.json; --resume reads the last checkpoint back.
 Progress start_or_resume(TrainingRun& run) {
     const TrainConfig& c = run.config;
+    if (run.parallel.root()) run.lock.emplace(run.dir.string());  // before anything is read or written
     if (c.resume) {
         FOCAL_CHECK(fs::exists(run.paths.model) && fs::exists(run.paths.optimizer), "[train] --resume: no checkpoint in ",
                     run.dir.string(), " (expected checkpoint.safetensors and optimizer.safetensors)",

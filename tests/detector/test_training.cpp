@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "data/shapes.h"
+#include "detector/run_lock.h"
 #include "detector/stop_request.h"
 #include "detector/trainer.h"
 #include "file_size_limit.h"
@@ -165,6 +166,20 @@ TEST_CASE("a stop request mid-epoch checkpoints, and --resume continues bitwise 
         fs::remove_all(parts);
     }
     fs::remove_all(whole);
+}
+
+TEST_CASE("a run folder that another focal train is writing is refused, and nothing is mixed in") {
+    fs::path dir = run_dir("locked");
+    TrainConfig c = small_config(dir.string());
+    c.val_split = "";
+    {
+        RunLock other(dir.string());  // as another process writing the folder would hold it
+        CHECK_THROWS_WITH_AS(train(c), doctest::Contains("is being written by another focal train"), Error);
+        CHECK(!fs::exists(dir / "config.json"));
+        CHECK(!fs::exists(dir / "log.jsonl"));
+    }
+    CHECK_NOTHROW(train(c));  // released: the folder is free again
+    fs::remove_all(dir);
 }
 
 TEST_CASE("a diverging run stops with a clear message and keeps the last good checkpoint") {
