@@ -72,101 +72,96 @@ CocoFile parse_coco(std::string_view text, const std::string& source, bool skip_
         check(doc.contains(key) && doc[key].is_array(), at, ": no \"", key, "\" array");
 
     CocoFile file;
+    // Calls read(entry, where) on each entry of the array doc[key]; `where` names the entry in
+    // messages ("[coco] FILE images[3]") and `read` may make it more precise. A bad entry
+    // throws, or, with skip_bad and a `skipped` counter, is counted and noted in file.warnings.
+    const auto for_each_entry = [&](const char* key, const char* what, int* skipped, auto&& read) {
+        const json& entries = doc[key];
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            std::string where = at + " " + key + "[" + std::to_string(i) + "]";
+            try {
+                check(entries[i].is_object(), where, ": not an object");
+                read(entries[i], where);
+            } catch (const Error& err) {
+                if (!skip_bad || !skipped) throw;
+                file.warnings.push_back(std::string(err.what()) + " (" + what + " skipped)");
+                ++*skipped;
+            }
+        }
+    };
+
     // Categories, sorted by id: the class list. A bad category is the file's fault: it throws.
     std::map<std::int64_t, std::string> categories;
     std::set<std::string> names;
-    for (std::size_t i = 0; i < doc["categories"].size(); ++i) {
-        const json& c = doc["categories"][i];
-        const std::string where = at + " categories[" + std::to_string(i) + "]";
-        check(c.is_object(), where, ": not an object");
+    for_each_entry("categories", "category", nullptr, [&](const json& c, const std::string& where) {
         const std::int64_t id = integer(c, "id", where);
         const json& name = field(c, "name", where);
         check(name.is_string() && !name.get<std::string>().empty(), where, ": \"name\" is not a non-empty string");
         check(categories.emplace(id, name.get<std::string>()).second, where, ": duplicate category id ", id);
         check(names.insert(name.get<std::string>()).second, where, ": duplicate category name '",
               name.get<std::string>(), "'");
-    }
+    });
     for (const auto& [id, name] : categories) {
         file.category_ids.push_back(id);
         file.classes.push_back(name);
     }
 
-    const auto skip_or_throw = [&](const Error& e, const char* what, int& count) {
-        if (!skip_bad) throw e;
-        file.warnings.push_back(std::string(e.what()) + " (" + what + " skipped)");
-        ++count;
-    };
-
     std::map<std::int64_t, std::size_t> image_of;  // COCO id -> index into file.images
     std::set<std::string> file_names;
-    for (std::size_t i = 0; i < doc["images"].size(); ++i) {
-        const json& e = doc["images"][i];
-        std::string where = at + " images[" + std::to_string(i) + "]";
-        try {
-            check(e.is_object(), where, ": not an object");
-            Annotation a;
-            a.coco_id = integer(e, "id", where);
-            where += " (id " + std::to_string(a.coco_id) + ")";
-            const json& name = field(e, "file_name", where);
-            check(name.is_string() && !name.get<std::string>().empty(), where, ": \"file_name\" is not a non-empty string");
-            a.filename = name.get<std::string>();
-            check(a.filename.find("..") == std::string::npos && a.filename.front() != '/', where, ": file_name '",
-                  a.filename, "' leaves the image folder");
-            a.id = stem_of(a.filename);
-            for (const char* key : {"width", "height"}) {
-                if (!e.contains(key)) continue;  // read from the image header then
-                const std::int64_t v = integer(e, key, where);
-                check(v > 0 && v <= kMaxImageSide, where, ": \"", key, "\" ", v, " is not an image size");
-                (key[0] == 'w' ? a.width : a.height) = int(v);
-            }
-            check((a.width > 0) == (a.height > 0), where, ": has \"", a.width > 0 ? "width" : "height",
-                  "\" but not \"", a.width > 0 ? "height" : "width", "\" (both, or neither to read the image's)");
-            a.source = source;
-            check(!image_of.count(a.coco_id), where, ": duplicate image id ", a.coco_id);
-            check(file_names.insert(a.filename).second, where, ": duplicate file_name '", a.filename, "'");
-            image_of[a.coco_id] = file.images.size();
-            file.images.push_back(std::move(a));
-        } catch (const Error& err) {
-            skip_or_throw(err, "image", file.skipped_images);
+    for_each_entry("images", "image", &file.skipped_images, [&](const json& e, std::string& where) {
+        Annotation a;
+        a.coco_id = integer(e, "id", where);
+        where += " (id " + std::to_string(a.coco_id) + ")";
+        const json& name = field(e, "file_name", where);
+        check(name.is_string() && !name.get<std::string>().empty(), where, ": \"file_name\" is not a non-empty string");
+        a.filename = name.get<std::string>();
+        check(a.filename.find("..") == std::string::npos && a.filename.front() != '/', where, ": file_name '",
+              a.filename, "' leaves the image folder");
+        a.id = stem_of(a.filename);
+        for (const char* key : {"width", "height"}) {
+            if (!e.contains(key)) continue;  // read from the image header then
+            const std::int64_t v = integer(e, key, where);
+            check(v > 0 && v <= kMaxImageSide, where, ": \"", key, "\" ", v, " is not an image size");
+            (key[0] == 'w' ? a.width : a.height) = int(v);
         }
-    }
+        check((a.width > 0) == (a.height > 0), where, ": has \"", a.width > 0 ? "width" : "height",
+              "\" but not \"", a.width > 0 ? "height" : "width", "\" (both, or neither to read the image's)");
+        a.source = source;
+        check(!image_of.count(a.coco_id), where, ": duplicate image id ", a.coco_id);
+        check(file_names.insert(a.filename).second, where, ": duplicate file_name '", a.filename, "'");
+        image_of[a.coco_id] = file.images.size();
+        file.images.push_back(std::move(a));
+    });
 
-    for (std::size_t i = 0; i < doc["annotations"].size(); ++i) {
-        const json& e = doc["annotations"][i];
-        std::string where = at + " annotations[" + std::to_string(i) + "]";
-        try {
-            check(e.is_object(), where, ": not an object");
-            Object o;
-            o.annotation_id = integer(e, "id", where);
-            where = at + " annotation id " + std::to_string(o.annotation_id);
-            const std::int64_t image_id = integer(e, "image_id", where);
-            const auto image = image_of.find(image_id);
-            check(image != image_of.end(), where, ": unknown image_id ", image_id);
-            const std::int64_t category_id = integer(e, "category_id", where);
-            const auto category = categories.find(category_id);
-            check(category != categories.end(), where, ": unknown category_id ", category_id);
-            o.name = category->second;
-            const json& bbox = field(e, "bbox", where);
-            check(bbox.is_array() && bbox.size() == 4, where, ": \"bbox\" is not [x, y, w, h]");
-            double v[4];
-            for (int k = 0; k < 4; ++k) v[k] = number(bbox[std::size_t(k)], "a bbox value", where);
-            check(v[2] > 0 && v[3] > 0, where, ": empty box (w ", v[2], ", h ", v[3], ")");
-            Annotation& a = file.images[image->second];
-            const double w = a.width > 0 ? a.width : kMaxImageSide, h = a.height > 0 ? a.height : kMaxImageSide;
-            check(v[0] >= -kCocoOverrun && v[1] >= -kCocoOverrun && v[0] + v[2] <= w + kCocoOverrun &&
-                      v[1] + v[3] <= h + kCocoOverrun,
-                  where, ": box [", v[0], ", ", v[1], ", ", v[2], ", ", v[3], "] lies outside the ", a.width, "x",
-                  a.height, " image ", a.filename);
-            o.box = clip(from_coco(v[0], v[1], v[2], v[3]), float(w), float(h));
-            check(o.box.valid(), where, ": the box is empty once clipped to the image");
-            if (e.contains("iscrowd")) o.difficult = integer(e, "iscrowd", where) != 0;
-            if (e.contains("truncated")) o.truncated = integer(e, "truncated", where) != 0;  // focal's convert
-            if (e.contains("area")) o.area = float(number(e["area"], "\"area\"", where));
-            a.objects.push_back(std::move(o));
-        } catch (const Error& err) {
-            skip_or_throw(err, "annotation", file.skipped_objects);
-        }
-    }
+    for_each_entry("annotations", "annotation", &file.skipped_objects, [&](const json& e, std::string& where) {
+        Object o;
+        o.annotation_id = integer(e, "id", where);
+        where = at + " annotation id " + std::to_string(o.annotation_id);
+        const std::int64_t image_id = integer(e, "image_id", where);
+        const auto image = image_of.find(image_id);
+        check(image != image_of.end(), where, ": unknown image_id ", image_id);
+        const std::int64_t category_id = integer(e, "category_id", where);
+        const auto category = categories.find(category_id);
+        check(category != categories.end(), where, ": unknown category_id ", category_id);
+        o.name = category->second;
+        const json& bbox = field(e, "bbox", where);
+        check(bbox.is_array() && bbox.size() == 4, where, ": \"bbox\" is not [x, y, w, h]");
+        double v[4];
+        for (int k = 0; k < 4; ++k) v[k] = number(bbox[std::size_t(k)], "a bbox value", where);
+        check(v[2] > 0 && v[3] > 0, where, ": empty box (w ", v[2], ", h ", v[3], ")");
+        Annotation& a = file.images[image->second];
+        const double w = a.width > 0 ? a.width : kMaxImageSide, h = a.height > 0 ? a.height : kMaxImageSide;
+        check(v[0] >= -kCocoOverrun && v[1] >= -kCocoOverrun && v[0] + v[2] <= w + kCocoOverrun &&
+                  v[1] + v[3] <= h + kCocoOverrun,
+              where, ": box [", v[0], ", ", v[1], ", ", v[2], ", ", v[3], "] lies outside the ", a.width, "x",
+              a.height, " image ", a.filename);
+        o.box = clip(from_coco(v[0], v[1], v[2], v[3]), float(w), float(h));
+        check(o.box.valid(), where, ": the box is empty once clipped to the image");
+        if (e.contains("iscrowd")) o.difficult = integer(e, "iscrowd", where) != 0;
+        if (e.contains("truncated")) o.truncated = integer(e, "truncated", where) != 0;  // focal's convert
+        if (e.contains("area")) o.area = float(number(e["area"], "\"area\"", where));
+        a.objects.push_back(std::move(o));
+    });
     return file;
 }
 

@@ -138,55 +138,49 @@ std::string yaml_scalar(std::string_view v, const std::string& at) {
     return std::string(v);
 }
 
-// The text before a '#' that is not inside quotes.
-std::string_view strip_comment(std::string_view line) {
+// The first position at or after `from` that is outside quotes and where `stops(i)` holds;
+// the line's length if there is none. Quotes are YAML's: '...' verbatim, "..." with \" escapes.
+template <class Stops>
+std::size_t first_unquoted(std::string_view line, std::size_t from, Stops stops) {
     char quote = 0;
-    for (std::size_t i = 0; i < line.size(); ++i) {
+    for (std::size_t i = from; i < line.size(); ++i) {
         if (quote) {
             if (quote == '"' && line[i] == '\\') ++i;  // \" inside double quotes
             else if (line[i] == quote) quote = 0;
         } else if (line[i] == '\'' || line[i] == '"') {
             quote = line[i];
-        } else if (line[i] == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) {
-            return line.substr(0, i);
+        } else if (stops(i)) {
+            return i;
         }
     }
-    return line;
+    return line.size();
+}
+
+// The text before a '#' that starts a comment: outside quotes, at the start or after a blank.
+std::string_view strip_comment(std::string_view line) {
+    return line.substr(0, first_unquoted(line, 0, [&](std::size_t i) {
+        return line[i] == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t');
+    }));
 }
 
 // Splits "a, 'b, c', d" at the commas outside quotes.
 std::vector<std::string_view> split_flow(std::string_view s) {
     std::vector<std::string_view> parts;
-    char quote = 0;
-    std::size_t start = 0;
-    for (std::size_t i = 0; i <= s.size(); ++i) {
-        if (i < s.size() && quote) {
-            if (quote == '"' && s[i] == '\\') ++i;
-            else if (s[i] == quote) quote = 0;
-        } else if (i < s.size() && (s[i] == '\'' || s[i] == '"')) {
-            quote = s[i];
-        } else if (i == s.size() || s[i] == ',') {
-            if (!trim(s.substr(start, i - start)).empty() || i < s.size()) parts.push_back(s.substr(start, i - start));
-            start = i + 1;
-        }
+    for (std::size_t start = 0;;) {
+        const std::size_t comma = first_unquoted(s, start, [&](std::size_t i) { return s[i] == ','; });
+        const std::string_view part = s.substr(start, comma - start);
+        if (comma < s.size() || !trim(part).empty()) parts.push_back(part);  // "a, b," has two parts
+        if (comma == s.size()) return parts;
+        start = comma + 1;
     }
-    return parts;
 }
 
 // The colon that ends a key: the first ": " or a final ':' outside quotes.
 std::size_t key_colon(std::string_view line) {
-    char quote = 0;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-        if (quote) {
-            if (quote == '"' && line[i] == '\\') ++i;  // \" inside double quotes
-            else if (line[i] == quote) quote = 0;
-        } else if (line[i] == '\'' || line[i] == '"') {
-            quote = line[i];
-        } else if (line[i] == ':' && (i + 1 == line.size() || line[i + 1] == ' ' || line[i + 1] == '\t')) {
-            return i;
-        }
-    }
-    return std::string_view::npos;
+    const std::size_t colon = first_unquoted(line, 0, [&](std::size_t i) {
+        return line[i] == ':' && (i + 1 == line.size() || line[i + 1] == ' ' || line[i + 1] == '\t');
+    });
+    return colon == line.size() ? std::string_view::npos : colon;
 }
 
 // Integer keys 0..n-1 (in any order) -> a list.
