@@ -8,6 +8,8 @@
 //   bench_train_step [THREADS] [--device cpu|cuda] [--batch N] [--size S]
 // (issue #13 times cuda at --batch 8 --size 256 and --batch 32 --size 512; one size per run,
 // so that each peak is its own). Our step ends with loss.item(), which waits for the device.
+// Our step includes matching anchors to the boxes on the CPU (build_targets), as a step of
+// `focal train` does; the peer reads those targets precomputed.
 // Checks first that our step's loss is finite and falls over a few steps on fixed data.
 // Last line: JSON with "ours_ms", "torch_ms", "time_ratio", inference ms, peak RSS (MB) and
 // on cuda "ours_peak_device_mb", "torch_peak_device_mb".
