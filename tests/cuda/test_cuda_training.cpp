@@ -167,7 +167,7 @@ TEST_CASE("focal train --device cuda: 40 seeded steps, finite, the first 5 as on
           file_bytes(run_folder("cuda_again") / "checkpoint.safetensors"));
 
     // The CUDA run's checkpoint on the CPU, the CPU run's on CUDA.
-    for (const std::string& run : {"cuda", "cpu"}) {
+    for (const char* run : {"cuda", "cpu"}) {
         CAPTURE(run);
         LoadedRun on_cpu = load_run(run_folder(run).string(), "last", Device::CPU);
         LoadedRun on_cuda = load_run(run_folder(run).string(), "last", Device::CUDA);
