@@ -94,8 +94,14 @@ if [[ ! -x $CARRY/run ]]; then
 fi
 # From here on every carried binary runs directly, with the carried libraries and the
 # machine's cuBLAS (gpu-carry/run does the same for one command; compute-sanitizer must see
-# the binary itself).
+# the binary itself). Python, which the benchmark starts for its PyTorch peer, keeps the
+# machine's own libraries: $WORK/python3 restores them.
 cublas=$("$CARRY/run" --cublas-dir 2> /dev/null)
+python=$(command -v python3 || true)
+if [[ -n $python ]]; then
+    printf '#!/bin/bash\nLD_LIBRARY_PATH=%q exec %q "$@"\n' "${LD_LIBRARY_PATH:-}" "$python" > "$WORK/python3"
+    chmod +x "$WORK/python3"
+fi
 export LD_LIBRARY_PATH="$CARRY/lib${cublas:+:$cublas}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export BIN=$CARRY/bin
 check_libraries() {
@@ -146,13 +152,12 @@ step training 90 "" "$BIN/focal_tests_cuda" -ts=training
 unset FOCAL_REQUIRE_CUDA
 
 # 6-7. The training step against PyTorch on the same GPU.
-python=$(command -v python3 || true)
 peer_note="peer: PyTorch on cuda"
-if [[ -z $python ]] || ! "$python" -c 'import torch, torchvision, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
+if [[ -z $python ]] || ! "$WORK/python3" -c 'import torch, torchvision, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2> /dev/null; then
     export FOCAL_BENCH_NO_PEER=1
     peer_note="peer skipped: no python3 whose torch (with torchvision) has CUDA"
 fi
-export FOCAL_BENCH_PYTHON=${python:-/usr/bin/python3}
+export FOCAL_BENCH_PYTHON=$WORK/python3
 bench() {  # bench BATCH SIZE: the benchmark, its JSON line kept
     "$BIN/bench_train_step" "$THREADS" --device cuda --batch "$1" --size "$2" | tee "$WORK/bench.out"
     local rc=${PIPESTATUS[0]}

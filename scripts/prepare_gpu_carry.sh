@@ -7,7 +7,8 @@
 #   gpu-carry/lib/    every shared library they need that is not glibc's or the driver's
 #   gpu-carry/run     runs a carried binary with those libraries: gpu-carry/run focal eval ...
 #
-# Not carried: glibc (the GPU machine's own, as new or newer), the driver (libcuda.so.1) and
+# Not carried: glibc and the C++ runtime (libstdc++, libgcc_s: the GPU machine's own, as new
+# or newer, which its PyTorch and tools need as they are), the driver (libcuda.so.1) and
 # cuBLAS: libcublasLt.so.13 alone is over 500 MB, far past what can travel. gpu-carry/run
 # takes cuBLAS 13 from the GPU machine instead (the CUDA 13 toolkit, or the nvidia-cublas
 # wheel beside PyTorch; FOCAL_CUBLAS_DIR names another folder), and gpu_check.sh's first
@@ -55,8 +56,9 @@ for name in $BINARIES; do
     strip --strip-unneeded "$CARRY/bin/$name"
 done
 
-# The libraries the binaries load, as resolved here, less glibc, the driver and cuBLAS.
-skip='^(linux-vdso|ld-linux|libc|libm|libdl|libpthread|librt|libutil|libresolv|libcuda|libnvidia|libcublas|libcublasLt)\.'
+# The libraries the binaries load, as resolved here, less glibc, the C++ runtime, the driver
+# and cuBLAS.
+skip='^(linux-vdso|ld-linux|libc|libm|libdl|libpthread|librt|libutil|libresolv|libstdc\+\+|libgcc_s|libcuda|libnvidia|libcublas|libcublasLt)\.'
 for bin in "$CARRY"/bin/*; do
     ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}'
 done | sort -u | while read -r soname path; do
