@@ -1,13 +1,22 @@
 // bench_train_step: one training step of the `tiny` RetinaNet (forward, focal + smooth L1
 // loss, backward, SGD update) at batch 8 on 256x256 images, ours against the same network
-// and loss in PyTorch CPU (bench/torch_tiny.py, torchvision's sigmoid_focal_loss) on the same
-// thread count and the same targets, the two timed step for step in alternation
-// (bench/peer.h). Also inference latency for one image, and peak RSS.
+// and loss in PyTorch (bench/torch_tiny.py, torchvision's sigmoid_focal_loss) on the same
+// device, thread count and targets, the two timed step for step in alternation
+// (bench/peer.h). Also inference latency for one image, and peak RSS; on cuda, peak device
+// memory: ours the caching allocator's high-water mark (engine/cuda/cuda_allocator.h),
+// PyTorch's torch.cuda.max_memory_allocated.
+//   bench_train_step [THREADS] [--device cpu|cuda] [--batch N] [--size S]
+// (issue #13 times cuda at --batch 8 --size 256 and --batch 32 --size 512; one size per run,
+// so that each peak is its own). Our step ends with loss.item(), which waits for the device.
+// Our step includes matching anchors to the boxes on the CPU (build_targets), as a step of
+// `focal train` does; the peer reads those targets precomputed.
 // Checks first that our step's loss is finite and falls over a few steps on fixed data.
-// Last line: JSON with "ours_ms", "torch_ms", "time_ratio", inference ms and peak RSS (MB).
+// Last line: JSON with "ours_ms", "torch_ms", "time_ratio", inference ms, peak RSS (MB) and
+// on cuda "ours_peak_device_mb", "torch_peak_device_mb".
 #include <sys/resource.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -15,9 +24,13 @@
 #include "detector/detection_loss.h"
 #include "engine/blas_info.h"
 #include "engine/cpu/cpu_isa.h"
+#include "engine/device.h"
 #include "losses/registry.h"
 #include "peer.h"
 #include "runtime_env.h"
+#ifdef FOCAL_WITH_CUDA
+#include "engine/cuda/cuda_allocator.h"
+#endif
 
 using namespace focal;
 using namespace focal::detector;
@@ -28,16 +41,55 @@ double peak_rss_mb() {
     getrusage(RUSAGE_SELF, &usage);
     return usage.ru_maxrss / 1024.0;
 }
+
+// The high-water mark of device memory our tensors held (0 on the CPU).
+double peak_device_mb(Device device) {
+#ifdef FOCAL_WITH_CUDA
+    if (device == Device::CUDA) return cuda::memory_stats().peak / 1048576.0;
+#endif
+    (void)device;
+    return 0;
+}
+
+struct Options {
+    int threads = 2, batch = 8, size = 256;
+    std::string device = "cpu";
+};
+
+Options parse_options(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        const bool has_value = i + 1 < argc;
+        if (arg == "--device" && has_value) o.device = argv[++i];
+        else if (arg == "--batch" && has_value) o.batch = std::atoi(argv[++i]);
+        else if (arg == "--size" && has_value) o.size = std::atoi(argv[++i]);
+        else o.threads = std::atoi(arg.c_str());
+    }
+    bench::require(o.threads > 0 && o.batch > 0 && o.size >= 64 && o.size % 128 == 0,
+                   "usage: bench_train_step [THREADS] [--device cpu|cuda] [--batch N] [--size S, a multiple of 128]");
+    return o;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
     cli::tune_runtime(argv);
-    const int threads = argc > 1 ? std::atoi(argv[1]) : 2, batch = 8, size = 256, repeats = 5;
+    const Options o = parse_options(argc, argv);
+    const int threads = o.threads, batch = o.batch, size = o.size, repeats = 5;
+    Device device = Device::CPU;
+    try {
+        device = open_device(o.device);
+    } catch (const Error& e) {
+        std::fprintf(stderr, "bench_train_step: %s\n", e.what());
+        return 1;
+    }
     set_num_threads(threads);
-    std::printf("OpenBLAS core: %s, kernels: %s, threads %d, batch %d, %dx%d\n", blas_core().c_str(), cpu::cpu_isa_name(cpu::cpu_isa()), threads, batch, size, size);
+    std::printf("device %s, OpenBLAS core: %s, kernels: %s, threads %d, batch %d, %dx%d\n", device_name(device),
+                blas_core().c_str(), cpu::cpu_isa_name(cpu::cpu_isa()), threads, batch, size, size);
     Generator gen(0);
     RetinaNetConfig config = retinanet_preset("tiny", 20);
     RetinaNet model(config, gen);
+    model.to(device);
     const std::vector<Box> anchors = make_anchors(config.anchors, level_sizes(config.anchors, size, size));
     // A fixed batch: random images, three random boxes per image.
     data::Batch b;
@@ -48,13 +100,15 @@ int main(int argc, char** argv) {
         b.boxes.emplace_back(), b.labels.emplace_back(), b.difficult.emplace_back();
         for (int j = 0; j < 3; ++j) {
             const float* r = &u[(i * 3 + j) * 5];
-            const float x = r[0] * 180, y = r[1] * 180, w = 24 + r[2] * 70, h = 24 + r[3] * 70;
+            const float scale = size / 256.0f;  // the same scene at every size
+            const float x = r[0] * 180 * scale, y = r[1] * 180 * scale, w = (24 + r[2] * 70) * scale,
+                        h = (24 + r[3] * 70) * scale;
             b.boxes[i].push_back({x, y, x + w, y + h});
             b.labels[i].push_back(static_cast<int>(r[4] * 20) % 20);
             b.difficult[i].push_back(0);
         }
     }
-    const Tensor images = Tensor::from_vector(b.images, {batch, 3, size, size});
+    const Tensor images = Tensor::from_vector(b.images, {batch, 3, size, size}, device);
     const Tensor anchor_tensor = anchors_tensor(anchors);
     const losses::ClassificationLoss cls_loss = losses::make_cls_loss("focal");
     const losses::BoxLoss box_loss = losses::make_box_loss("smooth_l1");
@@ -77,7 +131,8 @@ int main(int argc, char** argv) {
     // The peer trains on our targets, so both sides compute the same loss.
     const std::string file = (std::filesystem::temp_directory_path() / "focal_train_step_targets.safetensors").string();
     save_safetensors(file, {{"images", images}, {"labels", targets.labels}, {"box_deltas", targets.box_deltas}});
-    bench::TorchPeer peer({"train-step", "--threads", std::to_string(threads), "--targets", file});
+    bench::TorchPeer peer(
+        {"train-step", "--threads", std::to_string(threads), "--targets", file, "--device", device_name(device)});
     std::filesystem::remove(file);
     // Case 0 of the peer: its training step; case 1: inference on one image.
     const auto [ours, torch_step] = bench::best_seconds_against(step, &peer, 0, repeats);
@@ -85,14 +140,25 @@ int main(int argc, char** argv) {
     const Tensor one = images.narrow(0, 0, 1);
     const auto [ours_infer, torch_infer] = bench::best_seconds_against([&] {
         NoGradGuard no_grad;
-        model.forward(one);
+        const HeadOutputs out = model.forward(one);
+        (void)out.cls_logits.to(Device::CPU), (void)out.box_deltas.to(Device::CPU);  // as predict() reads them; waits for the device
     }, &peer, 1, repeats);
-    const double ours_rss = peak_rss_mb();
+    const double ours_rss = peak_rss_mb(), ours_device = peak_device_mb(device);
     const nlohmann::json peer_totals = peer.finish();
 
-    nlohmann::json summary = {{"bench", "train_step"}, {"threads", threads}, {"batch", batch}, {"size", size},
-                              {"blas_core", blas_core()}, {"cpu_isa", cpu::cpu_isa_name(cpu::cpu_isa())}, {"ours_ms", 1e3 * ours},
+    nlohmann::json summary = {{"bench", "train_step"}, {"device", device_name(device)}, {"threads", threads},
+                              {"batch", batch}, {"size", size}, {"blas_core", blas_core()},
+                              {"cpu_isa", cpu::cpu_isa_name(cpu::cpu_isa())}, {"ours_ms", 1e3 * ours},
                               {"ours_inference_ms", 1e3 * ours_infer}, {"ours_peak_rss_mb", ours_rss}};
+    if (device == Device::CUDA) {
+        summary["ours_peak_device_mb"] = ours_device;
+        std::printf("peak device memory: ours %.0f MB", ours_device);
+        if (peer_totals.is_object() && peer_totals.contains("peak_device_mb")) {
+            summary["torch_peak_device_mb"] = peer_totals["peak_device_mb"];
+            std::printf(", PyTorch %.0f MB", peer_totals["peak_device_mb"].get<double>());
+        }
+        std::printf("\n");
+    }
     if (peer_totals.is_object()) {
         const double t = torch_step, ti = torch_infer;
         std::printf("training step: ours %.1f ms, PyTorch %.1f ms, ratio %.2f\n", 1e3 * ours, 1e3 * t, ours / t);

@@ -5,7 +5,12 @@
 //
 // Protocol, one line each way (torch_peer.py --serve): the peer prints a JSON line once it
 // is ready ({"cases": n, "torch": version, ...}); then "time i" runs case i once and prints
-// its seconds; "done" prints a last JSON line of totals (peak RSS) and ends the peer.
+// its seconds; "done" prints a last JSON line of totals (peak RSS; on --device cuda, the peak
+// device memory too) and ends the peer. On cuda the peer synchronises the device around
+// each timed run, so its seconds are the GPU's work, not the launch.
+//
+// The peer runs under FOCAL_BENCH_PYTHON (default Debian's /usr/bin/python3, whose
+// python3-torch is CPU-only); on a GPU machine, point it at a python whose torch has CUDA.
 #pragma once
 #include <spawn.h>
 #include <sys/wait.h>
@@ -26,10 +31,22 @@ extern char** environ;
 
 namespace focal::bench {
 
+inline std::string peer_python() {
+    const char* python = std::getenv("FOCAL_BENCH_PYTHON");
+    return python && *python ? python : "/usr/bin/python3";
+}
+
+// bench/torch_peer.py in the source tree the benchmark was built from, or under
+// $FOCAL_SOURCE_DIR for a build carried to another machine (scripts/gpu_check.sh).
+inline std::string peer_script() {
+    const char* root = std::getenv("FOCAL_SOURCE_DIR");
+    return std::string(root && *root ? root : FOCAL_SOURCE_DIR) + "/bench/torch_peer.py";
+}
+
 // FOCAL_BENCH_NO_PEER=1 skips the peer (to time ours alone).
 inline bool torch_available() {
     if (std::getenv("FOCAL_BENCH_NO_PEER")) return false;
-    return std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0;
+    return std::system(("'" + peer_python() + "' -c 'import torch' >/dev/null 2>&1").c_str()) == 0;
 }
 
 class TorchPeer {
@@ -49,12 +66,12 @@ public:
         posix_spawn_file_actions_adddup2(&actions, to_peer[0], STDIN_FILENO);
         posix_spawn_file_actions_adddup2(&actions, from_peer[1], STDOUT_FILENO);
         for (int fd : {to_peer[0], to_peer[1], from_peer[0], from_peer[1]}) posix_spawn_file_actions_addclose(&actions, fd);
-        args.insert(args.begin(), {"/usr/bin/python3", FOCAL_SOURCE_DIR "/bench/torch_peer.py"});
+        args.insert(args.begin(), {peer_python(), peer_script()});
         args.push_back("--serve");
         std::vector<char*> argv;
         for (std::string& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
-        const bool spawned = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) == 0;
+        const bool spawned = posix_spawnp(&pid_, argv[0], &actions, nullptr, argv.data(), environ) == 0;
         posix_spawn_file_actions_destroy(&actions);
         ::close(to_peer[0]), ::close(from_peer[1]);
         to_ = ::fdopen(to_peer[1], "w");
@@ -87,7 +104,7 @@ public:
         return reply.get<double>();
     }
 
-    // Ends the peer; returns its totals ({"peak_rss_mb": ...}).
+    // Ends the peer; returns its totals ({"peak_rss_mb": ..., "peak_device_mb": ...}).
     nlohmann::json finish() {
         if (!ok_) return nullptr;
         std::fprintf(to_, "done\n");

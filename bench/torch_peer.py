@@ -1,16 +1,20 @@
 #!/usr/bin/python3
-"""The PyTorch CPU peer for focal's benchmarks (Debian's python3-torch, oneDNN convolutions).
+"""The PyTorch peer for focal's benchmarks: on the CPU (Debian's python3-torch, oneDNN
+convolutions), or with --device cuda on the GPU (a torch built with CUDA; eager fp32, cuDNN).
 
   torch_peer.py conv --threads T --shapes JSON --serve       forward+backward per conv shape
   torch_peer.py backbone --threads T --batch N --size S --serve
                                                               tiny backbone + FPN forward+backward
-  torch_peer.py train-step --threads T --targets FILE.safetensors --serve
+  torch_peer.py train-step --threads T --targets FILE.safetensors [--device cuda] --serve
                                                               one tiny RetinaNet training step;
                                                               case 1: inference on one image
 
 Each mode builds a list of cases, then serves the C++ benchmark (bench/peer.h), which times
 its own step and the peer's in alternation: it prints {"cases": n, ...} once ready, answers
-"time i" with the seconds one run of case i took, and "done" with {"peak_rss_mb": ...}.
+"time i" with the seconds one run of case i took, and "done" with {"peak_rss_mb": ...} (and
+"peak_device_mb", torch.cuda.max_memory_allocated, on cuda). On cuda each timed run is
+bracketed by torch.cuda.synchronize(), so it measures the GPU's work, not the launches.
+A torch without CUDA asked for cuda says so on stderr in one line and exits 3.
 """
 import argparse
 import json
@@ -25,6 +29,12 @@ import torchvision
 from torch_tiny import BackboneFpn, RetinaNetTiny
 
 
+def synchronize():
+    """Waits for the GPU's queued work (a no-op on the CPU)."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+
+
 class Case:
     """One timed step; prepare() runs before the clock starts (a mode switch, say)."""
 
@@ -34,8 +44,10 @@ class Case:
     def seconds(self):
         if self.prepare:
             self.prepare()
+        synchronize()
         start = time.perf_counter()
         self.run()
+        synchronize()
         return time.perf_counter() - start
 
 
@@ -86,13 +98,14 @@ def bench_train_step(args):
     from torch_tiny import read_safetensors
 
     torch.manual_seed(0)
-    model = RetinaNetTiny().train()
+    device = torch.device(args.device)
+    model = RetinaNetTiny().train().to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
     t, _ = read_safetensors(args.targets)
-    x, labels, deltas = t["images"], t["labels"].long(), t["box_deltas"]
+    x, labels, deltas = t["images"].to(device), t["labels"].long().to(device), t["box_deltas"].to(device)
     valid = labels != -2
     positive = labels >= 0
-    onehot = torch.zeros(*labels.shape, 20)
+    onehot = torch.zeros(*labels.shape, 20, device=device)
     onehot[positive] = torch.nn.functional.one_hot(labels[positive], 20).float()
     num_pos = max(1.0, float(positive.sum()))
 
@@ -106,9 +119,10 @@ def bench_train_step(args):
 
     one = x[:1]
 
-    def infer():
+    def infer():  # the outputs read back to the host, as focal's predict() does
         with torch.no_grad():
-            model(one)
+            cls, box = model(one)
+            cls.cpu(), box.cpu()
 
     return [Case(step, prepare=model.train), Case(infer, prepare=model.eval)]
 
@@ -121,7 +135,10 @@ def serve(cases, info):
             print(cases[int(command[1])].seconds(), flush=True)
         elif command[:1] == ["done"]:
             peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            print(json.dumps({"peak_rss_mb": peak_kb / 1024}), flush=True)
+            totals = {"peak_rss_mb": peak_kb / 1024}
+            if torch.cuda.is_available() and torch.cuda.is_initialized():
+                totals["peak_device_mb"] = torch.cuda.max_memory_allocated() / 2**20
+            print(json.dumps(totals), flush=True)
             return
     # End of input without "done": the benchmark has gone; nothing to answer.
 
@@ -134,12 +151,20 @@ def main():
     parser.add_argument("--shapes", default="[]")
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where train-step runs")
     parser.add_argument("--serve", action="store_true", help="answer a benchmark's requests (bench/peer.h)")
     args = parser.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print(f"torch_peer: torch {torch.__version__} has no usable CUDA (built for CUDA {torch.version.cuda})",
+              file=sys.stderr)
+        sys.exit(3)
     torch.set_num_threads(args.threads)
     modes = {"conv": bench_conv, "backbone": bench_backbone, "train-step": bench_train_step}
     cases = modes[args.mode](args)
-    info = {"torch": torch.__version__, "threads": torch.get_num_threads(), "mkldnn": torch.backends.mkldnn.is_available()}
+    info = {"torch": torch.__version__, "threads": torch.get_num_threads(), "mkldnn": torch.backends.mkldnn.is_available(),
+            "device": args.device}
+    if args.device == "cuda":
+        info["gpu"] = torch.cuda.get_device_name()
     if args.serve:
         serve(cases, info)
     else:  # by hand: best of 5 of each case

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "detector/trainer.h"
+#include "engine/device.h"
 #include "engine/util.h"
 
 namespace focal::detector {
@@ -136,6 +137,7 @@ void TrainConfig::validate() const {
     FOCAL_TRAIN_SETTINGS(FOCAL_CHECK_SETTING)
 #undef FOCAL_CHECK_SETTING
     FOCAL_CHECK(min_zoom <= max_zoom, "[train] --zoom MIN MAX needs MIN <= MAX, got ", min_zoom, " and ", max_zoom);
+    (void)parse_device(device);  // the name only: whether the device is usable is checked when training starts
 }
 
 const std::vector<SettingInfo>& train_settings() {

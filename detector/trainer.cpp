@@ -18,6 +18,7 @@
 #include "detector/run_lock.h"
 #include "detector/stop_request.h"
 #include "layers/checkpoint.h"
+#include "engine/device.h"
 #include "engine/util.h"
 #include "losses/registry.h"
 
@@ -27,12 +28,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-Device parse_device(const std::string& name) {
-    if (name == "cpu") return Device::CPU;
-    if (name == "cuda") return Device::CUDA;
-    fail("[train] unknown device '", name, "'; known: cpu, cuda");
-}
 
 json read_json(const std::string& path) {
     std::ifstream in(path);
@@ -123,7 +118,7 @@ struct TrainingRun {
         : config(c),
           dir(c.out),
           paths{(dir / "checkpoint.safetensors").string(), (dir / "optimizer.safetensors").string()},
-          device(parse_device(c.device)),
+          device(open_device(c.device)),  // first: a missing GPU fails before the dataset is read
           parallel(device, c.batch, c.dist_timeout),
           dataset(open_dataset(c)),
           cls_loss(losses::make_cls_loss(c.cls_loss, c.cls_params)),
@@ -453,7 +448,7 @@ TrainResult train(const TrainConfig& c, const TrainHooks& hooks) {
     return result;
 }
 
-LoadedRun load_run(const std::string& run_dir, const std::string& weights) {
+LoadedRun load_run(const std::string& run_dir, const std::string& weights, Device device) {
     const fs::path run(run_dir);
     const json config = read_json((run / "config.json").string());
     LoadedRun loaded;
@@ -474,7 +469,11 @@ LoadedRun load_run(const std::string& run_dir, const std::string& weights) {
     else FOCAL_CHECK(weights == "best" || weights == "last", "[run] unknown weights '", weights,
                      "'; known: best, last, epoch<E> (a snapshot)");
     FOCAL_CHECK(fs::exists(file), "[run] ", file.string(), " does not exist");
+    // A checkpoint holds host bytes whatever device wrote it (save_safetensors copies to the
+    // host); they load on the CPU and then move, so a GPU run's weights load on the CPU and
+    // the other way round.
     loaded.model->load_state(load_safetensors(file.string()).tensors, false, file.string());
+    loaded.model->to(device);
     loaded.model->eval();
     return loaded;
 }

@@ -62,8 +62,9 @@ struct LoadedRun {
     std::shared_ptr<RetinaNet> model;
 };
 // weights: "best" (best.safetensors when present, else the last checkpoint), "last", or
-// "epoch<E>" (snapshot-epoch<E>.safetensors, see TrainConfig::snapshot_epochs).
-LoadedRun load_run(const std::string& run_dir, const std::string& weights = "best");
+// "epoch<E>" (snapshot-epoch<E>.safetensors, see TrainConfig::snapshot_epochs). The model
+// is built on `device`, whichever device the run trained on.
+LoadedRun load_run(const std::string& run_dir, const std::string& weights = "best", Device device = Device::CPU);
 
 
 }  // namespace focal::detector

@@ -2,6 +2,7 @@
 #pragma once
 #include "engine/autograd.h"
 #include "engine/backend.h"
+#include "engine/device.h"
 #include "engine/error.h"
 #include "engine/nn.h"
 #include "engine/lr_schedule.h"

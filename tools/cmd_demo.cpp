@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "commands.h"
+#include "device_flag.h"
 #include "flag_checks.h"
 #include "data/shapes.h"
 #include "data/voc.h"
@@ -26,9 +27,11 @@ struct DemoOptions {
     int threads = 0;
     uint64_t seed = 0;
     bool keep = false;  // reuse an existing run folder's data
+    std::string device = "cpu";
 };
 
 void run_demo(const DemoOptions& opt) {
+    const Device device = open_device(opt.device);
     const fs::path root(opt.out), data_dir = root / "data", run = root / "run";
     FOCAL_CHECK(!fs::exists(run / "checkpoint.safetensors"), "[demo] ", run.string(),
                 " already holds a trained demo; remove it or pass another --out");
@@ -40,10 +43,11 @@ void run_demo(const DemoOptions& opt) {
     std::fflush(stdout);
     detector::TrainConfig c = detector::demo_recipe(data_dir.string(), run.string(), opt.epochs, opt.seed);
     c.threads = opt.threads;
+    c.device = opt.device;
     detector::TrainResult trained = detector::train(c);
 
     std::printf("== 3/4 scoring the held-out test split\n");
-    detector::LoadedRun loaded = detector::load_run(run.string(), "best");
+    detector::LoadedRun loaded = detector::load_run(run.string(), "best", device);
     detector::EvalOptions eo;
     eo.data = c.data, eo.split = "test", eo.run_dir = run.string();
     detector::EvalResult test = detector::evaluate(*loaded.model, loaded.class_names, eo);
@@ -78,6 +82,7 @@ void add_demo(CLI::App& app) {
     cmd->add_option("--epochs", opt->epochs, "training epochs")->check(positive());
     cmd->add_option("--threads", opt->threads, "compute threads (default: all cores)")->check(non_negative());
     cmd->add_option("--seed", opt->seed, "random seed");
+    add_device_flag(cmd, opt->device);
     cmd->callback([opt] { run_demo(*opt); });
 }
 

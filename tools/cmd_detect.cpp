@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "device_flag.h"
 #include "flag_checks.h"
 #include "detector/inference.h"
 #include "detector/trainer.h"
@@ -15,6 +16,7 @@ void add_detect(CLI::App& app) {
     auto weights = std::make_shared<std::string>("best");
     auto min_score = std::make_shared<float>(0.3f);
     auto coco_results = std::make_shared<std::string>();
+    auto device = std::make_shared<std::string>("cpu");
     CLI::App* cmd = app.add_subcommand("detect", "Draw a trained run's detections (boxes, classes, scores) on images");
     cmd->add_option("--run", *run, "run directory")->required();
     cmd->add_option("images", *images, "image files (JPEG, PNG, ...)")->required()->check(CLI::ExistingFile);
@@ -24,8 +26,10 @@ void add_detect(CLI::App& app) {
     cmd->add_option("--coco-results", *coco_results,
                     "also write every detection to this file in COCO's results format "
                     "(image_id from numeric file names, else 1..N; category_id = label + 1)");
+    add_device_flag(cmd, *device);
     cmd->callback([=] {
-        detector::LoadedRun loaded = detector::load_run(*run, *weights);
+        const Device on = open_device(*device);
+        detector::LoadedRun loaded = detector::load_run(*run, *weights, on);
         std::vector<std::string> written =
             detector::detect_files(*loaded.model, loaded.class_names, *images, *out, *min_score, {}, *coco_results);
         for (const std::string& w : written) std::printf("%s\n", w.c_str());

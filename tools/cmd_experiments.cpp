@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "device_flag.h"
 #include "flag_checks.h"
 #include "curves.h"
 #include "data/shapes.h"
@@ -198,6 +199,7 @@ void write_report(const Options& o, const fs::path& out, const std::string& data
 }
 
 void run(Options o, bool tiny) {
+    const Device device = open_device(o.device);  // before anything is written
     if (tiny) make_tiny(o);
     FOCAL_CHECK(o.images >= 10, "[experiments] --images must be at least 10, got ", o.images);
     FOCAL_CHECK(o.epochs >= 1 && o.ablation_epochs >= 1, "[experiments] epochs must be positive");
@@ -238,13 +240,13 @@ void run(Options o, bool tiny) {
     const std::string tables = write_ablation_tables(outcomes, out.string());
     const std::string first_iterations = write_first_iterations(outcomes, out.string());
     std::printf("== 3. where the errors are (test split)\n");
-    const std::string errors = write_error_analysis(outcomes, data_dir, out.string());
+    const std::string errors = write_error_analysis(outcomes, data_dir, out.string(), device);
 
     std::printf("== 2. snapshots of the FL run at epochs");
     for (int e : snapshots) std::printf(" %d", e);
     std::printf("\n");
     const std::string focal_run = (out / "runs" / "focal").string();
-    const std::string snapshot_summary = write_snapshots(focal_run, snapshots, data_dir, out.string(), 4);
+    const std::string snapshot_summary = write_snapshots(focal_run, snapshots, data_dir, out.string(), 4, device);
     std::printf("== 4. where the loss goes (%d val images)\n", o.analysis_images);
     const std::string loss_summary = write_loss_analysis(focal_run, data_dir, out.string(), o.analysis_images);
     std::printf("%s\n", loss_summary.c_str());
@@ -290,6 +292,7 @@ void add_experiments(CLI::App& app) {
     cmd->add_option("--max-iters", o->max_iters, "at most this many iterations per epoch (0 = all)")->check(non_negative());
     cmd->add_option("--threads", o->threads, "compute threads (0 = all cores)")->check(non_negative());
     cmd->add_option("--seed", o->seed, "random seed of data and training")->capture_default_str();
+    add_device_flag(cmd, o->device);
     cmd->add_option("--python", o->python, "python with matplotlib")->capture_default_str();
     cmd->add_flag("--no-ablations", *no_ablations, "only the main runs and the figures");
     cmd->add_flag("--no-plot", *no_plot, "write CSV and JSON only");

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "commands.h"
+#include "device_flag.h"
 #include "flag_checks.h"
 #include "detector/stop_request.h"
 #include "detector/trainer.h"
@@ -113,6 +114,7 @@ void add_eval(CLI::App& app) {
     auto max_images = std::make_shared<int64_t>(0);
     auto threads = std::make_shared<int>(0);
     auto coco_results = std::make_shared<std::string>();
+    auto device = std::make_shared<std::string>("cpu");
     CLI::App* cmd = app.add_subcommand("eval", "Score a trained run on a split: per-class AP and mAP@0.5");
     cmd->add_option("--run", *run, "run directory")->required();
     cmd->add_option("--data", *data, "dataset (default: the one the run trained on)");
@@ -124,9 +126,11 @@ void add_eval(CLI::App& app) {
     cmd->add_option("--max-images", *max_images, "score only the first N images")->check(non_negative());
     cmd->add_option("--threads", *threads, "compute threads")->check(non_negative());
     cmd->add_option("--coco-results", *coco_results, "also write the detections to this file in COCO's results format");
+    add_device_flag(cmd, *device);
     cmd->callback([=] {
+        const Device on = open_device(*device);
         if (*threads > 0) set_num_threads(*threads);
-        detector::LoadedRun loaded = detector::load_run(*run, *weights);
+        detector::LoadedRun loaded = detector::load_run(*run, *weights, on);
         const std::string dataset = data->empty() ? loaded.train_config.data : *data;
         detector::EvalOptions eo;
         eo.data = dataset, eo.split = *split, eo.year = loaded.train_config.year, eo.batch = *batch;

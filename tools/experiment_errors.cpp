@@ -13,7 +13,7 @@ namespace focal::cli::experiments {
 namespace fs = std::filesystem;
 
 std::string write_error_analysis(const std::vector<RunOutcome>& runs, const std::string& data_dir,
-                                 const std::string& out_dir) {
+                                 const std::string& out_dir, Device device) {
     data::DatasetOptions vo;
     vo.split = "test";
     const data::Dataset ds = data::Dataset::open(data_dir, vo);
@@ -24,7 +24,7 @@ std::string write_error_analysis(const std::vector<RunOutcome>& runs, const std:
           "(recall ceiling) | in the top n: poor box / wrong class / background |\n|---|---|---|---|---|---|\n";
     for (const RunOutcome& run : runs) {
         if (run.spec.ablation || run.diverged) continue;
-        const detector::LoadedRun loaded = detector::load_run(run.dir, "last");
+        const detector::LoadedRun loaded = detector::load_run(run.dir, "last", device);
         detector::VocEvaluator evaluator(int(loaded.class_names.size()));
         for (size_t i = 0; i < ds.size(); ++i) {
             std::vector<detector::GroundTruth> truth;

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "detector/demo_recipe.h"
+#include "engine/device.h"
 #include "engine/serialize.h"
 #include "engine/util.h"
 #include "experiments.h"
@@ -55,7 +56,8 @@ json read_json_file(const fs::path& path) {
 }
 
 // The settings that make two runs the same experiment: a finished run is reused only if
-// these agree, so changing --epochs (say) never silently reuses the old numbers.
+// these agree, so changing --epochs (say) never silently reuses the old numbers. Like
+// --threads, --device is not among them: the same experiment, run elsewhere.
 json run_key(const detector::TrainConfig& c) {
     std::error_code ec;
     const fs::path data = fs::weakly_canonical(c.data, ec);
@@ -162,6 +164,7 @@ detector::TrainConfig run_config(const RunSpec& spec, const Options& opt, const 
     // The recipe's 200 warm-up iterations would be nearly half of a short ablation run.
     if (spec.ablation) c.warmup_iters = std::min<int64_t>(c.warmup_iters, 50);  // every step of the main runs: their first iterations are a figure
     c.threads = opt.threads;
+    c.device = opt.device;
     c.max_iters = opt.max_iters;
     c.progress = false;
     if (opt.batch > 0) c.batch = opt.batch;
@@ -201,7 +204,7 @@ RunOutcome run_or_reuse(const RunSpec& spec, const Options& opt, const std::stri
             std::printf("  %s diverged: %s\n", spec.name.c_str(), e.what());
         }
         if (!outcome.value("diverged", false)) {
-            detector::LoadedRun loaded = detector::load_run(dir.string(), "last");
+            detector::LoadedRun loaded = detector::load_run(dir.string(), "last", parse_device(opt.device));
             detector::EvalOptions eo;
             eo.data = data_dir, eo.split = "test", eo.batch = c.batch, eo.workers = c.workers, eo.epoch = c.epochs;
             const detector::EvalResult test = detector::evaluate(*loaded.model, loaded.class_names, eo);

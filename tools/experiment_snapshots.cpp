@@ -95,7 +95,7 @@ json box_json(const data::Box& b) { return {b.x1, b.y1, b.x2, b.y2}; }
 }  // namespace
 
 std::string write_snapshots(const std::string& run_dir, const std::vector<int>& epochs, const std::string& data_dir,
-                            const std::string& out_dir, int images_shown) {
+                            const std::string& out_dir, int images_shown, Device device) {
     const fs::path dir = fs::path(out_dir) / "snapshots";
     fs::create_directories(dir);
     data::DatasetOptions vo;
@@ -126,7 +126,7 @@ std::string write_snapshots(const std::string& run_dir, const std::vector<int>& 
     json stats = json::array();
     std::vector<std::string> names;
     for (int epoch : epochs) {
-        detector::LoadedRun loaded = detector::load_run(run_dir, "epoch" + std::to_string(epoch));
+        detector::LoadedRun loaded = detector::load_run(run_dir, "epoch" + std::to_string(epoch), device);
         names = loaded.class_names;
         detector::VocEvaluator evaluator(int(loaded.class_names.size()));
         double tp = 0, fp_background = 0, fp_object = 0;

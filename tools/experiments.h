@@ -34,6 +34,7 @@ struct Options {
     int analysis_images = 150;     // val images for the loss distributions
     std::vector<int> snapshots;    // epochs drawn; empty = about a quarter, half, all of --epochs
     int threads = 0;               // 0 = all cores
+    std::string device = "cpu";    // where the runs train and the models run (--device)
     uint64_t seed = 0;
     int64_t max_iters = 0;         // > 0: at most this many iterations per epoch (smoke tests)
     int batch = 0;                 // 0 = the demo recipe's
@@ -115,12 +116,13 @@ std::vector<int> distractor_counts(const std::string& data_dir, const data::Data
 // OUT/snapshots/snapshots.json, and per snapshot the mean TP and FP per image over the whole
 // test split (snapshots.csv). Returns a one-line summary for the report.
 std::string write_snapshots(const std::string& run_dir, const std::vector<int>& epochs, const std::string& data_dir,
-                            const std::string& out_dir, int images_shown);
+                            const std::string& out_dir, int images_shown, Device device);
 
 // Loss distributions (report section 4, the paper's Figure 4): per-anchor FL at gamma 0, .5,
 // 1, 2 (alpha .25) of a trained model on val images, as normalised cumulative distributions
 // over positive and negative anchors (loss_cdf.csv, loss_shares.csv), and the per-location
-// loss of one image under CE and FL (loss_overlay.json). Returns summary lines.
+// loss of one image under CE and FL (loss_overlay.json). Returns summary lines. Runs on the
+// CPU whatever --device is: a few hundred forward passes, read back anchor by anchor.
 std::string write_loss_analysis(const std::string& run_dir, const std::string& data_dir, const std::string& out_dir,
                                 int max_images);
 
@@ -128,7 +130,7 @@ std::string write_loss_analysis(const std::string& run_dir, const std::string& d
 // (detector/error_analysis.h): AP50 as is and with localisation errors, confusions and
 // background false positives removed in turn, in OUT/error_analysis.csv. Returns a markdown table.
 std::string write_error_analysis(const std::vector<RunOutcome>& runs, const std::string& data_dir,
-                                 const std::string& out_dir);
+                                 const std::string& out_dir, Device device);
 
 void write_text_file(const std::string& path, const std::string& text);
 std::string fmt(double v, int digits = 3);  // "%.*f", or "-" for a negative (missing) value

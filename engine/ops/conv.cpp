@@ -73,9 +73,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
     FOCAL_CHECK(opt.stride >= 1 && opt.padding >= 0 && opt.dilation >= 1, "[conv2d] invalid stride ",
                 opt.stride, ", padding ", opt.padding, " or dilation ", opt.dilation);
     const int64_t out_channels = weight.size(0);
-    if (bias.defined())
+    if (bias.defined()) {
         FOCAL_CHECK(bias.shape() == Shape{out_channels}, "[conv2d] bias must be (", out_channels, ",), got ",
                     shape_str(bias.shape()));
+        detail::check_same_device(x, bias, "conv2d");
+    }
 
     Conv2dGeometry g;
     g.batch = x.size(0), g.channels = x.size(1), g.height = x.size(2), g.width = x.size(3);

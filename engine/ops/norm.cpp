@@ -50,9 +50,11 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Ten
     const int64_t n = x.size(0), channels = x.size(1), plane = x.numel() / std::max<int64_t>(n * channels, 1);
     const Shape per_channel{channels};
     for (const Tensor* t : std::initializer_list<const Tensor*>{&weight, &bias, &running_mean, &running_var})
-        if (t->defined())
+        if (t->defined()) {
             FOCAL_CHECK(t->shape() == per_channel, "[batch_norm] expected per-channel tensors of shape (",
                         channels, ",), got ", shape_str(t->shape()));
+            detail::check_same_device(x, *t, "batch_norm");  // the kernels read them as raw pointers
+        }
     dist::Collective* sync = training ? dist::BatchNormSync::current() : nullptr;  // null: this rank's batch
     int64_t count = n * plane;  // values per channel (over all ranks when synchronised)
     Backend& be = detail::backend_of(x);
