@@ -13,27 +13,22 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "detector/train_config.h"
+#include "run_focal.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kFocal = std::string(FOCAL_BINARY_DIR) + "/focal";
+using focal::test::kFocal;
+using focal::test::read_text;
 
 // Runs focal with `args`; its exit status, and stdout + stderr in `output`.
 int run_focal(const std::string& args, std::string& output) {
-    const fs::path log = fs::path(FOCAL_BINARY_DIR) / "test_cli.log";
-    const int status = std::system((kFocal + " " + args + " > " + log.string() + " 2>&1").c_str());
-    std::ifstream in(log);
-    std::stringstream s;
-    s << in.rdbuf();
-    output = s.str();
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return focal::test::run_focal(args, output, fs::path(FOCAL_BINARY_DIR) / "test_cli.log");
 }
 
 }  // namespace
@@ -132,15 +127,10 @@ pid_t spawn_focal(const std::vector<std::string>& args, const fs::path& log) {
     return pid;
 }
 
-std::string text_of(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 // Waits (up to a minute) until `file` holds `needle`.
 bool wait_for(const fs::path& file, const std::string& needle) {
     for (int i = 0; i < 600; ++i) {
-        if (text_of(file).find(needle) != std::string::npos) return true;
+        if (read_text(file).find(needle) != std::string::npos) return true;
         ::usleep(100 * 1000);
     }
     return false;
@@ -176,14 +166,14 @@ TEST_CASE("SIGTERM during focal train: a checkpoint, exit 143, and --resume ends
     REQUIRE(wait_for(parts / "log.jsonl", "\"type\":\"step\""));
     ::kill(pid, SIGTERM);
     CHECK(wait_status(pid) == 128 + SIGTERM);
-    CHECK(text_of(log).find("run the same command with --resume") != std::string::npos);
-    CHECK(text_of(parts / "log.jsonl").find("\"type\":\"stopped\"") != std::string::npos);
+    CHECK(read_text(log).find("run the same command with --resume") != std::string::npos);
+    CHECK(read_text(parts / "log.jsonl").find("\"type\":\"stopped\"") != std::string::npos);
     // Two signals at once, after an epoch: the second exits at once; what is on disk still resumes.
     pid = spawn_focal(with(args, {"--out", parts.string(), "--resume"}), log);
     REQUIRE(wait_for(parts / "log.jsonl", "\"type\":\"epoch\""));
     ::kill(pid, SIGTERM), ::kill(pid, SIGTERM);
     CHECK(wait_status(pid) == 128 + SIGTERM);
     REQUIRE(wait_status(spawn_focal(with(args, {"--out", parts.string(), "--resume"}), log)) == 0);
-    CHECK(text_of(parts / "checkpoint.safetensors") == text_of(whole / "checkpoint.safetensors"));
-    CHECK(text_of(parts / "optimizer.safetensors") == text_of(whole / "optimizer.safetensors"));
+    CHECK(read_text(parts / "checkpoint.safetensors") == read_text(whole / "checkpoint.safetensors"));
+    CHECK(read_text(parts / "optimizer.safetensors") == read_text(whole / "optimizer.safetensors"));
 }

@@ -7,48 +7,37 @@
 // python3 with numpy is absent.
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "run_focal.h"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-const std::string kFocal = std::string(FOCAL_BINARY_DIR) + "/focal";
+using focal::test::kFocal;
+using focal::test::shell;
 
-int shell(const std::string& command) {
-    const int status = std::system(command.c_str());
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-json read_json(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return json::parse(s.str());
-}
+json read_json(const fs::path& path) { return json::parse(focal::test::read_text(path)); }
 
 }  // namespace
 
 TEST_CASE("focal eval's COCO figures equal the Python reference on a real run's results (VOC sample as COCO)") {
-    const fs::path voc = fs::path(FOCAL_SOURCE_DIR) / ".." / "shared" / "data" / "VOCdevkit";
-    if (!fs::exists(voc / "VOC2007" / "Annotations")) {
+    const fs::path voc = focal::test::voc_sample();
+    if (voc.empty()) {
         MESSAGE("skipped: the VOC sample (../shared/data/VOCdevkit) is absent");
         return;
     }
-    const std::string python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-    if (shell(python + " -c 'import numpy' > /dev/null 2>&1") != 0) {
+    const std::string python = focal::test::python_with_numpy();
+    if (python.empty()) {
         MESSAGE("skipped: python3 with numpy (the reference) is absent");
         return;
     }

@@ -6,37 +6,28 @@
 // Also: a checkpoint holds no device, and load_run builds the model where it is asked to.
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "detector/inference.h"
 #include "detector/trainer.h"
 #include "engine/engine.h"
+#include "run_focal.h"
 
 namespace fs = std::filesystem;
 using namespace focal;
 
 namespace {
 
-const std::string kFocal = std::string(FOCAL_BINARY_DIR) + "/focal";
 const fs::path kDir = fs::path(FOCAL_BINARY_DIR) / "test_device";
 
 // Runs `env focal args`; its exit status, and stdout + stderr in `output`.
 int run_focal(const std::string& args, std::string& output, const std::string& env = "") {
-    const fs::path log = kDir / "focal.log";
-    const int status = std::system((env + " " + kFocal + " " + args + " > " + log.string() + " 2>&1").c_str());
-    std::ifstream in(log);
-    std::stringstream s;
-    s << in.rdbuf();
-    output = s.str();
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return focal::test::run_focal(args, output, kDir / "focal.log", env);
 }
 
 // A shapes set and a run trained for one step on it, made once.
@@ -95,7 +86,7 @@ TEST_CASE("--device cuda without a usable GPU: one line naming the reason, exit 
 #ifdef FOCAL_WITH_CUDA
     // CI's machines have the CUDA toolkit but no driver; a machine with a driver and no GPU
     // says "no CUDA device is available (...)".
-    const bool driver = std::system("ldconfig -p | grep -q 'libcuda\\.so\\.1 '") == 0;
+    const bool driver = focal::test::shell("ldconfig -p | grep -q 'libcuda\\.so\\.1 '") == 0;
     check_refused("", driver ? "[cuda] no CUDA device is available (" : "[cuda] no NVIDIA driver is installed");
 #else
     check_refused("", "[cuda] this focal was built without CUDA");

@@ -5,49 +5,37 @@
 // numpy is absent.
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "run_focal.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
 
-const std::string kFocal = std::string(FOCAL_BINARY_DIR) + "/focal";
-
-int shell(const std::string& command) {
-    const int status = std::system(command.c_str());
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using focal::test::kFocal;
+using focal::test::read_text;
+using focal::test::shell;
 
 }  // namespace
 
 TEST_CASE("focal eval's per-class AP equals the devkit reference on focal detect's output (VOC sample)") {
-    const fs::path voc = fs::path(FOCAL_SOURCE_DIR) / ".." / "shared" / "data" / "VOCdevkit";
-    if (!fs::exists(voc / "VOC2007" / "Annotations")) {
+    const fs::path voc = focal::test::voc_sample();
+    if (voc.empty()) {
         MESSAGE("skipped: the VOC sample (../shared/data/VOCdevkit) is absent");
         return;
     }
-    // Debian's python3 (with python3-numpy, which python3-matplotlib brings), else the PATH's.
-    const std::string python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-    if (shell(python + " -c 'import numpy' > /dev/null 2>&1") != 0) {
+    const std::string python = focal::test::python_with_numpy();
+    if (python.empty()) {
         MESSAGE("skipped: python3 with numpy (the devkit reference) is absent");
         return;
     }

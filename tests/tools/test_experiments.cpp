@@ -11,33 +11,21 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/util.h"
+#include "run_focal.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kFocal = std::string(FOCAL_BINARY_DIR) + "/focal";
-
-std::string read_text(const fs::path& path) {
-    std::ifstream in(path);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-// Runs the command line, its output into `log`; the exit status.
-int run(const std::string& args, const fs::path& log) {
-    const std::string command = kFocal + " " + args + " > " + log.string() + " 2>&1";
-    const int status = std::system(command.c_str());
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using focal::test::kFocal;
+using focal::test::read_text;
+using focal::test::run_focal;
 
 // A CSV file as rows of named cells (no quoted commas in the columns read here).
 std::vector<std::map<std::string, std::string>> read_csv(const fs::path& path) {
@@ -76,7 +64,7 @@ TEST_CASE("focal experiments --tiny writes every figure's data, the tables and t
     REQUIRE_MESSAGE(fs::exists(kFocal), "build the focal binary first (make focal)");
     const fs::path out = fs::temp_directory_path() / ("focal_experiments_" + std::to_string(::getpid()));
     fs::remove_all(out);
-    const int status = run("experiments --tiny --threads 2 --out " + out.string(), out.string() + ".log");
+    const int status = run_focal("experiments --tiny --threads 2 --out " + out.string(), out.string() + ".log");
     INFO(read_text(out.string() + ".log"));
     REQUIRE(status == 0);
 
@@ -179,7 +167,7 @@ TEST_CASE("focal experiments --tiny writes every figure's data, the tables and t
     }
 
     // A second call continues the first: every run is reused, nothing retrained.
-    REQUIRE(run("experiments --tiny --no-plot --threads 2 --out " + out.string(), out.string() + ".log2") == 0);
+    REQUIRE(run_focal("experiments --tiny --no-plot --threads 2 --out " + out.string(), out.string() + ".log2") == 0);
     const std::string second = read_text(out.string() + ".log2");
     size_t reused = 0;
     for (size_t at = second.find("finished earlier, reused"); at != std::string::npos;
@@ -189,7 +177,7 @@ TEST_CASE("focal experiments --tiny writes every figure's data, the tables and t
     CHECK(second.find("training demo") == std::string::npos);
 
     // A changed budget is refused, not silently mixed with the old runs.
-    CHECK(run("experiments --tiny --no-plot --seed 5 --out " + out.string(), out.string() + ".log3") != 0);
+    CHECK(run_focal("experiments --tiny --no-plot --seed 5 --out " + out.string(), out.string() + ".log3") != 0);
     CHECK(read_text(out.string() + ".log3").find("another synthetic set") != std::string::npos);
     fs::remove_all(out);
     for (const char* log : {".log", ".log2", ".log3"}) fs::remove(out.string() + log);
