@@ -72,7 +72,7 @@ void Backend::avg_pool2d_backward(const Conv2dGeometry&, const float*, float*) {
 void Backend::channel_stats(const float*, int64_t, int64_t, int64_t, float*, float*) {
     missing(*this, "channel_stats");
 }
-void Backend::channel_sums(const float*, const float*, int64_t, int64_t, int64_t, float*, float*) {
+void Backend::channel_sums(const float*, const float*, const float*, int64_t, int64_t, int64_t, float*, float*) {
     missing(*this, "channel_sums");
 }
 void Backend::channel_affine(const float*, const float*, const float*, const float*, const float*, int64_t, int64_t,

@@ -167,11 +167,12 @@ public:
 
     // Per-channel kernels behind batch_norm, on contiguous (N, C, L) buffers; sums in double.
     // channel_stats: mean[c] and biased variance var[c] over (N, L), two passes.
-    // channel_sums:  sum_a[c] = sum of a, sum_ab[c] = sum of a * b.
+    // channel_sums:  sum_a[c] = sum of a, sum_ab[c] = sum of a * (b - b_center[c]) (b_center
+    //                may be null: no centring).
     // channel_affine: out = a * p[c] + b * q[c] + r[c] (b and q may be null).
     virtual void channel_stats(const float* x, int64_t n, int64_t c, int64_t l, float* mean, float* var);
-    virtual void channel_sums(const float* a, const float* b, int64_t n, int64_t c, int64_t l, float* sum_a,
-                              float* sum_ab);
+    virtual void channel_sums(const float* a, const float* b, const float* b_center, int64_t n, int64_t c, int64_t l,
+                              float* sum_a, float* sum_ab);
     virtual void channel_affine(const float* a, const float* p, const float* b, const float* q, const float* r,
                                 int64_t n, int64_t c, int64_t l, float* out);
 };

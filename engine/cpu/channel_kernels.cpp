@@ -46,15 +46,17 @@ void channel_stats(const float* x, int64_t n, int64_t c, int64_t l, float* mean,
     });
 }
 
-void channel_sums(const float* a, const float* b, int64_t n, int64_t c, int64_t l, float* sum_a, float* sum_ab) {
+void channel_sums(const float* a, const float* b, const float* b_center, int64_t n, int64_t c, int64_t l, float* sum_a,
+                  float* sum_ab) {
     parallel_for(c, 1, [&](int64_t begin, int64_t end) {
         for (int64_t ch = begin; ch < end; ++ch) {
+            const float center = b_center ? b_center[ch] : 0.0f;
             double sa = 0, sab = 0;
             for (int64_t i = 0; i < n; ++i) {
                 const float* ra = a + (i * c + ch) * l;
                 const float* rb = b + (i * c + ch) * l;
                 sa += row_sum(l, [ra](int64_t j) { return ra[j]; });
-                sab += row_sum(l, [ra, rb](int64_t j) { return ra[j] * rb[j]; });
+                sab += row_sum(l, [ra, rb, center](int64_t j) { return math::centered_product(ra[j], rb[j], center); });
             }
             sum_a[ch] = static_cast<float>(sa);
             sum_ab[ch] = static_cast<float>(sab);

@@ -39,16 +39,17 @@ __global__ void channel_stats_kernel(const float* x, int64_t n, int64_t c, int64
     }
 }
 
-__global__ void channel_sums_kernel(const float* a, const float* b, int64_t n, int64_t c, int64_t l, float* sum_a,
-                                    float* sum_ab) {
+__global__ void channel_sums_kernel(const float* a, const float* b, const float* b_center, int64_t n, int64_t c,
+                                    int64_t l, float* sum_a, float* sum_ab) {
     __shared__ double shared[kThreads];
     const int64_t count = n * l;
     for (int64_t ch = blockIdx.x; ch < c; ch += gridDim.x) {
+        const float center = b_center ? b_center[ch] : 0.0f;
         double sa = 0, sab = 0;
         for (int64_t k = threadIdx.x; k < count; k += blockDim.x) {
             const float va = channel_value(a, c, l, ch, k);
             sa += va;
-            sab += math::mul_rn(va, channel_value(b, c, l, ch, k));
+            sab += math::centered_product(va, channel_value(b, c, l, ch, k), center);
         }
         sa = group_reduce<kThreads>(sa, shared, Plus());
         sab = group_reduce<kThreads>(sab, shared, Plus());
@@ -78,9 +79,10 @@ void channel_stats(const float* x, int64_t n, int64_t c, int64_t l, float* mean,
     after_launch("channel_stats");
 }
 
-void channel_sums(const float* a, const float* b, int64_t n, int64_t c, int64_t l, float* sum_a, float* sum_ab) {
+void channel_sums(const float* a, const float* b, const float* b_center, int64_t n, int64_t c, int64_t l, float* sum_a,
+                  float* sum_ab) {
     if (c == 0) return;
-    channel_sums_kernel<<<channel_blocks(c), kThreads, 0, stream()>>>(a, b, n, c, l, sum_a, sum_ab);
+    channel_sums_kernel<<<channel_blocks(c), kThreads, 0, stream()>>>(a, b, b_center, n, c, l, sum_a, sum_ab);
     after_launch("channel_sums");
 }
 

@@ -14,4 +14,9 @@ FOCAL_HD float channel_affine(float a, float p, float b, float q, float r) { ret
 // One term of channel_stats' second pass: the squared deviation from the (float) mean.
 FOCAL_HD float squared_deviation(float v, float mean) { return mul_rn(v - mean, v - mean); }
 
+// One term of channel_sums' centred sum, a * (b - center). Batch norm's backward needs
+// sum dy * (x - mean); computed as sum(dy * x) - mean * sum(dy) in float it would cancel
+// wherever |mean| is large against the spread of x.
+FOCAL_HD float centered_product(float a, float b, float center) { return mul_rn(a, b - center); }
+
 }  // namespace focal::math

@@ -96,17 +96,17 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Ten
         Tensor dyc = dy.contiguous();
         const Shape per_channel{channels};
         Tensor sum_dy = Tensor::empty(per_channel, DType::F32, dy.device());
-        Tensor sum_dy_x = Tensor::empty(per_channel, DType::F32, dy.device());
-        be.channel_sums(f32(dyc), f32(xc), n, channels, plane, f32(sum_dy), f32(sum_dy_x));
-        Tensor sum_dy_xhat = invstd * (sum_dy_x - mean_c * sum_dy);  // sum of dy * xhat, xhat = (x - mean) invstd
+        Tensor sum_dy_centered = Tensor::empty(per_channel, DType::F32, dy.device());  // sum of dy * (x - mean)
+        be.channel_sums(f32(dyc), f32(xc), f32(mean_c), n, channels, plane, f32(sum_dy), f32(sum_dy_centered));
+        Tensor sum_dy_xhat = invstd * sum_dy_centered;  // sum of dy * xhat, xhat = (x - mean) invstd
         if (g.needs(1)) g[1] += sum_dy_xhat;  // dL/dw
         if (g.needs(2)) g[2] += sum_dy;       // dL/db
         if (!g.needs(0)) return;
         if (sync) {  // dx depends on the sums over the global batch; dw and db above stay this rank's
-            Tensor both = cat({sum_dy, sum_dy_x}, 0);
+            Tensor both = cat({sum_dy, sum_dy_centered}, 0);  // mean_c is already the global mean
             sync->all_reduce_sum(both);
             sum_dy = both.narrow(0, 0, channels);
-            sum_dy_xhat = invstd * (both.narrow(0, channels, channels) - mean_c * sum_dy);
+            sum_dy_xhat = invstd * both.narrow(0, channels, channels);
         }
         // Eval: statistics are constants, dx = dy * scale. Training: they depend on x too,
         // dx = scale * (dy - mean(dy) - xhat * mean(dy * xhat))   (Ioffe & Szegedy 2015, sec. 3),

@@ -206,9 +206,12 @@ TEST_CASE("channel_stats, channel_sums and channel_affine match the CPU") {
         check_close(mean.cpu, mean.cuda, 1e-5f);
         check_close(var.cpu, var.cuda, 1e-5f);
         Pair sa = empty_pair({c}), sab = empty_pair({c});
-        cpu.channel_sums(f32(x.cpu), f32(b.cpu), n, c, l, f32(sa.cpu), f32(sab.cpu));
-        gpu.channel_sums(f32(x.cuda), f32(b.cuda), n, c, l, f32(sa.cuda), f32(sab.cuda));
+        cpu.channel_sums(f32(x.cpu), f32(b.cpu), nullptr, n, c, l, f32(sa.cpu), f32(sab.cpu));
+        gpu.channel_sums(f32(x.cuda), f32(b.cuda), nullptr, n, c, l, f32(sa.cuda), f32(sab.cuda));
         check_close(sa.cpu, sa.cuda, 1e-5f);
+        check_close(sab.cpu, sab.cuda, 1e-4f);
+        cpu.channel_sums(f32(b.cpu), f32(x.cpu), f32(mean.cpu), n, c, l, f32(sa.cpu), f32(sab.cpu));  // centred
+        gpu.channel_sums(f32(b.cuda), f32(x.cuda), f32(mean.cuda), n, c, l, f32(sa.cuda), f32(sab.cuda));
         check_close(sab.cpu, sab.cuda, 1e-4f);
         Pair p = random_pair({c}), q = random_pair({c}), r = random_pair({c}), out = empty_pair(s);
         cpu.channel_affine(f32(x.cpu), f32(p.cpu), f32(b.cpu), f32(q.cpu), f32(r.cpu), n, c, l, f32(out.cpu));
