@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench_loader_run.h"
 #include "bench_util.h"
 #include "data/coco.h"
 #include "data/convert.h"
@@ -27,13 +28,6 @@ using namespace focal::data;
 namespace fs = std::filesystem;
 
 namespace {
-
-void run_loader(const Dataset& ds, const LoaderOptions& o, int images) {
-    Loader loader(ds, o);
-    loader.start_epoch(0);
-    Batch batch;
-    for (int b = 0; b < images / o.batch_size && loader.next(batch); ++b) {}
-}
 
 // Each image's (box, label, ignore) triples, sorted: YOLO lists ignore regions last.
 std::vector<std::vector<std::tuple<float, float, float, float, int, int>>> objects(const Batch& b) {
@@ -51,7 +45,8 @@ std::vector<std::vector<std::tuple<float, float, float, float, int, int>>> objec
 std::string coco_text(int images, int boxes_per_image) {
     std::mt19937 rng(7);
     std::uniform_real_distribution<double> u(0, 1);
-    nlohmann::json j = {{"images", nlohmann::json::array()}, {"annotations", nlohmann::json::array()},
+    nlohmann::json j = {{"images", nlohmann::json::array()},
+                        {"annotations", nlohmann::json::array()},
                         {"categories", nlohmann::json::array()}};
     for (int k = 1; k <= 20; ++k) j["categories"].push_back({{"id", k}, {"name", "class" + std::to_string(k)}});
     int id = 1;
@@ -60,8 +55,12 @@ std::string coco_text(int images, int boxes_per_image) {
         for (int b = 0; b < boxes_per_image; ++b) {
             const double w = 4 + u(rng) * 300, h = 4 + u(rng) * 200;
             const double x = u(rng) * (640 - w), y = u(rng) * (480 - h);
-            j["annotations"].push_back({{"id", id++}, {"image_id", i}, {"category_id", 1 + int(u(rng) * 20) % 20},
-                                        {"bbox", {x, y, w, h}}, {"area", w * h}, {"iscrowd", u(rng) < 0.01 ? 1 : 0}});
+            j["annotations"].push_back({{"id", id++},
+                                        {"image_id", i},
+                                        {"category_id", 1 + int(u(rng) * 20) % 20},
+                                        {"bbox", {x, y, w, h}},
+                                        {"area", w * h},
+                                        {"iscrowd", u(rng) < 0.01 ? 1 : 0}});
         }
     }
     return j.dump();
@@ -84,8 +83,9 @@ int main(int argc, char** argv) {
     co.to = "yolo", co.out = (scratch / "yolo").string();
     convert_dataset(devkit, co);
 
-    const std::vector<std::pair<std::string, std::string>> sources = {
-        {"voc", devkit}, {"coco", (scratch / "coco").string()}, {"yolo", (scratch / "yolo").string()}};
+    const std::vector<std::pair<std::string, std::string>> sources = {{"voc", devkit},
+                                                                      {"coco", (scratch / "coco").string()},
+                                                                      {"yolo", (scratch / "yolo").string()}};
     DatasetOptions vo;
     vo.split = "val";
     std::vector<Dataset> sets;
@@ -124,17 +124,19 @@ int main(int argc, char** argv) {
             Dataset::open(sources[f].second, vo);
             open_s[f] = std::min(open_s[f], bench::now_seconds() - t);
             t = bench::now_seconds();
-            run_loader(sets[f], o, images);
+            bench::run_loader(sets[f], o, images);
             train_s[f] = std::min(train_s[f], bench::now_seconds() - t);
             t = bench::now_seconds();
-            run_loader(sets[f], eval, images);
+            bench::run_loader(sets[f], eval, images);
             eval_s[f] = std::min(eval_s[f], bench::now_seconds() - t);
         }
     for (std::size_t f = 0; f < 3; ++f) {
         std::printf("%-8s %12.1f %16.1f %16.1f   (train x%.2f of VOC's)\n", sources[f].first.c_str(), open_s[f] * 1e3,
                     images / train_s[f], images / eval_s[f], train_s[0] / train_s[f]);
-        results.push_back({{"format", sources[f].first}, {"open_ms", open_s[f] * 1e3},
-                           {"train_images_per_s", images / train_s[f]}, {"eval_images_per_s", images / eval_s[f]},
+        results.push_back({{"format", sources[f].first},
+                           {"open_ms", open_s[f] * 1e3},
+                           {"train_images_per_s", images / train_s[f]},
+                           {"eval_images_per_s", images / eval_s[f]},
                            {"time_ratio_vs_voc", train_s[f] / train_s[0]}});
     }
     fs::remove_all(scratch);
@@ -145,10 +147,15 @@ int main(int argc, char** argv) {
     std::size_t boxes = 0;
     for (const Annotation& a : parsed.images) boxes += a.objects.size();
     bench::require(boxes == 100000 && parsed.images.size() == 10000, "every box and image parsed");
-    const auto [ours, floor] = bench::best_seconds_interleaved([&] { parse_coco(text, "bench.json"); },
-                                                               [&] { const auto j = nlohmann::json::parse(text); (void)j; }, 3, 1);
+    const auto json_parse_alone = [&] {
+        const auto j = nlohmann::json::parse(text);
+        (void)j;
+    };
+    const auto [ours, floor] =
+        bench::best_seconds_interleaved([&] { parse_coco(text, "bench.json"); }, json_parse_alone, 3, 1);
     std::printf("COCO json, %.1f MB, 10,000 images, 100,000 boxes: parse_coco %.0f ms, nlohmann::json::parse alone "
-                "%.0f ms (x%.2f)\n", text.size() / 1e6, ours * 1e3, floor * 1e3, ours / floor);
+                "%.0f ms (x%.2f)\n",
+                text.size() / 1e6, ours * 1e3, floor * 1e3, ours / floor);
     const nlohmann::json summary = {{"bench", "formats"},
                                     {"loader", results},
                                     {"coco_100k_boxes_ms", ours * 1e3},

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "bench_loader_run.h"
 #include "bench_util.h"
 #include "data/loader.h"
 
@@ -17,14 +18,6 @@ using namespace focal;
 using namespace focal::data;
 
 namespace {
-
-// Pulls the first `images` images of epoch 0 through a fresh loader (start-up included).
-void run_loader(const Dataset& ds, const LoaderOptions& o, int images) {
-    Loader loader(ds, o);
-    loader.start_epoch(0);
-    Batch batch;
-    for (int b = 0; b < images / o.batch_size && loader.next(batch); ++b) {}
-}
 
 // Best of `repeats` timed runs: on a shared machine noise only adds time.
 template <class Fn>
@@ -67,8 +60,7 @@ int main(int argc, char** argv) {
         Batch x, y;
         for (int i = 0; i < 4; ++i) {
             bench::require(a.next(x) && b.next(y), "batches available");
-            bench::require(x.images == y.images && x.boxes == y.boxes && x.ids == y.ids,
-                           "1 and 2 workers agree");
+            bench::require(x.images == y.images && x.boxes == y.boxes && x.ids == y.ids, "1 and 2 workers agree");
         }
         Rng rng(mix_seed(o.seed, 0, x.indices[0]));
         const Sample s = prepare_sample(ds, x.indices[0], o, rng);
@@ -95,8 +87,7 @@ int main(int argc, char** argv) {
     for (int workers : {0, 1, 2}) {
         LoaderOptions train = o;
         train.workers = workers;
-        report("decode + augment + normalise", workers,
-               best_seconds([&] { run_loader(ds, train, images); }, 3));
+        report("decode + augment + normalise", workers, best_seconds([&] { bench::run_loader(ds, train, images); }, 3));
     }
     for (int workers : {1, 2}) {
         LoaderOptions eval = o;
@@ -104,10 +95,9 @@ int main(int argc, char** argv) {
         eval.shuffle = false;
         eval.workers = workers;
         report("decode + letterbox + normalise", workers,
-               best_seconds([&] { run_loader(ds, eval, images); }, 3));
+               best_seconds([&] { bench::run_loader(ds, eval, images); }, 3));
     }
-    const nlohmann::json summary = {
-        {"bench", "loader"}, {"images", images}, {"size", 256}, {"cases", results}};
+    const nlohmann::json summary = {{"bench", "loader"}, {"images", images}, {"size", 256}, {"cases", results}};
     std::printf("%s\n", summary.dump().c_str());
     return 0;
 }

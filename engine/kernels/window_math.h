@@ -24,8 +24,7 @@ FOCAL_HD int64_t window_input(int64_t out, int64_t k, int64_t stride, int64_t pa
 
 // The inverse: the output coordinate whose tap `k` reads input coordinate `in`, or -1 when
 // none does (the tap falls between strides, or outside [0, out_size)).
-FOCAL_HD int64_t window_output(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dilation,
-                               int64_t out_size) {
+FOCAL_HD int64_t window_output(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dilation, int64_t out_size) {
     const int64_t t = in + pad - k * dilation;
     if (t < 0 || t % stride != 0) return -1;
     const int64_t out = t / stride;
@@ -56,8 +55,7 @@ FOCAL_HD int64_t cols_offset(const Conv2dGeometry& g, int64_t r, int64_t n) {
 
 // The column entry (r, n, oh, ow): x[n, c, ih, iw] for r = (c, ki, kj), or 0 where the
 // window leaves x (N, C, H, W).
-FOCAL_HD float im2col_entry(const Conv2dGeometry& g, const float* x, int64_t r, int64_t n, int64_t oh,
-                            int64_t ow) {
+FOCAL_HD float im2col_entry(const Conv2dGeometry& g, const float* x, int64_t r, int64_t n, int64_t oh, int64_t ow) {
     const int64_t kk = g.kernel_h * g.kernel_w;
     const int64_t c = r / kk, ki = (r % kk) / g.kernel_w, kj = r % g.kernel_w;
     const int64_t ih = window_input(oh, ki, g.stride_h, g.pad_h, g.dilation_h);
@@ -79,8 +77,7 @@ FOCAL_HD float im2col_at(const Conv2dGeometry& g, const float* x, int64_t t) {
 // dx[n, c, ih, iw]: the sum of the column entries that im2col copied from this pixel, taps
 // (ki, kj) in increasing order, starting from 0 (the order of the CPU's col2im, which adds
 // tap by tap; each tap reads a pixel at most once).
-FOCAL_HD float col2im_pixel(const Conv2dGeometry& g, const float* cols, int64_t n, int64_t c, int64_t ih,
-                            int64_t iw) {
+FOCAL_HD float col2im_pixel(const Conv2dGeometry& g, const float* cols, int64_t n, int64_t c, int64_t ih, int64_t iw) {
     float total = 0.0f;
     for (int64_t ki = 0; ki < g.kernel_h; ++ki) {
         const int64_t oh = window_output(ih, ki, g.stride_h, g.pad_h, g.dilation_h, g.out_h);
@@ -142,20 +139,26 @@ FOCAL_HD float avg_pool_window(const Conv2dGeometry& g, const float* plane, int6
 // The backward gathers below visit the windows that contain pixel (ih, iw) in increasing
 // (oh, ow), the order in which the CPU's scatter loops add into that pixel. A later tap
 // ki means an earlier window oh, so the taps run backwards.
+template <class Visit>
+FOCAL_HD void for_each_window_holding(const Conv2dGeometry& g, int64_t ih, int64_t iw, Visit&& visit) {
+    for (int64_t ki = g.kernel_h - 1; ki >= 0; --ki) {
+        const int64_t oh = window_output(ih, ki, g.stride_h, g.pad_h, g.dilation_h, g.out_h);
+        if (oh < 0) continue;
+        for (int64_t kj = g.kernel_w - 1; kj >= 0; --kj) {
+            const int64_t ow = window_output(iw, kj, g.stride_w, g.pad_w, g.dilation_w, g.out_w);
+            if (ow >= 0) visit(oh * g.out_w + ow);
+        }
+    }
+}
 
 // dx[ih, iw] of one plane, starting from `start`: dy of every window whose maximum it was.
 FOCAL_HD float max_pool_grad_pixel(const Conv2dGeometry& g, const float* dy_plane, const int32_t* argmax_plane,
                                    int64_t ih, int64_t iw, float start) {
     const int32_t self = static_cast<int32_t>(ih * g.width + iw);
     float total = start;
-    for (int64_t ki = g.kernel_h - 1; ki >= 0; --ki) {
-        const int64_t oh = window_output(ih, ki, g.stride_h, g.pad_h, g.dilation_h, g.out_h);
-        if (oh < 0) continue;
-        for (int64_t kj = g.kernel_w - 1; kj >= 0; --kj) {
-            const int64_t ow = window_output(iw, kj, g.stride_w, g.pad_w, g.dilation_w, g.out_w);
-            if (ow >= 0 && argmax_plane[oh * g.out_w + ow] == self) total += dy_plane[oh * g.out_w + ow];
-        }
-    }
+    for_each_window_holding(g, ih, iw, [&](int64_t window) {
+        if (argmax_plane[window] == self) total += dy_plane[window];
+    });
     return total;
 }
 
@@ -164,14 +167,7 @@ FOCAL_HD float avg_pool_grad_pixel(const Conv2dGeometry& g, const float* dy_plan
                                    float start) {
     const float scale = 1.0f / static_cast<float>(g.kernel_h * g.kernel_w);
     float total = start;
-    for (int64_t ki = g.kernel_h - 1; ki >= 0; --ki) {
-        const int64_t oh = window_output(ih, ki, g.stride_h, g.pad_h, g.dilation_h, g.out_h);
-        if (oh < 0) continue;
-        for (int64_t kj = g.kernel_w - 1; kj >= 0; --kj) {
-            const int64_t ow = window_output(iw, kj, g.stride_w, g.pad_w, g.dilation_w, g.out_w);
-            if (ow >= 0) total += mul_rn(dy_plane[oh * g.out_w + ow], scale);
-        }
-    }
+    for_each_window_holding(g, ih, iw, [&](int64_t window) { total += mul_rn(dy_plane[window], scale); });
     return total;
 }
 

@@ -77,7 +77,8 @@ std::vector<double> step_losses(const fs::path& run) {
 // ||a - b|| / ||b||, the 2-norms of whole tensors.
 double relative_l2_difference(const std::vector<float>& a, const std::vector<float>& b) {
     double diff = 0, norm = 0;
-    for (size_t i = 0; i < a.size(); ++i) diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]), norm += double(b[i]) * b[i];
+    for (size_t i = 0; i < a.size(); ++i)
+        diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]), norm += double(b[i]) * b[i];
     return std::sqrt(diff / std::max(norm, 1e-30));
 }
 
@@ -109,7 +110,8 @@ const Runs& runs() {
         std::string output;
         for (const fs::path& p : {out.single, out.synced, out.per_rank}) fs::remove_all(p);
         REQUIRE_MESSAGE(run(kFocal + " " + train_flags(out.single, 4), output) == 0, output);
-        REQUIRE_MESSAGE(run(kMpirun + " -np 2 " + kFocal + " " + train_flags(out.synced, 4) + " --sync-bn", output) == 0,
+        REQUIRE_MESSAGE(run(kMpirun + " -np 2 " + kFocal + " " + train_flags(out.synced, 4) + " --sync-bn", output) ==
+                            0,
                         output);
         REQUIRE_MESSAGE(run(kMpirun + " -np 2 " + kFocal + " " + train_flags(out.per_rank, 4), output) == 0, output);
         return out;
@@ -165,8 +167,8 @@ TEST_CASE("rank 0 alone writes the run folder and prints the progress") {
     const fs::path out = kWork / "quiet";
     fs::remove_all(out);
     const std::string flags = train_flags(out, 1);
-    REQUIRE(run(kMpirun + " -np 2 " + kFocal + " " + flags.substr(0, flags.find(" --quiet")) + " --max-iters 2", output) ==
-            0);
+    REQUIRE(run(kMpirun + " -np 2 " + kFocal + " " + flags.substr(0, flags.find(" --quiet")) + " --max-iters 2",
+                output) == 0);
     CHECK(output.find("on 2 ranks") != std::string::npos);
     CHECK(output.find("training demo") == output.rfind("training demo"));  // the banner, once
     CHECK(output.find("done:") == output.rfind("done:"));
@@ -178,8 +180,8 @@ TEST_CASE("ranks that disagree on a setting fail at once, naming it") {
     const fs::path out = kWork / "mismatch";
     fs::remove_all(out);
     // Rank r trains with --seed r: the ranks' command lines differ.
-    const std::string command = kMpirun + " -np 2 sh -c '" + kFocal + " " + train_flags(out, 1) +
-                                " --seed $OMPI_COMM_WORLD_RANK'";
+    const std::string command =
+        kMpirun + " -np 2 sh -c '" + kFocal + " " + train_flags(out, 1) + " --seed $OMPI_COMM_WORLD_RANK'";
     const auto start = std::chrono::steady_clock::now();
     CHECK(run(command, output) != 0);
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(60));
@@ -206,7 +208,8 @@ TEST_CASE("a rank killed mid-epoch ends the job within 60 s; the checkpoint load
     }
     // Wait for the first checkpoint (end of epoch 1), then kill rank 1 in the next epoch.
     const fs::path checkpoint = out / "checkpoint.safetensors";
-    for (int i = 0; i < 1200 && !fs::exists(checkpoint); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 1200 && !fs::exists(checkpoint); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
     REQUIRE_MESSAGE(fs::exists(checkpoint), read_text(log));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     const pid_t victim = std::stoi(read_text(kWork / "pids" / "1"));
@@ -227,17 +230,19 @@ TEST_CASE("a rank killed mid-epoch ends the job within 60 s; the checkpoint load
     CHECK(!(WIFEXITED(status) && WEXITSTATUS(status) == 0));
     CHECK_NOTHROW(focal::load_safetensors(checkpoint.string()));
     CHECK_NOTHROW(focal::load_safetensors((out / "optimizer.safetensors").string()));
-    const int saved_epoch = std::stoi(focal::load_safetensors((out / "optimizer.safetensors").string()).metadata.at("epoch"));
+    const int saved_epoch =
+        std::stoi(focal::load_safetensors((out / "optimizer.safetensors").string()).metadata.at("epoch"));
 
     std::string output;
-    const std::string resume = " " + train_flags(out, saved_epoch + 1) + " --resume";
-    REQUIRE_MESSAGE(run(kFocal + resume, output) == 0, output);
+    const std::string resume = train_flags(out, saved_epoch + 1) + " --resume";
+    REQUIRE_MESSAGE(run(kFocal + " " + resume, output) == 0, output);
     CHECK(output.find("resuming") != std::string::npos);
-    const std::string again = " " + train_flags(out, saved_epoch + 2) + " --resume";
-    REQUIRE_MESSAGE(run(kMpirun + " -np 2 " + kFocal + again, output) == 0, output);
+    const std::string again = train_flags(out, saved_epoch + 2) + " --resume";
+    REQUIRE_MESSAGE(run(kMpirun + " -np 2 " + kFocal + " " + again, output) == 0, output);
     CAPTURE(output);
     CHECK(output.find("on 2 ranks") != std::string::npos);
-    const int final_epoch = std::stoi(focal::load_safetensors((out / "optimizer.safetensors").string()).metadata.at("epoch"));
+    const int final_epoch =
+        std::stoi(focal::load_safetensors((out / "optimizer.safetensors").string()).metadata.at("epoch"));
     CHECK(final_epoch == saved_epoch + 2);
 }
 

@@ -36,8 +36,7 @@ inline std::string read_text(const fs::path& path) {
 }
 
 // run_focal, with what it printed read back into `output`.
-inline int run_focal(const std::string& args, std::string& output, const fs::path& log,
-                     const std::string& env = "") {
+inline int run_focal(const std::string& args, std::string& output, const fs::path& log, const std::string& env = "") {
     const int status = run_focal(args, log, env);
     output = read_text(log);
     return status;
@@ -54,6 +53,28 @@ inline fs::path voc_sample() {
 inline std::string python_with_numpy() {
     const std::string python = fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
     return shell(python + " -c 'import numpy' > /dev/null 2>&1") == 0 ? python : "";
+}
+
+// What a test of focal against a Python reference on the VOC sample needs: the sample,
+// python3 with numpy, and an empty scratch folder `name` in the build tree. `absent` names
+// what is missing (the test then skips, saying so), or is empty.
+struct ReferenceInputs {
+    fs::path voc;
+    std::string python;
+    fs::path dir;
+    std::string absent;
+};
+
+inline ReferenceInputs reference_inputs(const std::string& name) {
+    ReferenceInputs in;
+    in.voc = voc_sample();
+    if (in.voc.empty()) return in.absent = "the VOC sample (../shared/data/VOCdevkit)", in;
+    in.python = python_with_numpy();
+    if (in.python.empty()) return in.absent = "python3 with numpy (the reference)", in;
+    in.dir = fs::path(FOCAL_BINARY_DIR) / name;
+    fs::remove_all(in.dir);
+    fs::create_directories(in.dir);
+    return in;
 }
 
 }  // namespace focal::test

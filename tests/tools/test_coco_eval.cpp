@@ -7,7 +7,6 @@
 // python3 with numpy is absent.
 #include <doctest/doctest.h>
 
-
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -31,22 +30,16 @@ json read_json(const fs::path& path) { return json::parse(focal::test::read_text
 }  // namespace
 
 TEST_CASE("focal eval's COCO figures equal the Python reference on a real run's results (VOC sample as COCO)") {
-    const fs::path voc = focal::test::voc_sample();
-    if (voc.empty()) {
-        MESSAGE("skipped: the VOC sample (../shared/data/VOCdevkit) is absent");
+    const focal::test::ReferenceInputs in = focal::test::reference_inputs("test_coco_eval");
+    if (!in.absent.empty()) {
+        MESSAGE("skipped: " << in.absent << " is absent");
         return;
     }
-    const std::string python = focal::test::python_with_numpy();
-    if (python.empty()) {
-        MESSAGE("skipped: python3 with numpy (the reference) is absent");
-        return;
-    }
-    const fs::path dir = fs::path(FOCAL_BINARY_DIR) / "test_coco_eval";
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    const fs::path &voc = in.voc, &dir = in.dir;
+    const std::string& python = in.python;
     const std::string log = " >> " + (dir / "log.txt").string() + " 2>&1";
-    REQUIRE(shell(kFocal + " convert --data " + voc.string() + " --split val --to coco --out " + (dir / "coco").string() +
-                  log) == 0);
+    REQUIRE(shell(kFocal + " convert --data " + voc.string() + " --split val --to coco --out " +
+                  (dir / "coco").string() + log) == 0);
     REQUIRE(shell(kFocal + " convert --data " + (dir / "coco").string() + " --split val --to yolo --out " +
                   (dir / "yolo").string() + log) == 0);
     // `focal inspect` counts the same on the three (its --json figures).
@@ -73,8 +66,9 @@ TEST_CASE("focal eval's COCO figures equal the Python reference on a real run's 
 
     const int images = 40;
     const auto eval = [&](const fs::path& data, const std::string& results) {
-        REQUIRE(shell(kFocal + " eval --run " + run.string() + " --data " + data.string() + " --split val --max-images " +
-                      std::to_string(images) + (results.empty() ? "" : " --coco-results " + results) + log) == 0);
+        REQUIRE(shell(kFocal + " eval --run " + run.string() + " --data " + data.string() +
+                      " --split val --max-images " + std::to_string(images) +
+                      (results.empty() ? "" : " --coco-results " + results) + log) == 0);
         return read_json(run / "metrics.json").at("coco");
     };
     const json coco = eval(dir / "coco", (dir / "results.json").string());
@@ -83,7 +77,7 @@ TEST_CASE("focal eval's COCO figures equal the Python reference on a real run's 
                   (dir / "results.json").string() + " " + std::to_string(images) + " > " +
                   (dir / "reference.json").string()) == 0);
     const json reference = read_json(dir / "reference.json");
-    const char* keys[] = {"ap", "ap50", "ap75", "ap_small", "ap_medium", "ap_large",
+    const char* keys[] = {"ap",  "ap50", "ap75",  "ap_small", "ap_medium", "ap_large",
                           "ar1", "ar10", "ar100", "ar_small", "ar_medium", "ar_large"};
     int nonzero = 0;
     for (int i = 0; i < 12; ++i) {

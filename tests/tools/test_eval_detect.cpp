@@ -5,7 +5,6 @@
 // numpy is absent.
 #include <doctest/doctest.h>
 
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -29,19 +28,13 @@ using focal::test::shell;
 }  // namespace
 
 TEST_CASE("focal eval's per-class AP equals the devkit reference on focal detect's output (VOC sample)") {
-    const fs::path voc = focal::test::voc_sample();
-    if (voc.empty()) {
-        MESSAGE("skipped: the VOC sample (../shared/data/VOCdevkit) is absent");
+    const focal::test::ReferenceInputs in = focal::test::reference_inputs("test_eval_detect");
+    if (!in.absent.empty()) {
+        MESSAGE("skipped: " << in.absent << " is absent");
         return;
     }
-    const std::string python = focal::test::python_with_numpy();
-    if (python.empty()) {
-        MESSAGE("skipped: python3 with numpy (the devkit reference) is absent");
-        return;
-    }
-    const fs::path dir = fs::path(FOCAL_BINARY_DIR) / "test_eval_detect";
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    const fs::path &voc = in.voc, &dir = in.dir;
+    const std::string& python = in.python;
     const fs::path run = dir / "run";
     // An untrained model without the prior bias scores every anchor near .5, so every image
     // gets its 100 detections, many at the image borders; lr 1e-8 leaves it untrained.
@@ -63,12 +56,12 @@ TEST_CASE("focal eval's per-class AP equals the devkit reference on focal detect
         ++listed;
     }
     REQUIRE(listed == images);
-    REQUIRE(shell(kFocal + " detect --run " + run.string() + paths + " --out " + (dir / "detections").string() +
-                  " > " + (dir / "detect.log").string() + " 2>&1") == 0);
+    REQUIRE(shell(kFocal + " detect --run " + run.string() + paths + " --out " + (dir / "detections").string() + " > " +
+                  (dir / "detect.log").string() + " 2>&1") == 0);
     const fs::path reference = fs::path(FOCAL_SOURCE_DIR) / "tests" / "detector" / "voc_eval_reference.py";
     REQUIRE(shell(python + " " + reference.string() + " --score " + voc.string() + " val " + std::to_string(images) +
-                  " " + (dir / "detections" / "detections.json").string() + " > " + (dir / "reference.json").string()) ==
-            0);
+                  " " + (dir / "detections" / "detections.json").string() + " > " +
+                  (dir / "reference.json").string()) == 0);
     const json devkit = json::parse(read_text(dir / "reference.json"));
 
     int compared = 0, nonzero = 0;
