@@ -9,12 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_util.h"
-#include "runtime_env.h"
 #include "engine/blas_info.h"
 #include "engine/cpu/cpu_isa.h"
 #include "layers/backbone.h"
 #include "layers/fpn.h"
 #include "peer.h"
+#include "runtime_env.h"
 
 using namespace focal;
 
@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
     const int threads = argc > 1 ? std::atoi(argv[1]) : 2, repeats = argc > 2 ? std::atoi(argv[2]) : 10;
     const int batch = 8, size = 256;
     set_num_threads(threads);
-    std::printf("OpenBLAS core: %s, kernels: %s, threads %d, batch %d, %dx%d\n", blas_core().c_str(), cpu::cpu_isa_name(cpu::cpu_isa()), threads, batch, size, size);
+    std::printf("OpenBLAS core: %s, kernels: %s, threads %d, batch %d, %dx%d\n", blas_core().c_str(),
+                cpu::cpu_isa_name(cpu::cpu_isa()), threads, batch, size, size);
     Generator gen(0);
     Backbone backbone(BackboneConfig{}, gen);
     Fpn fpn(FpnConfig{}, gen);
@@ -50,11 +51,13 @@ int main(int argc, char** argv) {
         fpn.zero_grad();
         run_backward(forward(), grads);  // as torch.autograd.backward(outputs, grads)
     };
-    bench::TorchPeer peer({"backbone", "--threads", std::to_string(threads), "--batch", std::to_string(batch),
-                           "--size", std::to_string(size)});
+    bench::TorchPeer peer({"backbone", "--threads", std::to_string(threads), "--batch", std::to_string(batch), "--size",
+                           std::to_string(size)});
     const auto [ours, torch_s] = bench::best_seconds_against(step, &peer, 0, repeats);
-    nlohmann::json summary = {{"bench", "backbone"}, {"threads", threads}, {"batch", batch}, {"size", size},
-                              {"blas_core", blas_core()}, {"cpu_isa", cpu::cpu_isa_name(cpu::cpu_isa())}, {"repeats", repeats}, {"ours_ms", 1e3 * ours}};
+    nlohmann::json summary = {{"bench", "backbone"},      {"threads", threads},
+                              {"batch", batch},           {"size", size},
+                              {"blas_core", blas_core()}, {"cpu_isa", cpu::cpu_isa_name(cpu::cpu_isa())},
+                              {"repeats", repeats},       {"ours_ms", 1e3 * ours}};
     if (peer.ok()) {
         summary["torch"] = peer.info()["torch"];
         std::printf("backbone + FPN forward+backward: ours %.1f ms, PyTorch %.1f ms, ratio %.2f\n", 1e3 * ours,

@@ -8,11 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_util.h"
-#include "runtime_env.h"
 #include "engine/blas_info.h"
 #include "engine/cpu/cpu_isa.h"
 #include "engine/engine.h"
 #include "peer.h"
+#include "runtime_env.h"
 
 using namespace focal;
 
@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
     // Usage: bench_conv [threads=2] [repeats=5]
     const int threads = argc > 1 ? std::atoi(argv[1]) : 2, repeats = argc > 2 ? std::atoi(argv[2]) : 5, batch = 8;
     set_num_threads(threads);
-    std::printf("OpenBLAS core: %s, kernels: %s, threads %d, batch %d\n", blas_core().c_str(), cpu::cpu_isa_name(cpu::cpu_isa()), threads, batch);
+    std::printf("OpenBLAS core: %s, kernels: %s, threads %d, batch %d\n", blas_core().c_str(),
+                cpu::cpu_isa_name(cpu::cpu_isa()), threads, batch);
     const Shape2d shapes[] = {
         {"stem", 3, 256, 32, 3, 2, 1, false, false},
         {"stage1 down", 32, 128, 64, 3, 2, 1, false, true},
@@ -99,8 +100,16 @@ int main(int argc, char** argv) {
         Tensor y = conv2d(x, w, b, {s.stride, s.padding, 1});
         check_against_direct(s, x, w, b, y.detached());
         problems.push_back({x, w, b, Tensor::randn(y.shape(), gen)});
-        shape_list.push_back({{"n", batch}, {"c", s.c}, {"h", s.h}, {"w", s.h}, {"o", s.o}, {"k", s.k},
-                              {"stride", s.stride}, {"padding", s.padding}, {"bias", s.bias}, {"input_grad", s.input_grad}});
+        shape_list.push_back({{"n", batch},
+                              {"c", s.c},
+                              {"h", s.h},
+                              {"w", s.h},
+                              {"o", s.o},
+                              {"k", s.k},
+                              {"stride", s.stride},
+                              {"padding", s.padding},
+                              {"bias", s.bias},
+                              {"input_grad", s.input_grad}});
     }
     // Each shape: ours and PyTorch's step in alternation (bench/peer.h), best of `repeats`.
     bench::TorchPeer peer({"conv", "--threads", std::to_string(threads), "--shapes", shape_list.dump()});
@@ -124,16 +133,21 @@ int main(int argc, char** argv) {
         sum_ours += ours[i];
         sum_torch += t_torch;
         char desc[64];
-        std::snprintf(desc, sizeof desc, "%lld->%lld k%lld s%lld @%lld", (long long)s.c, (long long)s.o,
-                      (long long)s.k, (long long)s.stride, (long long)s.h);
+        std::snprintf(desc, sizeof desc, "%lld->%lld k%lld s%lld @%lld", (long long)s.c, (long long)s.o, (long long)s.k,
+                      (long long)s.stride, (long long)s.h);
         std::printf("%-16s %-22s %10.2f %10.2f %7.2f\n", s.where, desc, 1e3 * ours[i], 1e3 * t_torch,
                     have_peer ? ours[i] / t_torch : 0.0);
         cases.push_back({{"conv", s.where}, {"ours_ms", 1e3 * ours[i]}, {"torch_ms", 1e3 * t_torch}});
     }
     std::printf("%-39s %10.2f %10.2f %7.2f\n", "total", 1e3 * sum_ours, 1e3 * sum_torch,
                 have_peer ? sum_ours / sum_torch : 0.0);
-    nlohmann::json summary = {{"bench", "conv"}, {"threads", threads}, {"batch", batch}, {"blas_core", blas_core()}, {"cpu_isa", cpu::cpu_isa_name(cpu::cpu_isa())},
-                              {"ours_ms", 1e3 * sum_ours}, {"cases", cases}};
+    nlohmann::json summary = {{"bench", "conv"},
+                              {"threads", threads},
+                              {"batch", batch},
+                              {"blas_core", blas_core()},
+                              {"cpu_isa", cpu::cpu_isa_name(cpu::cpu_isa())},
+                              {"ours_ms", 1e3 * sum_ours},
+                              {"cases", cases}};
     if (have_peer) {
         summary["torch_ms"] = 1e3 * sum_torch;
         summary["time_ratio"] = sum_ours / sum_torch;

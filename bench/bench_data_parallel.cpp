@@ -115,9 +115,11 @@ int worker(int threads, int steps) {
             for (float v : p.grad().to_vector<float>()) bench::require(v == mean, "all-reduce gives the mean");
         // Ours (flat buffer, buckets, unpack) against one raw MPI_Allreduce of the same floats.
         std::vector<float> raw(static_cast<size_t>(elements + static_cast<int64_t>(params.size())), 1.0f);
-        const auto [ours, mpi] = bench::best_seconds_interleaved(
-            [&] { parallel.average_gradients(params); },
-            [&] { MPI_Allreduce(MPI_IN_PLACE, raw.data(), int(raw.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD); }, 20);
+        const auto raw_allreduce = [&] {
+            MPI_Allreduce(MPI_IN_PLACE, raw.data(), int(raw.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+        };
+        const auto [ours, mpi] =
+            bench::best_seconds_interleaved([&] { parallel.average_gradients(params); }, raw_allreduce, 20);
         result["allreduce_s"] = ours, result["raw_allreduce_s"] = mpi;
     }
 #endif
@@ -146,7 +148,8 @@ nlohmann::json run_result(const std::string& command) {
 int main(int argc, char** argv) {
     if (argc > 1 && std::string(argv[1]) == "--worker") return worker(std::atoi(argv[2]), std::atoi(argv[3]));
 #ifndef FOCAL_WITH_MPI
-    std::printf("focal was built without MPI: nothing to measure\n{\"bench\": \"data_parallel\", \"efficiency\": null}\n");
+    std::printf(
+        "focal was built without MPI: nothing to measure\n{\"bench\": \"data_parallel\", \"efficiency\": null}\n");
     return 0;
 #else
     if (std::system("command -v mpirun > /dev/null 2>&1") != 0) {
@@ -160,7 +163,8 @@ int main(int argc, char** argv) {
     double one = 1e30, two = 1e30, ours = 1e30, raw = 1e30;
     nlohmann::json last;
     for (int r = 0; r < rounds; ++r) {  // alternate, so both see the same machine
-        one = std::min(one, run_result("OMP_NUM_THREADS=2 " + self + work + "2 " + std::to_string(steps))["step_s"].get<double>());
+        one = std::min(
+            one, run_result("OMP_NUM_THREADS=2 " + self + work + "2 " + std::to_string(steps))["step_s"].get<double>());
         last = run_result(mpirun + self + work + "1 " + std::to_string(steps));
         two = std::min(two, last["step_s"].get<double>());
         ours = std::min(ours, last["allreduce_s"].get<double>());
@@ -172,11 +176,13 @@ int main(int argc, char** argv) {
                 "2 ranks x 1 thread %.0f ms (%.2f img/s): efficiency %.3f\n",
                 kBatch, kSize, kSize, 1e3 * one, ips1, 1e3 * two, ips2, efficiency);
     std::printf("gradient all-reduce of %.1f MB per step: ours %.2f ms, raw MPI_Allreduce %.2f ms (ratio %.3f), "
-                "%.1f%% of the 2-rank step\n", bytes / 1e6, 1e3 * ours, 1e3 * raw, raw / ours, 100 * ours / two);
+                "%.1f%% of the 2-rank step\n",
+                bytes / 1e6, 1e3 * ours, 1e3 * raw, raw / ours, 100 * ours / two);
     // On paper: N ranks, one per machine, each as fast as one of these ranks (1 core).
     const double per_image = (two - ours) / (kBatch / 2.0), global = 64;
     std::printf("on paper, global batch %.0f, %.2f s of compute per image per rank, ring all-reduce "
-                "2 (N - 1) / N x %.1f MB:\n", global, per_image, bytes / 1e6);
+                "2 (N - 1) / N x %.1f MB:\n",
+                global, per_image, bytes / 1e6);
     nlohmann::json paper = nlohmann::json::object();
     for (double gbit : {10.0, 100.0}) {
         const double bandwidth = gbit / 8 * 1e9;  // bytes/s
@@ -189,12 +195,19 @@ int main(int argc, char** argv) {
         }
         std::printf("  (efficiency)\n");
     }
-    nlohmann::json summary = {{"bench", "data_parallel"}, {"batch", kBatch}, {"size", kSize},
-                              {"step_ms_1rank_2threads", 1e3 * one}, {"step_ms_2ranks_1thread", 1e3 * two},
-                              {"images_per_s_1rank", ips1}, {"images_per_s_2ranks", ips2},
-                              {"allreduce_ms", 1e3 * ours}, {"raw_allreduce_ms", 1e3 * raw},
-                              {"allreduce_ratio", raw / ours}, {"gradient_bytes", bytes},
-                              {"paper_efficiency", paper}, {"efficiency", efficiency}};
+    nlohmann::json summary = {{"bench", "data_parallel"},
+                              {"batch", kBatch},
+                              {"size", kSize},
+                              {"step_ms_1rank_2threads", 1e3 * one},
+                              {"step_ms_2ranks_1thread", 1e3 * two},
+                              {"images_per_s_1rank", ips1},
+                              {"images_per_s_2ranks", ips2},
+                              {"allreduce_ms", 1e3 * ours},
+                              {"raw_allreduce_ms", 1e3 * raw},
+                              {"allreduce_ratio", raw / ours},
+                              {"gradient_bytes", bytes},
+                              {"paper_efficiency", paper},
+                              {"efficiency", efficiency}};
     std::printf("%s\n", summary.dump().c_str());
     return 0;
 #endif

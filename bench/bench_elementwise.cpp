@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_util.h"
-#include "runtime_env.h"
 #include "engine/blas_info.h"
 #include "engine/engine.h"
+#include "runtime_env.h"
 
 using namespace focal;
 
@@ -32,19 +32,21 @@ int main(int, char** argv) {
         set_num_threads(threads);
         // The baseline copies in parallel on the same thread count, chunk by chunk.
         const float* src = a.data<float>();
-        double t_copy = bench::median_seconds([&] {
+        double t_copy = bench::median_seconds(
+            [&] {
             parallel_for(n, 1 << 16, [&](int64_t begin, int64_t end) {
                 std::memcpy(dst.data() + begin, src + begin, (end - begin) * sizeof(float));
             });
-        }, 15);
+            },
+            15);
         const double copy_gbs = 2 * bytes / t_copy / 1e9;  // read + write
         for (const char* op : {"add", "mul"}) {
             Tensor out;
             double t = bench::median_seconds([&] { out = op[0] == 'a' ? a + b : a * b; }, 15);
             const double gbs = 3 * bytes / t / 1e9;  // two reads + one write
             std::printf("%-8s %7d %10.2f %14.2f %8.3f\n", op, threads, gbs, copy_gbs, gbs / copy_gbs);
-            results.push_back({{"op", op}, {"threads", threads}, {"gbs", gbs}, {"memcpy_gbs", copy_gbs},
-                               {"ratio", gbs / copy_gbs}});
+            results.push_back(
+                {{"op", op}, {"threads", threads}, {"gbs", gbs}, {"memcpy_gbs", copy_gbs}, {"ratio", gbs / copy_gbs}});
         }
     }
     nlohmann::json summary = {{"bench", "elementwise"}, {"elements", n}, {"cases", results}};

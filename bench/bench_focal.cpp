@@ -88,15 +88,17 @@ int main() {
         grad_diff = std::max(grad_diff, double(std::abs(gc[i] - gf[i])));
         grad_max = std::max(grad_max, double(std::abs(gc[i])));
     }
-    std::printf("loss %.6f (composed) vs %.6f (fused): relative difference %.2e; gradient max difference %.2e of max %.2e\n",
-                lc.item(), lf.item(), loss_diff, grad_diff, grad_max);
+    std::printf(
+        "loss %.6f (composed) vs %.6f (fused): relative difference %.2e; gradient max difference %.2e of max %.2e\n",
+        lc.item(), lf.item(), loss_diff, grad_diff, grad_max);
     bench::require(loss_diff <= 1e-5, "fused focal loss differs from the composed one");
     bench::require(grad_diff <= 1e-5 * grad_max, "fused focal gradient differs from the composed one");
 
     const int repeats = 7;
     nlohmann::json cases = nlohmann::json::array();
     double speedup = 1e9;
-    std::printf("%-10s %7s %13s %10s %8s %12s\n", "pass", "threads", "composed ms", "fused ms", "speedup", "torchvision");
+    std::printf("%-10s %7s %13s %10s %8s %12s\n", "pass", "threads", "composed ms", "fused ms", "speedup",
+                "torchvision");
     for (int threads : {1, 2}) {
         set_num_threads(threads);
         for (bool backward : {false, true}) {
@@ -119,8 +121,11 @@ int main() {
             if (peer > 0) std::snprintf(peer_text, sizeof peer_text, "%.1f ms", peer * 1e3);
             std::printf("%-10s %7d %13.2f %10.2f %7.1fx %12s\n", backward ? "fwd+bwd" : "forward", threads,
                         t_composed * 1e3, t_fused * 1e3, ratio, peer_text);
-            cases.push_back({{"pass", backward ? "forward+backward" : "forward"}, {"threads", threads},
-                             {"composed_ms", t_composed * 1e3}, {"fused_ms", t_fused * 1e3}, {"speedup", ratio},
+            cases.push_back({{"pass", backward ? "forward+backward" : "forward"},
+                             {"threads", threads},
+                             {"composed_ms", t_composed * 1e3},
+                             {"fused_ms", t_fused * 1e3},
+                             {"speedup", ratio},
                              {"torchvision_ms", peer > 0 ? nlohmann::json(peer * 1e3) : nlohmann::json(nullptr)}});
         }
     }

@@ -118,7 +118,8 @@ int main(int argc, char** argv) {
     auto step = [&] {
         HeadOutputs out = model.forward(images);
         targets = build_targets(anchors, b, MatcherConfig{}, BoxCoder{});
-        DetectionLoss loss = detection_loss(out, targets, anchor_tensor, cls_loss, box_loss, BoxCoder{}, Normalizer::Positives);
+        DetectionLoss loss =
+            detection_loss(out, targets, anchor_tensor, cls_loss, box_loss, BoxCoder{}, Normalizer::Positives);
         sgd.zero_grad();
         loss.total.backward();
         sgd.step();
@@ -138,18 +139,27 @@ int main(int argc, char** argv) {
     const auto [ours, torch_step] = bench::best_seconds_against(step, &peer, 0, repeats);
     model.eval();
     const Tensor one = images.narrow(0, 0, 1);
-    const auto [ours_infer, torch_infer] = bench::best_seconds_against([&] {
+    const auto [ours_infer, torch_infer] = bench::best_seconds_against(
+        [&] {
         NoGradGuard no_grad;
         const HeadOutputs out = model.forward(one);
-        (void)out.cls_logits.to(Device::CPU), (void)out.box_deltas.to(Device::CPU);  // as predict() reads them; waits for the device
-    }, &peer, 1, repeats);
+        (void)out.cls_logits.to(Device::CPU),
+            (void)out.box_deltas.to(Device::CPU);  // as predict() reads them; waits for the device
+        },
+        &peer, 1, repeats);
     const double ours_rss = peak_rss_mb(), ours_device = peak_device_mb(device);
     const nlohmann::json peer_totals = peer.finish();
 
-    nlohmann::json summary = {{"bench", "train_step"}, {"device", device_name(device)}, {"threads", threads},
-                              {"batch", batch}, {"size", size}, {"blas_core", blas_core()},
-                              {"cpu_isa", cpu::cpu_isa_name(cpu::cpu_isa())}, {"ours_ms", 1e3 * ours},
-                              {"ours_inference_ms", 1e3 * ours_infer}, {"ours_peak_rss_mb", ours_rss}};
+    nlohmann::json summary = {{"bench", "train_step"},
+                              {"device", device_name(device)},
+                              {"threads", threads},
+                              {"batch", batch},
+                              {"size", size},
+                              {"blas_core", blas_core()},
+                              {"cpu_isa", cpu::cpu_isa_name(cpu::cpu_isa())},
+                              {"ours_ms", 1e3 * ours},
+                              {"ours_inference_ms", 1e3 * ours_infer},
+                              {"ours_peak_rss_mb", ours_rss}};
     if (device == Device::CUDA) {
         summary["ours_peak_device_mb"] = ours_device;
         std::printf("peak device memory: ours %.0f MB", ours_device);

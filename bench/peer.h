@@ -65,7 +65,8 @@ public:
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_adddup2(&actions, to_peer[0], STDIN_FILENO);
         posix_spawn_file_actions_adddup2(&actions, from_peer[1], STDOUT_FILENO);
-        for (int fd : {to_peer[0], to_peer[1], from_peer[0], from_peer[1]}) posix_spawn_file_actions_addclose(&actions, fd);
+        for (int fd : {to_peer[0], to_peer[1], from_peer[0], from_peer[1]})
+            posix_spawn_file_actions_addclose(&actions, fd);
         args.insert(args.begin(), {peer_python(), peer_script()});
         args.push_back("--serve");
         std::vector<char*> argv;

@@ -44,8 +44,7 @@ inline double iou(const Box& a, const Box& b) {
 
 // The box clipped to the image [0, w) x [0, h); may come out empty (check valid()).
 inline Box clip(const Box& b, float w, float h) {
-    return {std::clamp(b.x1, 0.0f, w), std::clamp(b.y1, 0.0f, h), std::clamp(b.x2, 0.0f, w),
-            std::clamp(b.y2, 0.0f, h)};
+    return {std::clamp(b.x1, 0.0f, w), std::clamp(b.y1, 0.0f, h), std::clamp(b.x2, 0.0f, w), std::clamp(b.y2, 0.0f, h)};
 }
 
 // --- Format conventions (see the top of this file) -------------------------------------------
@@ -81,8 +80,8 @@ inline Box from_yolo(double cx, double cy, double w, double h, int width, int he
         const double r = std::round(v);
         return std::fabs(v - r) <= kYoloSnapPixels ? r : v;
     };
-    return {float(snap((cx - w / 2) * width)), float(snap((cy - h / 2) * height)),
-            float(snap((cx + w / 2) * width)), float(snap((cy + h / 2) * height))};
+    return {float(snap((cx - w / 2) * width)), float(snap((cy - h / 2) * height)), float(snap((cx + w / 2) * width)),
+            float(snap((cy + h / 2) * height))};
 }
 // Box -> YOLO {cx, cy, w, h}, normalised by the image's width and height.
 inline std::array<double, 4> to_yolo(const Box& b, int width, int height) {

@@ -124,8 +124,8 @@ CocoFile parse_coco(std::string_view text, const std::string& source, bool skip_
             check(v > 0 && v <= kMaxImageSide, where, ": \"", key, "\" ", v, " is not an image size");
             (key[0] == 'w' ? a.width : a.height) = int(v);
         }
-        check((a.width > 0) == (a.height > 0), where, ": has \"", a.width > 0 ? "width" : "height",
-              "\" but not \"", a.width > 0 ? "height" : "width", "\" (both, or neither to read the image's)");
+        check((a.width > 0) == (a.height > 0), where, ": has \"", a.width > 0 ? "width" : "height", "\" but not \"",
+              a.width > 0 ? "height" : "width", "\" (both, or neither to read the image's)");
         a.source = source;
         check(!image_of.count(a.coco_id), where, ": duplicate image id ", a.coco_id);
         check(file_names.insert(a.filename).second, where, ": duplicate file_name '", a.filename, "'");
@@ -153,8 +153,8 @@ CocoFile parse_coco(std::string_view text, const std::string& source, bool skip_
         const double w = a.width > 0 ? a.width : kMaxImageSide, h = a.height > 0 ? a.height : kMaxImageSide;
         check(v[0] >= -kCocoOverrun && v[1] >= -kCocoOverrun && v[0] + v[2] <= w + kCocoOverrun &&
                   v[1] + v[3] <= h + kCocoOverrun,
-              where, ": box [", v[0], ", ", v[1], ", ", v[2], ", ", v[3], "] lies outside the ", a.width, "x",
-              a.height, " image ", a.filename);
+              where, ": box [", v[0], ", ", v[1], ", ", v[2], ", ", v[3], "] lies outside the ", a.width, "x", a.height,
+              " image ", a.filename);
         o.box = clip(from_coco(v[0], v[1], v[2], v[3]), float(w), float(h));
         check(o.box.valid(), where, ": the box is empty once clipped to the image");
         if (e.contains("iscrowd")) o.difficult = integer(e, "iscrowd", where) != 0;
@@ -250,8 +250,7 @@ DatasetParts read_coco(const std::string& path, const DatasetOptions& options) {
             if (!fresh) {
                 const Annotation& first = ds.items[it->second];
                 check(first.width == a.width && first.height == a.height, "[coco] ", source, ": image '", a.filename,
-                      "' is ", a.width, "x", a.height, " but ", first.source, " says ", first.width, "x",
-                      first.height);
+                      "' is ", a.width, "x", a.height, " but ", first.source, " says ", first.width, "x", first.height);
                 continue;
             }
             ds.image_paths.push_back((images / a.filename).string());
@@ -276,8 +275,8 @@ std::string write_coco_json(const std::vector<Annotation>& images, const std::ve
                             const std::vector<std::int64_t>& category_ids) {
     check(images.size() == file_names.size() && images.size() == image_ids.size() &&
               classes.size() == category_ids.size(),
-          "[coco] write_coco_json: ", images.size(), " images, ", file_names.size(), " file names, ",
-          image_ids.size(), " ids; ", classes.size(), " classes, ", category_ids.size(), " category ids");
+          "[coco] write_coco_json: ", images.size(), " images, ", file_names.size(), " file names, ", image_ids.size(),
+          " ids; ", classes.size(), " classes, ", category_ids.size(), " category ids");
     json out = {{"images", json::array()}, {"annotations", json::array()}, {"categories", json::array()}};
     for (std::size_t k = 0; k < classes.size(); ++k)
         out["categories"].push_back({{"id", category_ids[k]}, {"name", classes[k]}, {"supercategory", "none"}});
@@ -287,8 +286,9 @@ std::string write_coco_json(const std::vector<Annotation>& images, const std::ve
         out["images"].push_back(
             {{"id", image_ids[i]}, {"file_name", file_names[i]}, {"width", a.width}, {"height", a.height}});
         for (const Object& o : a.objects) {
-            check(o.label >= 0 && std::size_t(o.label) < classes.size(), "[coco] write_coco_json: ",
-                  object_location(a, o), " has label ", o.label, " outside the ", classes.size(), " classes");
+            check(o.label >= 0 && std::size_t(o.label) < classes.size(),
+                  "[coco] write_coco_json: ", object_location(a, o), " has label ", o.label, " outside the ",
+                  classes.size(), " classes");
             const std::array<double, 4> b = to_coco(o.box);
             json entry = {{"id", next_id++},
                           {"image_id", image_ids[i]},

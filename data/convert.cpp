@@ -52,8 +52,8 @@ std::vector<std::string> image_names(const Dataset& ds, DatasetFormat to) {
         std::string id = ds.annotation(i).id;
         if (to == DatasetFormat::Voc) std::replace(id.begin(), id.end(), '/', '_');
         const std::string name = id + fs::path(ds.image_path(i)).extension().string();
-        check(seen.insert(name).second, "[convert] two images would both be named '", name, "' (",
-              ds.image_path(i), ")");
+        check(seen.insert(name).second, "[convert] two images would both be named '", name, "' (", ds.image_path(i),
+              ")");
         names.push_back(name);
     }
     return names;

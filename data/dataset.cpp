@@ -47,7 +47,8 @@ DatasetFormat detect_format(const std::string& path) {
     }
     if (!find_coco_files(p.string()).empty()) return DatasetFormat::Coco;
     if (fs::is_regular_file(p / "data.yaml") || fs::is_directory(p / "labels")) return DatasetFormat::Yolo;
-    fail("[data] ", path, " is in no format focal knows: no Annotations/ (VOC), no "
+    fail("[data] ", path,
+         " is in no format focal knows: no Annotations/ (VOC), no "
          "annotations/instances_*.json (COCO), no labels/ or data.yaml (YOLO); --format names one");
 }
 
@@ -185,8 +186,8 @@ std::string Dataset::skip_summary() const {
 Image Dataset::load_image(std::size_t i) const {
     const Annotation& a = items_.at(i);
     Image image = data::load_image(image_paths_[i]);
-    check(image.width == a.width && image.height == a.height, "[", format_name(format_), "] ", image_paths_[i],
-          " is ", image.width, "x", image.height, " but ", a.source, " says ", a.width, "x", a.height);
+    check(image.width == a.width && image.height == a.height, "[", format_name(format_), "] ", image_paths_[i], " is ",
+          image.width, "x", image.height, " but ", a.source, " says ", a.width, "x", a.height);
     return image;
 }
 

@@ -41,9 +41,8 @@ DatasetStats summarize(const Dataset& ds) {
             aspects.push_back(o.box.width() / std::max(o.box.height(), 1e-6f));
             const std::string where = object_location(a, o);
             if (o.box.width() < 2 || o.box.height() < 2)
-                s.problems.push_back(where + ": '" + o.name + "' box is a sliver (" +
-                                     std::to_string(o.box.width()) + " x " + std::to_string(o.box.height()) +
-                                     " px)");
+                s.problems.push_back(where + ": '" + o.name + "' box is a sliver (" + std::to_string(o.box.width()) +
+                                     " x " + std::to_string(o.box.height()) + " px)");
             for (std::size_t j = 0; j < k; ++j)
                 if (a.objects[j].label == o.label && iou(a.objects[j].box, o.box) > 0.95)
                     s.problems.push_back(where + ": '" + o.name + "' duplicates the box of " +

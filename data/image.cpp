@@ -20,8 +20,7 @@ std::vector<std::uint8_t> read_file(const std::string& path) {
     std::vector<std::uint8_t> bytes;
     std::uint8_t chunk[1 << 16];
     std::size_t n;
-    while ((n = std::fread(chunk, 1, sizeof chunk, file.get())) > 0)
-        bytes.insert(bytes.end(), chunk, chunk + n);
+    while ((n = std::fread(chunk, 1, sizeof chunk, file.get())) > 0) bytes.insert(bytes.end(), chunk, chunk + n);
     if (std::ferror(file.get())) fail("[image] cannot read ", path, ": read error");
     return bytes;
 }
@@ -44,8 +43,7 @@ std::string jpeg_defect(const std::uint8_t* d, std::size_t n) {
         }  // no length field
         if (i + 3 >= n) return "cut short in a header segment";
         const std::size_t length = (std::size_t(d[i + 2]) << 8) | d[i + 3];
-        if (length < 2)
-            return "corrupt: segment length " + std::to_string(length) + " at byte " + std::to_string(i);
+        if (length < 2) return "corrupt: segment length " + std::to_string(length) + " at byte " + std::to_string(i);
         if (i + 2 + length > n) return "cut short in a header segment";
         if (m == 0xC4) {  // DHT: each table is a class byte, 16 counts, then as many symbols
             // stb_image 2.27 writes past its 257-entry size table when the counts add up to
@@ -63,8 +61,8 @@ std::string jpeg_defect(const std::uint8_t* d, std::size_t n) {
         if (m != 0xDA) continue;
         // After SOS comes entropy-coded data, in which 0xFF is stuffed as FF 00 and restart
         // markers FF D0..D7 may appear; any other FF xx ends it.
-        while (i + 1 < n && !(d[i] == 0xFF && d[i + 1] != 0x00 && d[i + 1] != 0xFF &&
-                              !(d[i + 1] >= 0xD0 && d[i + 1] <= 0xD7)))
+        while (i + 1 < n &&
+               !(d[i] == 0xFF && d[i + 1] != 0x00 && d[i + 1] != 0xFF && !(d[i + 1] >= 0xD0 && d[i + 1] <= 0xD7)))
             ++i;
         if (i + 1 >= n) return "cut short in the image data";
     }
@@ -75,8 +73,8 @@ std::string png_defect(const std::uint8_t* d, std::size_t n) {
     std::size_t i = 8;
     while (true) {
         if (n - i < 12) return "cut short: no IEND chunk";
-        const std::size_t length = (std::size_t(d[i]) << 24) | (std::size_t(d[i + 1]) << 16) |
-                                   (std::size_t(d[i + 2]) << 8) | d[i + 3];
+        const std::size_t length =
+            (std::size_t(d[i]) << 24) | (std::size_t(d[i + 1]) << 16) | (std::size_t(d[i + 2]) << 8) | d[i + 3];
         const std::string type(reinterpret_cast<const char*>(d + i + 4), 4);
         if (length > n - i - 12)
             return "chunk " + type + " of " + std::to_string(length) + " bytes runs past the end of the file";
@@ -208,8 +206,8 @@ void write_bytes(const std::vector<std::uint8_t>& bytes, const std::string& path
 std::vector<std::uint8_t> encode_jpeg(const Image& image, int quality) {
     check(!image.empty(), "[image] encode_jpeg: empty image");
     std::vector<std::uint8_t> bytes;
-    if (!stbi_write_jpg_to_func(&append_bytes, &bytes, image.width, image.height, image.channels,
-                                image.pixels.data(), quality))
+    if (!stbi_write_jpg_to_func(&append_bytes, &bytes, image.width, image.height, image.channels, image.pixels.data(),
+                                quality))
         fail("[image] encode_jpeg: stb_image_write failed");
     return bytes;
 }
@@ -221,19 +219,18 @@ void save_jpeg(const Image& image, const std::string& path, int quality) {
 void save_png(const Image& image, const std::string& path) {
     check(!image.empty(), "[image] save_png: empty image");
     std::vector<std::uint8_t> bytes;
-    if (!stbi_write_png_to_func(&append_bytes, &bytes, image.width, image.height, image.channels,
-                                image.pixels.data(), image.width * image.channels))
+    if (!stbi_write_png_to_func(&append_bytes, &bytes, image.width, image.height, image.channels, image.pixels.data(),
+                                image.width * image.channels))
         fail("[image] ", path, ": stb_image_write failed");
     write_bytes(bytes, path);
 }
 
 Image resize_stb(const Image& image, int w, int h) {
-    check(!image.empty() && w > 0 && h > 0, "[image] resize: ", image.width, "x", image.height, " to ", w,
-          "x", h);
+    check(!image.empty() && w > 0 && h > 0, "[image] resize: ", image.width, "x", image.height, " to ", w, "x", h);
     Image out(w, h, image.channels);
     if (w == image.width && h == image.height) return image;
-    if (!stbir_resize_uint8_generic(image.pixels.data(), image.width, image.height, 0, out.pixels.data(), w,
-                                    h, 0, image.channels, STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP,
+    if (!stbir_resize_uint8_generic(image.pixels.data(), image.width, image.height, 0, out.pixels.data(), w, h, 0,
+                                    image.channels, STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP,
                                     STBIR_FILTER_TRIANGLE, STBIR_COLORSPACE_LINEAR, nullptr))
         fail("[image] resize: stb_image_resize failed");
     return out;

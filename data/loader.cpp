@@ -37,8 +37,7 @@ Sample prepare_sample(const Dataset& dataset, std::size_t index, const LoaderOpt
     return s;
 }
 
-Batch make_batch(const Dataset& dataset, const std::vector<std::size_t>& indices, const LoaderOptions& o,
-                 int epoch) {
+Batch make_batch(const Dataset& dataset, const std::vector<std::size_t>& indices, const LoaderOptions& o, int epoch) {
     Batch batch;
     batch.n = int(indices.size());
     batch.h = batch.w = o.image_size;
@@ -61,14 +60,13 @@ Batch make_batch(const Dataset& dataset, const std::vector<std::size_t>& indices
     return batch;
 }
 
-Loader::Loader(const Dataset& dataset, const LoaderOptions& options)
-    : dataset_(dataset), options_(options) {
+Loader::Loader(const Dataset& dataset, const LoaderOptions& options) : dataset_(dataset), options_(options) {
     check(options.batch_size > 0, "[loader] batch size must be positive, got ", options.batch_size);
     check(options.image_size > 0, "[loader] image size must be positive, got ", options.image_size);
     check(options.workers >= 0, "[loader] workers must be >= 0, got ", options.workers);
     check(dataset.size() > 0, "[loader] the dataset is empty");
-    check(options.shards >= 1 && options.shard >= 0 && options.shard < options.shards, "[loader] shard ",
-          options.shard, " of ", options.shards, " does not exist");
+    check(options.shards >= 1 && options.shard >= 0 && options.shard < options.shards, "[loader] shard ", options.shard,
+          " of ", options.shards, " does not exist");
     check(options.batch_size >= options.shards, "[loader] a batch of ", options.batch_size,
           " images cannot give each of ", options.shards, " shards one");
     options_.prefetch = std::max(1, options.prefetch);
@@ -133,8 +131,8 @@ void Loader::work() {
         {
             std::unique_lock lock(mutex_);
             can_work_.wait(lock, [&] {
-                return stopping_ || (next_claim_ < num_batches_ &&
-                                     next_claim_ < next_yield_ + std::size_t(options_.prefetch));
+                return stopping_ ||
+                       (next_claim_ < num_batches_ && next_claim_ < next_yield_ + std::size_t(options_.prefetch));
             });
             if (stopping_) return;
             b = next_claim_++;
@@ -148,10 +146,8 @@ void Loader::work() {
         }
         {
             std::lock_guard lock(mutex_);
-            if (error)
-                errors_[b] = error;
-            else
-                ready_[b] = std::move(batch);
+            if (error) errors_[b] = error;
+            else ready_[b] = std::move(batch);
         }
         has_batch_.notify_all();
     }

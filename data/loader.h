@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "data/transforms.h"
 #include "data/dataset.h"
+#include "data/transforms.h"
 
 namespace focal::data {
 
@@ -62,8 +62,8 @@ Sample load_sample(const Dataset& dataset, std::size_t index, bool keep_difficul
 Sample prepare_sample(const Dataset& dataset, std::size_t index, const LoaderOptions& options, Rng& rng);
 
 // The batch of the given dataset indices; item i draws from Rng(mix_seed(seed, epoch, i)).
-Batch make_batch(const Dataset& dataset, const std::vector<std::size_t>& indices,
-                 const LoaderOptions& options, int epoch);
+Batch make_batch(const Dataset& dataset, const std::vector<std::size_t>& indices, const LoaderOptions& options,
+                 int epoch);
 
 class Loader {
 public:

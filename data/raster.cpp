@@ -88,10 +88,7 @@ namespace {
 class ValueNoise {
 public:
     ValueNoise(Rng& rng, int width, int height, float cell)
-        : cell_(cell),
-          gw_(int(width / cell) + 2),
-          gh_(int(height / cell) + 2),
-          values_(std::size_t(gw_) * gh_) {
+        : cell_(cell), gw_(int(width / cell) + 2), gh_(int(height / cell) + 2), values_(std::size_t(gw_) * gh_) {
         for (float& v : values_) v = float(rng.uniform());
     }
     float at(float x, float y) const {
@@ -130,8 +127,7 @@ void paint_background(Image& im, Rng& rng) {
             float shade = (fine.at(float(x), float(y)) - 0.5f) * grain;
             if (stripes) shade += 18 * std::sin(ux * x + uy * y);
             std::uint8_t* p = im.at(x, y);
-            for (int c = 0; c < 3; ++c)
-                p[c] = std::uint8_t(std::clamp(a[c] + (b[c] - a[c]) * t + shade, 0.0f, 255.0f));
+            for (int c = 0; c < 3; ++c) p[c] = std::uint8_t(std::clamp(a[c] + (b[c] - a[c]) * t + shade, 0.0f, 255.0f));
         }
     // Clutter: strokes (capsules) and specks, each a random colour.
     const int strokes = rng.uniform_int(2, 8), specks = rng.uniform_int(5, 30);

@@ -47,8 +47,7 @@ Taps make_taps(int in, int out) {
 }  // namespace
 
 Image resize(const Image& image, int w, int h) {
-    check(!image.empty() && w > 0 && h > 0, "[image] resize: ", image.width, "x", image.height, " to ", w,
-          "x", h);
+    check(!image.empty() && w > 0 && h > 0, "[image] resize: ", image.width, "x", image.height, " to ", w, "x", h);
     if (w == image.width && h == image.height) return image;
     const int c = image.channels, in_w = image.width, in_h = image.height;
     const Taps tx = make_taps(in_w, w), ty = make_taps(in_h, h);

@@ -73,15 +73,9 @@ Figure object_figure(int label, Point c, float size, Rng& rng) {
             f.polygon = rectangle_polygon(c.x, c.y, side, side, tilt);
             break;
         }
-        case 2:
-            f.polygon = regular_polygon(c.x, c.y, r * 1.1f, 3, float(rng.uniform(0, 2 * kPi)));
-            break;
-        case 3:
-            f.polygon = star_polygon(c.x, c.y, r, 5, 0.45f, float(rng.uniform(0, 2 * kPi)));
-            break;
-        default:
-            f.polygon = cross_polygon(c.x, c.y, r * 1.05f, 0.7f, tilt);
-            break;
+        case 2: f.polygon = regular_polygon(c.x, c.y, r * 1.1f, 3, float(rng.uniform(0, 2 * kPi))); break;
+        case 3: f.polygon = star_polygon(c.x, c.y, r, 5, 0.45f, float(rng.uniform(0, 2 * kPi))); break;
+        default: f.polygon = cross_polygon(c.x, c.y, r * 1.05f, 0.7f, tilt); break;
     }
     return f;
 }
@@ -99,12 +93,8 @@ Figure distractor_figure(Point c, float size, Rng& rng) {
             f.rx = r;
             f.ry = r / float(rng.uniform(2.0, 3.5));
             break;
-        case 1:
-            f.polygon = rectangle_polygon(c.x, c.y, size, size / float(rng.uniform(3.0, 7.0)), turn);
-            break;
-        case 2:
-            f.polygon = regular_polygon(c.x, c.y, r, 6, turn);
-            break;
+        case 1: f.polygon = rectangle_polygon(c.x, c.y, size, size / float(rng.uniform(3.0, 7.0)), turn); break;
+        case 2: f.polygon = regular_polygon(c.x, c.y, r, 6, turn); break;
         default:
             f = object_figure(rng.uniform_int(0, 2), c, size, rng);
             f.stroke = std::max(1.5f, 0.12f * size);
@@ -162,8 +152,8 @@ Rgb contrasting_colour(Rng& rng, const std::array<float, 3>& background) {
 
 void check_scene_options(const ShapesOptions& o) {
     check(o.size >= 32 && o.size <= 4096, "[shapes] image size must be 32..4096, got ", o.size);
-    check(o.min_object >= 2 && o.min_object <= o.size / 2, "[shapes] min object size ", o.min_object,
-          " must be 2..", o.size / 2);
+    check(o.min_object >= 2 && o.min_object <= o.size / 2, "[shapes] min object size ", o.min_object, " must be 2..",
+          o.size / 2);
 }
 
 Scene make_shape_scene(const ShapesOptions& o, int index) {
@@ -201,8 +191,7 @@ Scene make_shape_scene(const ShapesOptions& o, int index) {
         const bool may_cross_border = rng.chance(0.1);
         for (int attempt = 0; attempt < 20; ++attempt) {
             const float margin = may_cross_border ? 0 : size / 2 + 1;
-            const Point c{float(rng.uniform(margin, side - margin)),
-                          float(rng.uniform(margin, side - margin))};
+            const Point c{float(rng.uniform(margin, side - margin)), float(rng.uniform(margin, side - margin))};
             const Figure f = object_figure(label, c, size, rng);
             const Box box = f.box();
             const Box visible = clip(box, side, side);
@@ -227,8 +216,8 @@ Scene make_shape_scene(const ShapesOptions& o, int index) {
             // Every pixel the figure touched, anti-aliased edge included: whole pixels, as
             // VOC expects, and tight on the picture.
             object.box = covered.valid() ? covered
-                                         : Box{std::floor(visible.x1), std::floor(visible.y1),
-                                               std::ceil(visible.x2), std::ceil(visible.y2)};
+                                         : Box{std::floor(visible.x1), std::floor(visible.y1), std::ceil(visible.x2),
+                                               std::ceil(visible.y2)};
             object.truncated = !(visible == box);
             object.difficult = std::min(object.box.width(), object.box.height()) < 8;
             a.objects.push_back(std::move(object));

@@ -107,8 +107,7 @@ ShapesOptions parse_shapes_marker(std::string_view text, const std::string& name
 
 ShapesSummary write_shapes_dataset(const std::string& dir_name, const ShapesOptions& o) {
     check(o.images > 0, "[shapes] --images must be positive, got ", o.images);
-    check(o.jpeg_quality >= 1 && o.jpeg_quality <= 100, "[shapes] JPEG quality must be 1..100, got ",
-          o.jpeg_quality);
+    check(o.jpeg_quality >= 1 && o.jpeg_quality <= 100, "[shapes] JPEG quality must be 1..100, got ", o.jpeg_quality);
     make_shape_scene(o, 0);  // checks the options before any file is touched
     const fs::path dir(dir_name);
     prepare_folder(dir);
@@ -128,8 +127,7 @@ ShapesSummary write_shapes_dataset(const std::string& dir_name, const ShapesOpti
                 scene.annotation.id = id;
                 scene.annotation.filename = id + ".jpg";
                 save_jpeg(scene.image, (dir / "JPEGImages" / (id + ".jpg")).string(), o.jpeg_quality);
-                write_text(dir / "Annotations" / (id + ".xml"),
-                           write_voc_annotation(scene.annotation, "shapes"));
+                write_text(dir / "Annotations" / (id + ".xml"), write_voc_annotation(scene.annotation, "shapes"));
                 distractors[std::size_t(i)] = scene.distractors;
                 annotations[std::size_t(i)] = std::move(scene.annotation);
             } catch (...) {
@@ -148,8 +146,7 @@ ShapesSummary write_shapes_dataset(const std::string& dir_name, const ShapesOpti
 
     const int n_test = o.images / 5, n_val = o.images / 5, n_train = o.images - n_val - n_test;
     std::string train, val, test;
-    for (int i = 0; i < o.images; ++i)
-        (i < n_train ? train : i < n_train + n_val ? val : test) += image_id(i) + "\n";
+    for (int i = 0; i < o.images; ++i) (i < n_train ? train : i < n_train + n_val ? val : test) += image_id(i) + "\n";
     const fs::path main = dir / "ImageSets" / "Main";
     write_text(main / "train.txt", train);
     write_text(main / "val.txt", val);

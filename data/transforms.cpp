@@ -69,9 +69,8 @@ int shift_boxes(Sample& s, int x0, int y0, int w, int h, const ScaleCropOptions&
 
 void check_sample(const Sample& s, const char* op) {
     check(!s.image.empty() && s.image.channels == 3, "[", op, "] expects a non-empty RGB image");
-    check(s.labels.size() == s.boxes.size() && s.difficult.size() == s.boxes.size(), "[", op, "] ",
-          s.boxes.size(), " boxes but ", s.labels.size(), " labels and ", s.difficult.size(),
-          " difficult flags");
+    check(s.labels.size() == s.boxes.size() && s.difficult.size() == s.boxes.size(), "[", op, "] ", s.boxes.size(),
+          " boxes but ", s.labels.size(), " labels and ", s.difficult.size(), " difficult flags");
 }
 
 }  // namespace
@@ -99,8 +98,7 @@ void hflip(Sample& s) {
     check_sample(s, "hflip");
     Image& im = s.image;
     for (int y = 0; y < im.height; ++y)
-        for (int a = 0, b = im.width - 1; a < b; ++a, --b)
-            std::swap_ranges(im.at(a, y), im.at(a, y) + 3, im.at(b, y));
+        for (int a = 0, b = im.width - 1; a < b; ++a, --b) std::swap_ranges(im.at(a, y), im.at(a, y) + 3, im.at(b, y));
     const float w = float(im.width);
     for (Box& box : s.boxes) box = {w - box.x2, box.y1, w - box.x1, box.y2};
     s.frame.scale_x = -s.frame.scale_x;
@@ -109,8 +107,8 @@ void hflip(Sample& s) {
 
 void random_scale_crop(Sample& s, Rng& rng, const ScaleCropOptions& o, Rgb fill) {
     check_sample(s, "random_scale_crop");
-    check(o.min_zoom > 0 && o.min_zoom <= o.max_zoom, "[random_scale_crop] zoom range [", o.min_zoom, ", ",
-          o.max_zoom, "] is not a range of positive factors");
+    check(o.min_zoom > 0 && o.min_zoom <= o.max_zoom, "[random_scale_crop] zoom range [", o.min_zoom, ", ", o.max_zoom,
+          "] is not a range of positive factors");
     const int w = s.image.width, h = s.image.height;
     for (int attempt = 0; attempt < std::max(1, o.attempts); ++attempt) {
         const double zoom = std::exp(rng.uniform(std::log(o.min_zoom), std::log(o.max_zoom)));
@@ -150,10 +148,8 @@ void color_jitter(Sample& s, Rng& rng, const JitterOptions& o) {
         }
     // The pixels that hold the original image (edge pixels half padding included).
     const Box area = s.footprint();
-    const int xa = std::max(0, int(std::floor(area.x1))),
-              xb = std::min(s.image.width, int(std::ceil(area.x2)));
-    const int ya = std::max(0, int(std::floor(area.y1))),
-              yb = std::min(s.image.height, int(std::ceil(area.y2)));
+    const int xa = std::max(0, int(std::floor(area.x1))), xb = std::min(s.image.width, int(std::ceil(area.x2)));
+    const int ya = std::max(0, int(std::floor(area.y1))), yb = std::min(s.image.height, int(std::ceil(area.y2)));
     double luma = 0;
     for (int y = ya; y < yb; ++y)
         for (int x = xa; x < xb; ++x) {
@@ -167,8 +163,8 @@ void color_jitter(Sample& s, Rng& rng, const JitterOptions& o) {
             std::uint8_t* px = s.image.at(x, y);
             const float r = px[0], g = px[1], bl = px[2];
             for (int i = 0; i < 3; ++i)
-                px[i] = std::uint8_t(
-                    std::clamp(m[i][0] * r + m[i][1] * g + m[i][2] * bl + offset + 0.5f, 0.0f, 255.0f));
+                px[i] =
+                    std::uint8_t(std::clamp(m[i][0] * r + m[i][1] * g + m[i][2] * bl + offset + 0.5f, 0.0f, 255.0f));
         }
 }
 

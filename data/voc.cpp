@@ -25,7 +25,8 @@ std::string list_voc_folders(const fs::path& dir) {
 }
 
 bool is_file_name(const std::string& id) {
-    return !id.empty() && id != "." && id != ".." && id.find_first_of(std::string_view("/\\\0", 3)) == std::string::npos;
+    return !id.empty() && id != "." && id != ".." &&
+           id.find_first_of(std::string_view("/\\\0", 3)) == std::string::npos;
 }
 
 // The image an annotation points at: JPEGImages/<id>.jpg, else JPEGImages/<filename>.
@@ -81,8 +82,7 @@ std::string resolve_voc_root(const std::string& path, int year) {
     }
     const fs::path listed = fs::is_directory(dir / "VOCdevkit") ? dir / "VOCdevkit" : dir;
     fail("[voc] ", path, " holds neither Annotations/ nor ", name,
-         "/Annotations (VOC folders there: ", list_voc_folders(listed),
-         year == 0 ? "; pick one with --year" : "", ")");
+         "/Annotations (VOC folders there: ", list_voc_folders(listed), year == 0 ? "; pick one with --year" : "", ")");
 }
 
 std::vector<std::string> read_split_file(const std::string& path, const std::string& source,
@@ -110,8 +110,8 @@ std::vector<std::string> parse_split_list(std::string_view text, const std::stri
         try {
             check(is_file_name(id), "[voc] ", source, " line ", number, ": '", id, "' is not an image id");
             const auto [it, fresh] = first_line.emplace(id, number);
-            check(fresh, "[voc] ", source, " line ", number, ": duplicate id '", id, "' (first on line ",
-                  it->second, ")");
+            check(fresh, "[voc] ", source, " line ", number, ": duplicate id '", id, "' (first on line ", it->second,
+                  ")");
             ids.push_back(id);
         } catch (const Error& e) {
             if (!skipped) throw;

@@ -81,8 +81,8 @@ public:
         double value = 0;
         check(parse_number(node.child_value(), value), at(node), ": <", tag, "> is not a number ('",
               std::string(trim(node.child_value())).substr(0, 40), "')");
-        check(value >= 0 && value <= kMaxImageSide && value == std::floor(value), at(node), ": <", tag,
-              "> = ", value, " is not an image size");
+        check(value >= 0 && value <= kMaxImageSide && value == std::floor(value), at(node), ": <", tag, "> = ", value,
+              " is not an image size");
         return int(value);
     }
 
@@ -127,8 +127,7 @@ std::string box_problem(const Box& b, int width, int height) {
     return "";
 }
 
-Annotation parse_voc_annotation(std::string_view xml, const std::string& source,
-                                std::vector<std::string>* skipped) {
+Annotation parse_voc_annotation(std::string_view xml, const std::string& source, std::vector<std::string>* skipped) {
     pugi::xml_document doc;
     // Default parsing expands no external entities and fetches nothing (no XXE).
     const pugi::xml_parse_result result = doc.load_buffer(xml.data(), xml.size());
@@ -160,8 +159,7 @@ Annotation parse_voc_annotation(std::string_view xml, const std::string& source,
     return a;
 }
 
-Annotation read_voc_annotation(const std::string& path, std::vector<std::string>* skipped,
-                               const std::string& source) {
+Annotation read_voc_annotation(const std::string& path, std::vector<std::string>* skipped, const std::string& source) {
     const std::string& name = source.empty() ? path : source;
     std::ifstream in(path, std::ios::binary);
     check(bool(in), "[voc] ", name, ": ", std::filesystem::exists(path) ? "cannot read it" : "no such file");

@@ -24,9 +24,9 @@ struct Object {
     // labels/<stem>.ignore.txt (docs/data.md, "Your own data").
     bool difficult = false;
     bool truncated = false;
-    int line = 0;                    // line of <object> (VOC) or of the label (YOLO), for messages
+    int line = 0;                     // line of <object> (VOC) or of the label (YOLO), for messages
     std::int64_t annotation_id = -1;  // COCO's annotation "id"; -1 in the other formats
-    float area = -1;                 // COCO's "area" (the segment's) when given; -1: the box's
+    float area = -1;                  // COCO's "area" (the segment's) when given; -1: the box's
 };
 
 struct Annotation {

@@ -1,6 +1,6 @@
 // Class lists: the VOC default, a classes.txt, an explicit list (see DatasetOptions::classes).
-#include <filesystem>
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -11,10 +11,10 @@ namespace focal::data {
 namespace fs = std::filesystem;
 
 const std::vector<std::string>& voc_classes() {
-    static const std::vector<std::string> classes = {
-        "aeroplane", "bicycle",     "bird",  "boat",        "bottle", "bus",      "car",
-        "cat",       "chair",       "cow",   "diningtable", "dog",    "horse",    "motorbike",
-        "person",    "pottedplant", "sheep", "sofa",        "train",  "tvmonitor"};
+    static const std::vector<std::string> classes = {"aeroplane",   "bicycle", "bird",  "boat",      "bottle",
+                                                     "bus",         "car",     "cat",   "chair",     "cow",
+                                                     "diningtable", "dog",     "horse", "motorbike", "person",
+                                                     "pottedplant", "sheep",   "sofa",  "train",     "tvmonitor"};
     return classes;
 }
 
@@ -72,8 +72,7 @@ std::vector<std::string> parse_class_names(std::string_view spec) {
     return names;
 }
 
-std::vector<std::string> resolve_class_list(const std::string& spec, const std::string& root,
-                                            std::string* source) {
+std::vector<std::string> resolve_class_list(const std::string& spec, const std::string& root, std::string* source) {
     std::string description;
     std::vector<std::string> names;
     const fs::path beside = fs::path(root) / "classes.txt";

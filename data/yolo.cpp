@@ -73,12 +73,11 @@ std::vector<Object> parse_yolo_labels(std::string_view text, const std::string& 
                 check(parse_double(tokens[std::size_t(k)], v[k]), at, ": '",
                       std::string(tokens[std::size_t(k)]).substr(0, 40), "' is not a number");
             check(v[0] >= 0 && v[0] == std::floor(v[0]), at, ": class ", v[0], " is not an index");
-            check(v[0] < double(names.size()), at, ": class ", v[0], " is beyond the ", names.size(),
-                  " class names");
+            check(v[0] < double(names.size()), at, ": class ", v[0], " is beyond the ", names.size(), " class names");
             check(v[3] > 0 && v[4] > 0, at, ": empty box (w ", v[3], ", h ", v[4], ")");
             const double x1 = v[1] - v[3] / 2, y1 = v[2] - v[4] / 2, x2 = v[1] + v[3] / 2, y2 = v[2] + v[4] / 2;
-            check(x1 >= -kYoloOverrun && y1 >= -kYoloOverrun && x2 <= 1 + kYoloOverrun && y2 <= 1 + kYoloOverrun,
-                  at, ": box (cx ", v[1], ", cy ", v[2], ", w ", v[3], ", h ", v[4], ") lies outside the image");
+            check(x1 >= -kYoloOverrun && y1 >= -kYoloOverrun && x2 <= 1 + kYoloOverrun && y2 <= 1 + kYoloOverrun, at,
+                  ": box (cx ", v[1], ", cy ", v[2], ", w ", v[3], ", h ", v[4], ") lies outside the image");
             Object o;
             o.name = names[std::size_t(v[0])];
             o.line = number;
@@ -159,8 +158,8 @@ std::size_t first_unquoted(std::string_view line, std::size_t from, Stops stops)
 // The text before a '#' that starts a comment: outside quotes, at the start or after a blank.
 std::string_view strip_comment(std::string_view line) {
     return line.substr(0, first_unquoted(line, 0, [&](std::size_t i) {
-        return line[i] == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t');
-    }));
+                           return line[i] == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t');
+                       }));
 }
 
 // Splits "a, 'b, c', d" at the commas outside quotes.
@@ -190,7 +189,8 @@ std::vector<std::string> mapping_to_list(const std::vector<std::pair<std::string
     std::vector<bool> seen(entries.size(), false);
     for (const auto& [key, value] : entries) {
         double k = -1;
-        check(parse_double(key, k) && k >= 0 && k == std::floor(k) && k < double(entries.size()) && !seen[std::size_t(k)],
+        check(parse_double(key, k) && k >= 0 && k == std::floor(k) && k < double(entries.size()) &&
+                  !seen[std::size_t(k)],
               at, ": mapping key '", key.substr(0, 40), "' is not one of 0..", entries.size() - 1,
               " (each once): names must be indices 0..n-1");
         seen[std::size_t(k)] = true;
@@ -246,7 +246,8 @@ YamlSubset parse_yaml_subset(std::string_view text, const std::string& source) {
         } else if (value.front() == '[') {
             check(value.back() == ']', at, ": a flow list must end on its line with ']'");
             std::vector<std::string> list;
-            for (std::string_view part : split_flow(value.substr(1, value.size() - 2))) list.push_back(yaml_scalar(part, at));
+            for (std::string_view part : split_flow(value.substr(1, value.size() - 2)))
+                list.push_back(yaml_scalar(part, at));
             out.lists[key] = list;
         } else if (value.front() == '{') {
             check(value.back() == '}', at, ": a flow mapping must end on its line with '}'");
@@ -354,8 +355,8 @@ std::vector<std::string> split_images(const Layout& l, const std::string& split,
     } else {
         std::string available;
         for (const std::string& n : split_names(l)) available += (available.empty() ? "" : ", ") + n;
-        fail("[yolo] no split '", split, "' in ", l.root.string(), " (splits here: ",
-             available.empty() ? "none; try --split all" : available, ")");
+        fail("[yolo] no split '", split, "' in ", l.root.string(),
+             " (splits here: ", available.empty() ? "none; try --split all" : available, ")");
     }
     listed_in = where.lexically_relative(l.root).generic_string();
     if (fs::is_directory(where)) {
@@ -374,8 +375,8 @@ std::vector<std::string> split_images(const Layout& l, const std::string& split,
             images.push_back(image.string());
             return;
         }
-        const std::string message = "[yolo] " + listed_in + " line " + std::to_string(number) + ": missing image " +
-                                    std::string(line);
+        const std::string message =
+            "[yolo] " + listed_in + " line " + std::to_string(number) + ": missing image " + std::string(line);
         check(skip, message);
         warnings.push_back(message + " (line skipped)");
     });
@@ -442,7 +443,8 @@ DatasetParts read_yolo(const std::string& path, const DatasetOptions& options) {
             const std::string name = e.path().filename().string();
             if (!e.is_regular_file() || e.path().extension() != ".txt" || name == "classes.txt") continue;
             fs::path plain = e.path();
-            if (name.ends_with(".ignore.txt")) plain = e.path().parent_path() / (name.substr(0, name.size() - 11) + ".txt");
+            if (name.ends_with(".ignore.txt"))
+                plain = e.path().parent_path() / (name.substr(0, name.size() - 11) + ".txt");
             if (label_files.count(plain.lexically_normal().string())) continue;
             const std::string message = "[yolo] " + e.path().lexically_relative(l.root).generic_string() +
                                         ": missing image (no image of that name under " + listed_in + ")";

@@ -12,10 +12,10 @@ namespace focal::detector {
 using data::Box;
 
 struct AnchorConfig {
-    std::vector<int64_t> strides{8, 16, 32, 64, 128};        // P3..P7
-    float size_per_stride = 4.0f;                            // base size = 4 x stride (32..512 px)
+    std::vector<int64_t> strides{8, 16, 32, 64, 128};           // P3..P7
+    float size_per_stride = 4.0f;                               // base size = 4 x stride (32..512 px)
     std::vector<float> scales{1.0f, 1.25992105f, 1.58740105f};  // 2^0, 2^(1/3), 2^(2/3)
-    std::vector<float> ratios{0.5f, 1.0f, 2.0f};              // height / width
+    std::vector<float> ratios{0.5f, 1.0f, 2.0f};                // height / width
     int64_t per_location() const { return int64_t(scales.size() * ratios.size()); }
 };
 

@@ -36,9 +36,9 @@ double box_area(const Box& b) { return (double(b.x2) - b.x1) * (double(b.y2) - b
 
 // One image and category at one area range (pycocotools' evaluateImg).
 struct ImageEval {
-    std::vector<float> scores;                         // the kept detections, best first
+    std::vector<float> scores;                                    // the kept detections, best first
     std::array<std::vector<char>, kThresholds> matched, ignored;  // per threshold, per detection
-    int counted_truth = 0;                             // ground truth not ignored
+    int counted_truth = 0;                                        // ground truth not ignored
 };
 
 ImageEval evaluate_image(const std::vector<const CocoTruth*>& truth, const std::vector<const Detection*>& dets,
@@ -119,7 +119,9 @@ void CocoEvaluator::add_image(const std::vector<CocoTruth>& truth, const std::ve
 CocoMetrics CocoEvaluator::compute() const {
     const int K = num_classes_, M = int(kMaxDets.size());
     // precision[t][r] and recall[t] per (k, a, m), -1 where undefined.
-    const auto at = [&](int k, int a, int m) { return (std::size_t(k) * kAreas + std::size_t(a)) * M + std::size_t(m); };
+    const auto at = [&](int k, int a, int m) {
+        return (std::size_t(k) * kAreas + std::size_t(a)) * M + std::size_t(m);
+    };
     std::vector<std::vector<double>> precision(std::size_t(K) * kAreas * M), recall(std::size_t(K) * kAreas * M);
     for (int k = 0; k < K; ++k) {
         // Per image: class k's ground truth and its best 100 detections (stable by score).
@@ -228,9 +230,18 @@ nlohmann::json coco_metrics_json(const CocoMetrics& m, const std::vector<std::st
     nlohmann::json per_class = nlohmann::json::object();
     for (std::size_t k = 0; k < m.per_class_ap.size(); ++k)
         per_class[k < names.size() ? names[k] : std::to_string(k)] = m.per_class_ap[k];
-    return {{"ap", m.ap}, {"ap50", m.ap50}, {"ap75", m.ap75}, {"ap_small", m.ap_small},
-            {"ap_medium", m.ap_medium}, {"ap_large", m.ap_large}, {"ar1", m.ar1}, {"ar10", m.ar10},
-            {"ar100", m.ar100}, {"ar_small", m.ar_small}, {"ar_medium", m.ar_medium}, {"ar_large", m.ar_large},
+    return {{"ap", m.ap},
+            {"ap50", m.ap50},
+            {"ap75", m.ap75},
+            {"ap_small", m.ap_small},
+            {"ap_medium", m.ap_medium},
+            {"ap_large", m.ap_large},
+            {"ar1", m.ar1},
+            {"ar10", m.ar10},
+            {"ar100", m.ar100},
+            {"ar_small", m.ar_small},
+            {"ar_medium", m.ar_medium},
+            {"ar_large", m.ar_large},
             {"per_class_ap", per_class},
             {"metric", "COCO by pycocotools' rules (detector/coco_metric.h): IoU .50:.05:.95, 101-point, "
                        "area ranges, crowd and difficult boxes ignored, 100 detections per image and class; "

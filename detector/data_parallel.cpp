@@ -51,19 +51,20 @@ std::string first_difference(const nlohmann::json& root, const nlohmann::json& o
 DataParallel::DataParallel(Device device, int global_batch, double timeout_seconds)
     : world_(dist::make_collective(device)) {
     world_->set_timeout(timeout_seconds);
-    FOCAL_CHECK(global_batch >= size(), "[train] --batch ", global_batch, " is the global batch, all ranks together: "
-                "it needs at least one image per rank (", size(), " ranks)");
+    FOCAL_CHECK(global_batch >= size(), "[train] --batch ", global_batch,
+                " is the global batch, all ranks together: "
+                "it needs at least one image per rank (",
+                size(), " ranks)");
 }
 
-void DataParallel::check_agreement(const nlohmann::json& settings, const data::Dataset& dataset,
-                                   std::size_t items) {
+void DataParallel::check_agreement(const nlohmann::json& settings, const data::Dataset& dataset, std::size_t items) {
     if (size() == 1) return;
     const std::vector<std::string> all = world_->all_gather(settings.dump());
     const nlohmann::json root = nlohmann::json::parse(all[0]);
     for (int r = 1; r < size(); ++r)
         if (all[r] != all[0])
-            fail("[train] the ranks disagree on their settings: ", first_difference(root, nlohmann::json::parse(all[r]), r),
-                 "; every rank must run the same command");
+            fail("[train] the ranks disagree on their settings: ",
+                 first_difference(root, nlohmann::json::parse(all[r]), r), "; every rank must run the same command");
     std::ostringstream mine;
     mine << hex(dataset_fingerprint(dataset, items)) << " (" << items << " images, " << dataset.classes().size()
          << " classes in " << dataset.root() << ")";
@@ -78,11 +79,13 @@ void DataParallel::broadcast_state(Module& model, const Optimizer& optimizer, co
     if (size() == 1) return;
     // Parameters and optimizer state must agree; the buffers (batch norm's running statistics)
     // follow each rank's own batches unless --sync-bn, and rank 0's are kept, as PyTorch's DDP does.
-    const std::uint64_t mine = dist::fingerprint(model.named_parameters()) ^ (dist::fingerprint(optimizer.state()) * 31);
+    const std::uint64_t mine =
+        dist::fingerprint(model.named_parameters()) ^ (dist::fingerprint(optimizer.state()) * 31);
     const std::vector<std::string> all = world_->all_gather(hex(mine));
     for (int r = 1; r < size(); ++r)
         FOCAL_CHECK(all[r] == all[0], "[train] ", when, ", rank ", r, "'s model or optimizer state (fingerprint ",
-                    all[r], ") differs from rank 0's (", all[0], "): are all ranks the same build of focal, with "
+                    all[r], ") differs from rank 0's (", all[0],
+                    "): are all ranks the same build of focal, with "
                     "the same BLAS, reading the same checkpoint?");
     for (auto& [name, t] : model.state()) world_->broadcast(t, 0);
 }
@@ -121,8 +124,8 @@ std::uint64_t dataset_fingerprint(const data::Dataset& dataset, std::size_t item
         const data::Annotation& a = dataset.annotation(i);
         text << '\n' << a.id << ' ' << a.width << 'x' << a.height;
         for (const data::Object& o : a.objects)
-            text << ' ' << o.label << (o.difficult ? "d" : "") << ':' << o.box.x1 << ',' << o.box.y1 << ','
-                 << o.box.x2 << ',' << o.box.y2;
+            text << ' ' << o.label << (o.difficult ? "d" : "") << ':' << o.box.x1 << ',' << o.box.y1 << ',' << o.box.x2
+                 << ',' << o.box.y2;
     }
     return dist::fingerprint(text.str());
 }

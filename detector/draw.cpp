@@ -21,10 +21,11 @@ void fill_rect(data::Image& im, int x1, int y1, int x2, int y2, const std::array
 }  // namespace
 
 std::array<uint8_t, 3> class_colour(int label) {
-    static const std::array<uint8_t, 3> palette[] = {
-        {230, 25, 75}, {60, 180, 75}, {255, 225, 25}, {0, 130, 200}, {245, 130, 48}, {145, 30, 180}, {70, 240, 240},
-        {240, 50, 230}, {210, 245, 60}, {250, 190, 212}, {0, 128, 128}, {220, 190, 255}, {170, 110, 40},
-        {255, 250, 200}, {128, 0, 0}, {170, 255, 195}, {128, 128, 0}, {255, 215, 180}, {0, 0, 128}, {128, 128, 128}};
+    static const std::array<uint8_t, 3> palette[] = {{230, 25, 75},  {60, 180, 75},   {255, 225, 25}, {0, 130, 200},
+                                                     {245, 130, 48}, {145, 30, 180},  {70, 240, 240}, {240, 50, 230},
+                                                     {210, 245, 60}, {250, 190, 212}, {0, 128, 128},  {220, 190, 255},
+                                                     {170, 110, 40}, {255, 250, 200}, {128, 0, 0},    {170, 255, 195},
+                                                     {128, 128, 0},  {255, 215, 180}, {0, 0, 128},    {128, 128, 128}};
     return palette[static_cast<size_t>(label) % std::size(palette)];
 }
 
@@ -40,13 +41,13 @@ void draw_label(data::Image& im, int x, int y, const std::string& text, const st
     for (int q = 0; q < quads; ++q) {
         const float* v = reinterpret_cast<const float*>(buffer.data() + q * 64);
         const int qx1 = int(v[0]), qy1 = int(v[1]), qx2 = int(v[8]), qy2 = int(v[9]);  // corners 0 and 2
-        fill_rect(im, x + scale + qx1 * scale, y + scale + qy1 * scale, x + scale + qx2 * scale, y + scale + qy2 * scale,
-                  colour);
+        fill_rect(im, x + scale + qx1 * scale, y + scale + qy1 * scale, x + scale + qx2 * scale,
+                  y + scale + qy2 * scale, colour);
     }
 }
 
-void draw_detections(data::Image& im, const std::vector<Detection>& detections,
-                     const std::vector<std::string>& names, float min_score, int thickness) {
+void draw_detections(data::Image& im, const std::vector<Detection>& detections, const std::vector<std::string>& names,
+                     float min_score, int thickness) {
     if (thickness <= 0) thickness = std::max(1, std::min(im.width, im.height) / 200);
     const int scale = std::max(1, std::min(im.width, im.height) / 320);
     std::vector<Detection> shown;

@@ -16,12 +16,17 @@ json metrics_json(const VocMetrics& m, const std::vector<std::string>& names) {
     for (size_t k = 0; k < m.per_class.size(); ++k) {
         const ClassAP& c = m.per_class[k];
         auto value = [](double v) { return std::isnan(v) ? json(nullptr) : json(v); };
-        per_class[k < names.size() ? names[k] : std::to_string(k)] = {
-            {"ap50_voc07", value(c.ap_11point)}, {"ap50_area", value(c.ap_area)}, {"ap_coco", value(c.ap_coco)},
-            {"positives", c.positives}, {"detections", c.detections}};
+        per_class[k < names.size() ? names[k] : std::to_string(k)] = {{"ap50_voc07", value(c.ap_11point)},
+                                                                      {"ap50_area", value(c.ap_area)},
+                                                                      {"ap_coco", value(c.ap_coco)},
+                                                                      {"positives", c.positives},
+                                                                      {"detections", c.detections}};
     }
-    return {{"map50_voc07", m.map_11point}, {"map50_area", m.map_area}, {"map_coco", m.map_coco},
-            {"classes_counted", m.classes_counted}, {"per_class", per_class},
+    return {{"map50_voc07", m.map_11point},
+            {"map50_area", m.map_area},
+            {"map_coco", m.map_coco},
+            {"classes_counted", m.classes_counted},
+            {"per_class", per_class},
             {"metric", "VOC AP at IoU 0.5: 'voc07' = 11-point interpolation, 'area' = VOC2010+ all-point; "
                        "difficult objects ignored; boxes in the original images' pixels"}};
 }
@@ -80,10 +85,14 @@ EvalResult evaluate(RetinaNet& model, const std::vector<std::string>& class_name
         j["coco"] = coco_metrics_json(result.coco, class_names);
         j["images"] = result.images;
         const ErrorBreakdown& e = result.errors;
-        j["errors"] = {{"ap50", e.ap50}, {"without_localization", e.without_localization},
-                       {"without_confusion", e.without_confusion}, {"without_background", e.without_background},
-                       {"top_fp_localization", e.top_localization}, {"top_fp_confusion", e.top_confusion},
-                       {"top_fp_background", e.top_background}, {"positives", e.positives}};
+        j["errors"] = {{"ap50", e.ap50},
+                       {"without_localization", e.without_localization},
+                       {"without_confusion", e.without_confusion},
+                       {"without_background", e.without_background},
+                       {"top_fp_localization", e.top_localization},
+                       {"top_fp_confusion", e.top_confusion},
+                       {"top_fp_background", e.top_background},
+                       {"positives", e.positives}};
         if (o.epoch >= 0) j["epoch"] = o.epoch;
         write_file_atomically((std::filesystem::path(o.run_dir) / "metrics.json").string(), j.dump(2) + "\n");
     }

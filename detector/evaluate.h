@@ -16,17 +16,17 @@
 namespace focal::detector {
 
 struct EvalOptions {
-    std::string data;            // a dataset in any format (data::Dataset::open)
-    std::string format;          // "" = from the layout
+    std::string data;    // a dataset in any format (data::Dataset::open)
+    std::string format;  // "" = from the layout
     std::string split = "test";
     int year = 0;
     int batch = 8;
     int workers = 2;
-    int64_t max_images = 0;      // > 0: only the split's first N images
+    int64_t max_images = 0;  // > 0: only the split's first N images
     InferenceConfig inference;
-    std::string run_dir;         // not empty: write metrics.json there
-    std::string coco_results;    // not empty: write the detections there in COCO's results format
-    int epoch = -1;              // >= 0: recorded in metrics.json
+    std::string run_dir;       // not empty: write metrics.json there
+    std::string coco_results;  // not empty: write the detections there in COCO's results format
+    int epoch = -1;            // >= 0: recorded in metrics.json
 };
 
 struct EvalResult {

@@ -82,8 +82,8 @@ std::vector<std::string> detect_files(RetinaNet& model, const std::vector<std::s
         for (nlohmann::json& r : coco_results(image_ids[i], found, category_ids)) results.push_back(r);
         nlohmann::json entries = nlohmann::json::array();
         for (const Detection& d : found)
-            entries.push_back({{"label", names.at(d.label)}, {"score", d.score},
-                               {"box", {d.box.x1, d.box.y1, d.box.x2, d.box.y2}}});
+            entries.push_back(
+                {{"label", names.at(d.label)}, {"score", d.score}, {"box", {d.box.x1, d.box.y1, d.box.x2, d.box.y2}}});
         listing[path] = entries;
         draw_detections(image, found, names, min_score);
         const std::string out = (fs::path(out_dir) / (fs::path(path).stem().string() + ".jpg")).string();

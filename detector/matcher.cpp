@@ -12,8 +12,8 @@ std::vector<int32_t> match_anchors(const std::vector<Box>& anchors, const std::v
                 " difficult flags for ", truth.size(), " boxes");
     const size_t count = anchors.size();
     std::vector<int32_t> match(count, kMatchBackground);
-    std::vector<float> best_iou(count, 0.0f);         // over non-difficult boxes
-    std::vector<float> best_difficult(count, 0.0f);   // over difficult boxes
+    std::vector<float> best_iou(count, 0.0f);        // over non-difficult boxes
+    std::vector<float> best_difficult(count, 0.0f);  // over difficult boxes
     std::vector<int32_t> best_box(count, -1);
     std::vector<float> box_best(truth.size(), 0.0f);  // each box's best IoU over anchors
     for (size_t j = 0; j < truth.size(); ++j) {
@@ -37,7 +37,8 @@ std::vector<int32_t> match_anchors(const std::vector<Box>& anchors, const std::v
     }
     for (size_t i = 0; i < count; ++i) {
         if (best_iou[i] >= config.positive_iou) match[i] = best_box[i];
-        else if (best_iou[i] >= config.negative_iou || best_difficult[i] >= config.negative_iou) match[i] = kMatchIgnore;
+        else if (best_iou[i] >= config.negative_iou || best_difficult[i] >= config.negative_iou)
+            match[i] = kMatchIgnore;
     }
     if (config.keep_best_anchor) {
         // Each box keeps the anchor(s) that overlap it most, ties included (as torchvision).

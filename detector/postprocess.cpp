@@ -54,7 +54,8 @@ std::vector<std::vector<Detection>> postprocess(const HeadOutputs& out, const st
     const int64_t n = probs.size(0), total = probs.size(1), k = probs.size(2);
     FOCAL_CHECK(total == static_cast<int64_t>(anchors.size()), "[postprocess] ", total, " anchors scored, ",
                 anchors.size(), " anchors given");
-    FOCAL_CHECK(static_cast<int64_t>(regions.size()) == n, "[postprocess] ", regions.size(), " image regions for a batch of ", n);
+    FOCAL_CHECK(static_cast<int64_t>(regions.size()) == n, "[postprocess] ", regions.size(),
+                " image regions for a batch of ", n);
     int64_t locations = 0;
     for (const auto& [h, w] : out.level_sizes) locations += h * w;
     FOCAL_CHECK(locations > 0 && total % locations == 0, "[postprocess] ", total, " anchors do not divide over ",
@@ -81,7 +82,9 @@ std::vector<std::vector<Detection>> postprocess(const HeadOutputs& out, const st
                     }
                 const size_t keep = std::min<size_t>(candidates.size(), cfg.topk_per_level);
                 std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(),
-                                  [](const auto& x, const auto& y) { return x.first > y.first || (x.first == y.first && x.second < y.second); });
+                                  [](const auto& x, const auto& y) {
+                    return x.first > y.first || (x.first == y.first && x.second < y.second);
+                });
                 for (size_t q = 0; q < keep; ++q) {
                     const int64_t a = candidates[q].second / k;
                     const Box b = intersect(coder.decode(anchors[a], d + (img * total + a) * 4), region);

@@ -29,9 +29,9 @@ struct RetinaNetConfig {
     int64_t head_convs = 2;
     int64_t head_norm_groups = 0;  // > 0: GroupNorm after each subnet conv (Wu & He 2018), as FCOS does;
                                    // it lets heads trained from scratch learn several times faster
-    float prior = 0.01f;         // pi
-    bool prior_bias = true;      // false: cls bias 0 (the ablation)
-    bool softmax = false;        // the loss wants K + 1 logits per anchor (background last)
+    float prior = 0.01f;           // pi
+    bool prior_bias = true;        // false: cls bias 0 (the ablation)
+    bool softmax = false;          // the loss wants K + 1 logits per anchor (background last)
     float head_init_std = 0.01f;
 
     int64_t logits_per_anchor() const { return softmax ? num_classes + 1 : num_classes; }

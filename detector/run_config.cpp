@@ -1,9 +1,9 @@
 // config.json: the model and training configuration of a run, as JSON.
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <utility>
 #include <vector>
-#include <type_traits>
 
 #include "detector/trainer.h"
 #include "engine/device.h"
@@ -174,11 +174,18 @@ TrainConfig train_config_from_json(const json& j) {
 json to_json(const RetinaNetConfig& c) {
     return {{"preset", c.preset},
             {"image_size", c.image_size},
-            {"backbone", {{"in_channels", c.backbone.in_channels}, {"stem_channels", c.backbone.stem_channels},
-                          {"stage_channels", c.backbone.stage_channels}, {"blocks_per_stage", c.backbone.blocks_per_stage}}},
-            {"fpn", {{"in_channels", c.fpn.in_channels}, {"channels", c.fpn.channels}, {"extra_levels", c.fpn.extra_levels}}},
-            {"anchors", {{"strides", c.anchors.strides}, {"size_per_stride", c.anchors.size_per_stride},
-                         {"scales", c.anchors.scales}, {"ratios", c.anchors.ratios}}},
+            {"backbone",
+             {{"in_channels", c.backbone.in_channels},
+              {"stem_channels", c.backbone.stem_channels},
+              {"stage_channels", c.backbone.stage_channels},
+              {"blocks_per_stage", c.backbone.blocks_per_stage}}},
+            {"fpn",
+             {{"in_channels", c.fpn.in_channels}, {"channels", c.fpn.channels}, {"extra_levels", c.fpn.extra_levels}}},
+            {"anchors",
+             {{"strides", c.anchors.strides},
+              {"size_per_stride", c.anchors.size_per_stride},
+              {"scales", c.anchors.scales},
+              {"ratios", c.anchors.ratios}}},
             {"num_classes", c.num_classes},
             {"head_channels", c.head_channels},
             {"head_convs", c.head_convs},

@@ -2,8 +2,8 @@
 
 namespace focal::detector {
 
-TrainingTargets build_targets(const std::vector<Box>& anchors, const data::Batch& batch,
-                              const MatcherConfig& matcher, const BoxCoder& coder) {
+TrainingTargets build_targets(const std::vector<Box>& anchors, const data::Batch& batch, const MatcherConfig& matcher,
+                              const BoxCoder& coder) {
     const int64_t n = batch.n, a = static_cast<int64_t>(anchors.size());
     std::vector<int32_t> labels(n * a);
     std::vector<float> deltas(n * a * 4, 0.0f), boxes(n * a * 4, 0.0f), positive(n * a, 0.0f);

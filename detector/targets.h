@@ -10,15 +10,15 @@
 namespace focal::detector {
 
 struct TrainingTargets {
-    Tensor labels;        // int32 (N, A): class 0..K-1, kMatchBackground or kMatchIgnore
-    Tensor box_deltas;    // float (N, A, 4): encoded ground truth (0 where not positive)
-    Tensor matched_boxes; // float (N, A, 4): the ground-truth box itself (for decoded box losses)
-    Tensor positive;      // float (N, A): 1 for positive anchors
+    Tensor labels;         // int32 (N, A): class 0..K-1, kMatchBackground or kMatchIgnore
+    Tensor box_deltas;     // float (N, A, 4): encoded ground truth (0 where not positive)
+    Tensor matched_boxes;  // float (N, A, 4): the ground-truth box itself (for decoded box losses)
+    Tensor positive;       // float (N, A): 1 for positive anchors
     int64_t num_positives = 0;
     int64_t num_ignored = 0;
 };
 
-TrainingTargets build_targets(const std::vector<Box>& anchors, const data::Batch& batch,
-                              const MatcherConfig& matcher, const BoxCoder& coder);
+TrainingTargets build_targets(const std::vector<Box>& anchors, const data::Batch& batch, const MatcherConfig& matcher,
+                              const BoxCoder& coder);
 
 }  // namespace focal::detector

@@ -23,59 +23,64 @@ enum class SettingRule { Any, NotEmpty, Positive, NonNegative, Fraction, OpenFra
 using ParamMap = std::map<std::string, float>;  // a loss's parameters by name
 using EpochList = std::vector<int>;
 
-#define FOCAL_TRAIN_SETTINGS(X)                                                                                      \
-    /* data */                                                                                                       \
-    X(std::string, data, "", "--data", NotEmpty, "dataset: VOC, COCO or YOLO folder (docs/data.md)")               \
-    X(std::string, format, "", "--format", Any, "dataset format: voc, coco or yolo ('': from the layout)")          \
-    X(std::string, split, "train", "--split", NotEmpty, "training split (a split name, docs/data.md; a .txt list; or all)") \
-    X(std::string, val_split, "val", "--val-split", Any, "split evaluated during training ('' for none)")           \
-    X(int, year, 0, "--year", NonNegative, "VOC year inside a VOCdevkit (0: 2007)")                                 \
-    X(std::string, classes, "", "--classes", Any, "class list: voc, auto, a file, or a,b,c (default: classes.txt or VOC)") \
-    X(bool, skip_bad, false, "--skip-bad", Any, "warn and skip bad annotations and images instead of stopping")     \
-    X(int64_t, max_images, 0, "--max-images", NonNegative, "use only the first N images of each split (smoke runs)") \
-    X(bool, augment, true, "!--no-augment", Any, "train without flips, crops and colour jitter")                    \
-    X(float, crop_probability, 0.5f, "--crop-probability", Fraction, "chance of a random scale-crop per image")     \
-    X(float, min_zoom, 0.5f, "", Positive, "smallest scale-crop zoom, < 1 zooms out (--zoom MIN MAX)")              \
-    X(float, max_zoom, 2.0f, "", Positive, "largest scale-crop zoom (--zoom MIN MAX)")                               \
-    X(int, workers, 2, "--workers", NonNegative, "data loading threads")                                            \
-    /* model */                                                                                                      \
-    X(std::string, preset, "demo", "--preset", NotEmpty, "model preset: demo or tiny")                             \
-    X(int64_t, image_size, 0, "--image-size", NonNegative, "input size (0: the preset's)")                          \
-    X(nlohmann::json, model, nlohmann::json::object(), "", Any,                                                      \
-      "JSON merge patch (RFC 7386) over the preset's model config (--model)")                                        \
-    X(float, prior, 0.01f, "--prior", OpenFraction, "foreground prior pi of the classification bias")               \
-    X(bool, prior_bias, true, "!--no-prior", Any, "start the classification bias at 0 (the ablation)")              \
-    /* loss */                                                                                                       \
-    X(std::string, cls_loss, "focal", "--cls-loss", NotEmpty, "classification loss (see `focal losses`)")          \
-    X(ParamMap, cls_params, {}, "", Any, "classification loss parameters (--loss-param k=v, --gamma, --alpha)")     \
-    X(std::string, box_loss, "smooth_l1", "--box-loss", NotEmpty, "box loss (see `focal losses`)")                 \
-    X(ParamMap, box_params, {}, "", Any, "box loss parameters (--box-param k=v)")                                   \
+#define FOCAL_TRAIN_SETTINGS(X)                                                                                       \
+    /* data */                                                                                                        \
+    X(std::string, data, "", "--data", NotEmpty, "dataset: VOC, COCO or YOLO folder (docs/data.md)")                  \
+    X(std::string, format, "", "--format", Any, "dataset format: voc, coco or yolo ('': from the layout)")            \
+    X(std::string, split, "train", "--split", NotEmpty,                                                               \
+      "training split (a split name, docs/data.md; a .txt list; or all)")                                             \
+    X(std::string, val_split, "val", "--val-split", Any, "split evaluated during training ('' for none)")             \
+    X(int, year, 0, "--year", NonNegative, "VOC year inside a VOCdevkit (0: 2007)")                                   \
+    X(std::string, classes, "", "--classes", Any,                                                                     \
+      "class list: voc, auto, a file, or a,b,c (default: classes.txt or VOC)")                                        \
+    X(bool, skip_bad, false, "--skip-bad", Any, "warn and skip bad annotations and images instead of stopping")       \
+    X(int64_t, max_images, 0, "--max-images", NonNegative, "use only the first N images of each split (smoke runs)")  \
+    X(bool, augment, true, "!--no-augment", Any, "train without flips, crops and colour jitter")                      \
+    X(float, crop_probability, 0.5f, "--crop-probability", Fraction, "chance of a random scale-crop per image")       \
+    X(float, min_zoom, 0.5f, "", Positive, "smallest scale-crop zoom, < 1 zooms out (--zoom MIN MAX)")                \
+    X(float, max_zoom, 2.0f, "", Positive, "largest scale-crop zoom (--zoom MIN MAX)")                                \
+    X(int, workers, 2, "--workers", NonNegative, "data loading threads")                                              \
+    /* model */                                                                                                       \
+    X(std::string, preset, "demo", "--preset", NotEmpty, "model preset: demo or tiny")                                \
+    X(int64_t, image_size, 0, "--image-size", NonNegative, "input size (0: the preset's)")                            \
+    X(nlohmann::json, model, nlohmann::json::object(), "", Any,                                                       \
+      "JSON merge patch (RFC 7386) over the preset's model config (--model)")                                         \
+    X(float, prior, 0.01f, "--prior", OpenFraction, "foreground prior pi of the classification bias")                 \
+    X(bool, prior_bias, true, "!--no-prior", Any, "start the classification bias at 0 (the ablation)")                \
+    /* loss */                                                                                                        \
+    X(std::string, cls_loss, "focal", "--cls-loss", NotEmpty, "classification loss (see `focal losses`)")             \
+    X(ParamMap, cls_params, {}, "", Any, "classification loss parameters (--loss-param k=v, --gamma, --alpha)")       \
+    X(std::string, box_loss, "smooth_l1", "--box-loss", NotEmpty, "box loss (see `focal losses`)")                    \
+    X(ParamMap, box_params, {}, "", Any, "box loss parameters (--box-param k=v)")                                     \
     X(std::string, normalizer, "positives", "--normalize", NotEmpty, "divide the losses by 'positives' or 'anchors'") \
-    /* optimisation */                                                                                               \
-    X(std::string, optimizer, "sgd", "--optimizer", NotEmpty, "optimizer: sgd (momentum, weight decay) or adamw")  \
-    X(int, epochs, 12, "--epochs", Positive, "epochs")                                                              \
-    X(int, batch, 8, "--batch", Positive, "images per step, all ranks together (the global batch: N ranks read batch/N each)")                                                       \
-    X(float, lr, 0.01f, "--lr", Positive, "base learning rate")                                                     \
-    X(float, momentum, 0.9f, "--momentum", Fraction, "SGD momentum")                                                \
-    X(float, weight_decay, 1e-4f, "--weight-decay", NonNegative, "weight decay (SGD: L2 in the gradient; AdamW: decoupled)") \
-    X(int64_t, warmup_iters, 100, "--warmup", NonNegative, "linear warm-up iterations")                             \
-    X(std::string, schedule, "step", "--schedule", NotEmpty,                                                        \
-      "step (x0.1 at 2/3 and 8/9 of training), cosine or constant")                                                 \
-    X(float, clip_grad, 0.0f, "--clip-grad", NonNegative, "clip the global gradient norm (0: off)")                  \
-    X(int64_t, max_iters, 0, "--max-iters", NonNegative, "stop each epoch after N iterations (smoke runs)")         \
-    /* run */                                                                                                        \
-    X(std::string, out, "runs/train", "--out", NotEmpty, "run directory")                                          \
-    X(bool, resume, false, "--resume", Any, "continue the run in --out from its last checkpoint")                  \
-    X(uint64_t, seed, 0, "--seed", Any, "random seed (initialisation, shuffling, augmentation)")                    \
-    X(int, threads, 0, "--threads", NonNegative, "compute threads (0: all cores)")                                  \
-    X(int, eval_every, 1, "--eval-every", NonNegative, "evaluate on --val-split every N epochs (0: never)")        \
-    X(EpochList, snapshot_epochs, {}, "--snapshot-epochs", Any, "keep the weights after these epochs (1-based)")    \
-    X(int, log_every, 10, "--log-every", NonNegative, "log a step to log.jsonl every N iterations (0: never)")     \
-    X(bool, progress, true, "!--quiet", Any, "no progress line")                                                    \
-    X(std::string, device, "cpu", "--device", NotEmpty, "cpu or cuda")                                           \
-    /* several processes (mpirun, srun; docs/distributed.md) */                                                  \
-    X(bool, sync_bn, false, "--sync-bn", Any, "batch norm statistics over the global batch, all ranks together")    \
-    X(float, dist_timeout, 600.0f, "--dist-timeout", Positive, "seconds a rank waits for the others before it stops with an error")
+    /* optimisation */                                                                                                \
+    X(std::string, optimizer, "sgd", "--optimizer", NotEmpty, "optimizer: sgd (momentum, weight decay) or adamw")     \
+    X(int, epochs, 12, "--epochs", Positive, "epochs")                                                                \
+    X(int, batch, 8, "--batch", Positive,                                                                             \
+      "images per step, all ranks together (the global batch: N ranks read batch/N each)")                            \
+    X(float, lr, 0.01f, "--lr", Positive, "base learning rate")                                                       \
+    X(float, momentum, 0.9f, "--momentum", Fraction, "SGD momentum")                                                  \
+    X(float, weight_decay, 1e-4f, "--weight-decay", NonNegative,                                                      \
+      "weight decay (SGD: L2 in the gradient; AdamW: decoupled)")                                                     \
+    X(int64_t, warmup_iters, 100, "--warmup", NonNegative, "linear warm-up iterations")                               \
+    X(std::string, schedule, "step", "--schedule", NotEmpty,                                                          \
+      "step (x0.1 at 2/3 and 8/9 of training), cosine or constant")                                                   \
+    X(float, clip_grad, 0.0f, "--clip-grad", NonNegative, "clip the global gradient norm (0: off)")                   \
+    X(int64_t, max_iters, 0, "--max-iters", NonNegative, "stop each epoch after N iterations (smoke runs)")           \
+    /* run */                                                                                                         \
+    X(std::string, out, "runs/train", "--out", NotEmpty, "run directory")                                             \
+    X(bool, resume, false, "--resume", Any, "continue the run in --out from its last checkpoint")                     \
+    X(uint64_t, seed, 0, "--seed", Any, "random seed (initialisation, shuffling, augmentation)")                      \
+    X(int, threads, 0, "--threads", NonNegative, "compute threads (0: all cores)")                                    \
+    X(int, eval_every, 1, "--eval-every", NonNegative, "evaluate on --val-split every N epochs (0: never)")           \
+    X(EpochList, snapshot_epochs, {}, "--snapshot-epochs", Any, "keep the weights after these epochs (1-based)")      \
+    X(int, log_every, 10, "--log-every", NonNegative, "log a step to log.jsonl every N iterations (0: never)")        \
+    X(bool, progress, true, "!--quiet", Any, "no progress line")                                                      \
+    X(std::string, device, "cpu", "--device", NotEmpty, "cpu or cuda")                                                \
+    /* several processes (mpirun, srun; docs/distributed.md) */                                                       \
+    X(bool, sync_bn, false, "--sync-bn", Any, "batch norm statistics over the global batch, all ranks together")      \
+    X(float, dist_timeout, 600.0f, "--dist-timeout", Positive,                                                        \
+      "seconds a rank waits for the others before it stops with an error")
 
 struct TrainConfig {
 #define FOCAL_DECLARE_SETTING(type, name, value, flag, rule, help) type name = value;

@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <csignal>
 #include <optional>
 #include <span>
 
@@ -17,9 +17,9 @@
 #include "detector/data_parallel.h"
 #include "detector/run_lock.h"
 #include "detector/stop_request.h"
-#include "layers/checkpoint.h"
 #include "engine/device.h"
 #include "engine/util.h"
+#include "layers/checkpoint.h"
 #include "losses/registry.h"
 
 namespace focal::detector {
@@ -182,10 +182,10 @@ std::string exact(double v) {  // round-trips through std::stod
 }
 
 Metadata to_metadata(const Progress& p, int ranks) {
-    Metadata m{{"epoch", std::to_string(p.epoch)},       {"step", std::to_string(p.step)},
-               {"best_map", exact(p.best_map)},          {"iteration", std::to_string(p.iteration)},
-               {"sum_loss", exact(p.sum_loss)},          {"sum_cls", exact(p.sum_cls)},
-               {"sum_box", exact(p.sum_box)},            {"images", std::to_string(p.images)}};
+    Metadata m{{"epoch", std::to_string(p.epoch)}, {"step", std::to_string(p.step)},
+               {"best_map", exact(p.best_map)},    {"iteration", std::to_string(p.iteration)},
+               {"sum_loss", exact(p.sum_loss)},    {"sum_cls", exact(p.sum_cls)},
+               {"sum_box", exact(p.sum_box)},      {"images", std::to_string(p.images)}};
     if (ranks > 1) m["ranks"] = std::to_string(ranks);  // absent: 1
     return m;
 }
@@ -218,10 +218,13 @@ std::string resume_ranks_note(const TrainingRun& run, const Metadata& saved) {
     const int before = saved.count("ranks") ? std::stoi(saved.at("ranks")) : 1, now = run.parallel.size();
     if (before == 1 && now == 1) return "";
     return " on " + std::to_string(now) + (now == 1 ? " rank" : " ranks") + " (saved by " + std::to_string(before) +
-           "): the global batch stays " + std::to_string(run.config.batch) + " and the data order and schedule "
-           "continue unchanged" + (before != now && !run.config.sync_bn ? "; per-rank batch norm now sees " +
-           std::to_string(run.config.batch / now) + " images instead of " + std::to_string(run.config.batch / before)
-                                                                        : std::string());
+           "): the global batch stays " + std::to_string(run.config.batch) +
+           " and the data order and schedule "
+           "continue unchanged" +
+           (before != now && !run.config.sync_bn
+                ? "; per-rank batch norm now sees " + std::to_string(run.config.batch / now) + " images instead of " +
+                      std::to_string(run.config.batch / before)
+                : std::string());
 }
 
 // Data-parallel start (nothing to do in one process), before anything is written: every rank
@@ -233,8 +236,9 @@ void start_data_parallel(TrainingRun& run) {
     if (parallel.root())
         std::fprintf(stderr, "data-parallel on %d ranks (%s): %d images per step, %s per rank; batch norm %s\n",
                      parallel.size(), parallel.world().name().c_str(), run.config.batch,
-                     run.config.batch % parallel.size() == 0 ? std::to_string(run.config.batch / parallel.size()).c_str()
-                                                             : "about batch / ranks",
+                     run.config.batch % parallel.size() == 0
+                         ? std::to_string(run.config.batch / parallel.size()).c_str()
+                         : "about batch / ranks",
                      run.config.sync_bn ? "synchronised (--sync-bn)" : "per rank");
 }
 
@@ -243,11 +247,13 @@ Progress start_or_resume(TrainingRun& run) {
     const TrainConfig& c = run.config;
     if (run.parallel.root()) run.lock.emplace(run.dir.string());  // before anything is read or written
     if (c.resume) {
-        FOCAL_CHECK(fs::exists(run.paths.model) && fs::exists(run.paths.optimizer), "[train] --resume: no checkpoint in ",
-                    run.dir.string(), " (expected checkpoint.safetensors and optimizer.safetensors)",
-                    run.parallel.size() > 1 ? " on rank " + std::to_string(run.parallel.rank()) +
-                                                  ": every rank reads it, so --out must be on a filesystem all ranks share"
-                                            : std::string());
+        FOCAL_CHECK(fs::exists(run.paths.model) && fs::exists(run.paths.optimizer),
+                    "[train] --resume: no checkpoint in ", run.dir.string(),
+                    " (expected checkpoint.safetensors and optimizer.safetensors)",
+                    run.parallel.size() > 1
+                        ? " on rank " + std::to_string(run.parallel.rank()) +
+                              ": every rank reads it, so --out must be on a filesystem all ranks share"
+                        : std::string());
         const Metadata saved = load_checkpoint(run.paths, run.model, run.optimizer.get());
         const Progress p = progress_from(saved, run.paths.optimizer);
         FOCAL_CHECK(p.iteration <= run.iters_per_epoch, "[train] --resume: the checkpoint stopped at iteration ",
@@ -263,9 +269,12 @@ Progress start_or_resume(TrainingRun& run) {
     }
     if (!run.parallel.root()) return {};  // rank 0 writes the run folder
     fs::create_directories(run.dir);
-    const json config = {{"train", to_json(c)}, {"model", to_json(run.model_config)},
-                         {"classes", run.dataset.classes()}, {"class_source", run.dataset.class_source()},
-                         {"images", run.loader.items()}, {"anchors", run.anchors().size()},
+    const json config = {{"train", to_json(c)},
+                         {"model", to_json(run.model_config)},
+                         {"classes", run.dataset.classes()},
+                         {"class_source", run.dataset.class_source()},
+                         {"images", run.loader.items()},
+                         {"anchors", run.anchors().size()},
                          {"parameters", run.model.num_parameters()}};
     write_json((run.dir / "config.json").string(), config);
     return {};
@@ -315,14 +324,18 @@ std::optional<EpochRecord> train_one_epoch(TrainingRun& run, Progress& progress,
             run.parallel.gather_losses(loss.total.item(), loss.cls.item(), loss.box.item(), b.n);
         const double total = step.total, cls = step.cls, box = step.box;
         if (step.bad_rank >= 0) {
-            log.write({{"type", "error"}, {"epoch", epoch}, {"iter", it}, {"step", progress.step}, {"cls", cls},
+            log.write({{"type", "error"},
+                       {"epoch", epoch},
+                       {"iter", it},
+                       {"step", progress.step},
+                       {"cls", cls},
                        {"box", box}});
             fail("[train] the loss became ", total, " at epoch ", epoch + 1, " iteration ", it + 1, " (cls ", cls,
                  ", box ", box, ")",
-                 run.parallel.size() > 1 ? " on rank " + std::to_string(step.bad_rank) + " of " +
-                                               std::to_string(run.parallel.size()) + " (step " +
-                                               std::to_string(progress.step + 1) + ")"
-                                         : std::string(),
+                 run.parallel.size() > 1
+                     ? " on rank " + std::to_string(step.bad_rank) + " of " + std::to_string(run.parallel.size()) +
+                           " (step " + std::to_string(progress.step + 1) + ")"
+                     : std::string(),
                  "; stopped. ",
                  fs::exists(run.paths.model) ? "The last good checkpoint is " + run.paths.model
                                              : std::string("No checkpoint was written"),
@@ -341,13 +354,20 @@ std::optional<EpochRecord> train_one_epoch(TrainingRun& run, Progress& progress,
         result.step_losses.push_back(total);
         const double rate = (progress.images - first_iteration * c.batch) / (seconds_now() - epoch_start);
         if (c.log_every > 0 && (it % c.log_every == 0 || it == 1))
-            log.write({{"type", "step"}, {"epoch", epoch}, {"iter", it}, {"step", progress.step}, {"loss", total},
-                       {"cls", cls}, {"box", box}, {"lr", optimizer.lr()},
+            log.write({{"type", "step"},
+                       {"epoch", epoch},
+                       {"iter", it},
+                       {"step", progress.step},
+                       {"loss", total},
+                       {"cls", cls},
+                       {"box", box},
+                       {"lr", optimizer.lr()},
                        {"positives", run.normalizer == Normalizer::Positives ? divisor.total : targets.num_positives},
                        {"images_per_s", rate}});
-        if (c.progress && run.parallel.root() && (tty || it % std::max(c.log_every, 1) == 0 || it == run.iters_per_epoch))
-            print_progress(tty, epoch, c.epochs, it, run.iters_per_epoch, seconds_now() - epoch_start,
-                           progress.images, progress.sum_loss / it, progress.sum_cls / it, progress.sum_box / it);
+        if (c.progress && run.parallel.root() &&
+            (tty || it % std::max(c.log_every, 1) == 0 || it == run.iters_per_epoch))
+            print_progress(tty, epoch, c.epochs, it, run.iters_per_epoch, seconds_now() - epoch_start, progress.images,
+                           progress.sum_loss / it, progress.sum_cls / it, progress.sum_box / it);
         if (hooks.after_step) hooks.after_step(progress.step);
         const int stop = it < run.iters_per_epoch ? agreed_stop(run) : 0;  // at the epoch's end, train() checks
         if (stop != 0) {
@@ -428,11 +448,12 @@ TrainResult train(const TrainConfig& c, const TrainHooks& hooks) {
         EpochRecord record = *trained;
         progress.epoch = record.epoch;  // epochs completed
         const bool last = record.epoch == c.epochs;
-        const bool evaluate_now = !c.val_split.empty() && c.eval_every > 0 && (record.epoch % c.eval_every == 0 || last);
+        const bool evaluate_now =
+            !c.val_split.empty() && c.eval_every > 0 && (record.epoch % c.eval_every == 0 || last);
         if (evaluate_now && root) evaluate_epoch(run, record, progress);
         run.parallel.broadcast_state(run.model, *run.optimizer, "after epoch " + std::to_string(record.epoch));
         if (root) save_epoch(run, progress);
-        json entry = {{"type", "epoch"}, {"epoch", record.epoch}, {"loss", record.loss}, {"cls", record.cls},
+        json entry = {{"type", "epoch"},   {"epoch", record.epoch},     {"loss", record.loss},  {"cls", record.cls},
                       {"box", record.box}, {"seconds", record.seconds}, {"step", progress.step}};
         if (evaluate_now) entry["map50_voc07"] = record.map50_voc07, entry["map50_area"] = record.map50_area;
         log.write(entry);
@@ -466,8 +487,9 @@ LoadedRun load_run(const std::string& run_dir, const std::string& weights, Devic
     fs::path file = run / "checkpoint.safetensors";
     if (weights == "best" && fs::exists(run / "best.safetensors")) file = run / "best.safetensors";
     else if (weights.rfind("epoch", 0) == 0) file = run / ("snapshot-" + weights + ".safetensors");
-    else FOCAL_CHECK(weights == "best" || weights == "last", "[run] unknown weights '", weights,
-                     "'; known: best, last, epoch<E> (a snapshot)");
+    else
+        FOCAL_CHECK(weights == "best" || weights == "last", "[run] unknown weights '", weights,
+                    "'; known: best, last, epoch<E> (a snapshot)");
     FOCAL_CHECK(fs::exists(file), "[run] ", file.string(), " does not exist");
     // A checkpoint holds host bytes whatever device wrote it (save_safetensors copies to the
     // host); they load on the CPU and then move, so a GPU run's weights load on the CPU and

@@ -66,5 +66,4 @@ struct LoadedRun {
 // is built on `device`, whichever device the run trained on.
 LoadedRun load_run(const std::string& run_dir, const std::string& weights = "best", Device device = Device::CPU);
 
-
 }  // namespace focal::detector

@@ -25,8 +25,7 @@ std::vector<Ranked> ranked(const std::vector<std::vector<Detection>>& detections
     for (int i = 0; i < int(detections.size()); ++i)
         for (const Detection& d : detections[std::size_t(i)])
             if (d.label == k) out.push_back({d.score, i, d.box});
-    std::stable_sort(out.begin(), out.end(),
-                     [](const Ranked& a, const Ranked& b) { return a.score > b.score; });
+    std::stable_sort(out.begin(), out.end(), [](const Ranked& a, const Ranked& b) { return a.score > b.score; });
     return out;
 }
 
@@ -46,8 +45,8 @@ void voc_class(const std::vector<RankedMatch>& matches, int positives, ClassAP& 
 
 // pycocotools' matching at one IoU threshold: the best still-unmatched ground truth, preferring
 // non-difficult ones; a detection matched to a difficult one is ignored.
-double coco_class_at(const std::vector<std::vector<GroundTruth>>& truth, const std::vector<Ranked>& dets,
-                     int k, int positives, double threshold) {
+double coco_class_at(const std::vector<std::vector<GroundTruth>>& truth, const std::vector<Ranked>& dets, int k,
+                     int positives, double threshold) {
     std::vector<std::vector<int>> order(truth.size());  // per image: class-k truths, non-difficult first
     std::vector<std::vector<char>> taken(truth.size());
     for (std::size_t i = 0; i < truth.size(); ++i) {
@@ -170,24 +169,22 @@ VocEvaluator::VocEvaluator(int num_classes) : num_classes_(num_classes) {
     check(num_classes > 0, "[voc_metric] number of classes must be positive, got ", num_classes);
 }
 
-void VocEvaluator::add_image(const std::vector<GroundTruth>& truth,
-                             const std::vector<Detection>& detections) {
+void VocEvaluator::add_image(const std::vector<GroundTruth>& truth, const std::vector<Detection>& detections) {
     const int image = images();
     for (const GroundTruth& g : truth) {
-        check(g.label >= 0 && g.label < num_classes_, "[voc_metric] image ", image, ": ground-truth label ",
-              g.label, " is outside 0..", num_classes_ - 1);
+        check(g.label >= 0 && g.label < num_classes_, "[voc_metric] image ", image, ": ground-truth label ", g.label,
+              " is outside 0..", num_classes_ - 1);
         check(g.box.x2 >= g.box.x1 && g.box.y2 >= g.box.y1, "[voc_metric] image ", image,
               ": inverted ground-truth box");
     }
     for (const Detection& d : detections) {
-        check(d.label >= 0 && d.label < num_classes_, "[voc_metric] image ", image, ": detection label ",
-              d.label, " is outside 0..", num_classes_ - 1);
-        check(std::isfinite(d.score), "[voc_metric] image ", image, ": detection score ", d.score,
-              " is not finite");
+        check(d.label >= 0 && d.label < num_classes_, "[voc_metric] image ", image, ": detection label ", d.label,
+              " is outside 0..", num_classes_ - 1);
+        check(std::isfinite(d.score), "[voc_metric] image ", image, ": detection score ", d.score, " is not finite");
         check(std::isfinite(d.box.x1) && std::isfinite(d.box.y1) && std::isfinite(d.box.x2) &&
                   std::isfinite(d.box.y2) && d.box.x2 >= d.box.x1 && d.box.y2 >= d.box.y1,
-              "[voc_metric] image ", image, ": detection box (", d.box.x1, ", ", d.box.y1, ", ", d.box.x2,
-              ", ", d.box.y2, ") is not a box");
+              "[voc_metric] image ", image, ": detection box (", d.box.x1, ", ", d.box.y1, ", ", d.box.x2, ", ",
+              d.box.y2, ") is not a box");
     }
     truth_.push_back(truth);
     detections_.push_back(detections);
@@ -208,8 +205,7 @@ VocMetrics VocEvaluator::compute() const {
         }
         voc_class(voc_match_class(truth_, detections_, k), c.positives, c);
         c.ap_coco = 0;
-        for (int t = 0; t < 10; ++t)
-            c.ap_coco += coco_class_at(truth_, dets, k, c.positives, 0.5 + 0.05 * t) / 10;
+        for (int t = 0; t < 10; ++t) c.ap_coco += coco_class_at(truth_, dets, k, c.positives, 0.5 + 0.05 * t) / 10;
         m.map_11point += c.ap_11point;
         m.map_area += c.ap_area;
         m.map_coco += c.ap_coco;
@@ -227,15 +223,15 @@ VocMetrics VocEvaluator::compute() const {
 
 std::string format_voc_metrics(const VocMetrics& m, const std::vector<std::string>& names) {
     std::ostringstream out;
-    out << std::left << std::setw(14) << "class" << std::right << std::setw(8) << "gt" << std::setw(8)
-        << "dets" << std::setw(11) << "AP07-11pt" << std::setw(11) << "AP-area" << std::setw(11) << "AP.5:.95"
+    out << std::left << std::setw(14) << "class" << std::right << std::setw(8) << "gt" << std::setw(8) << "dets"
+        << std::setw(11) << "AP07-11pt" << std::setw(11) << "AP-area" << std::setw(11) << "AP.5:.95"
         << "\n"
         << std::fixed << std::setprecision(4);
     for (std::size_t k = 0; k < m.per_class.size(); ++k) {
         const ClassAP& c = m.per_class[k];
-        out << std::left << std::setw(14) << (k < names.size() ? names[k] : "class " + std::to_string(k))
-            << std::right << std::setw(8) << c.positives << std::setw(8) << c.detections << std::setw(11)
-            << c.ap_11point << std::setw(11) << c.ap_area << std::setw(11) << c.ap_coco << "\n";
+        out << std::left << std::setw(14) << (k < names.size() ? names[k] : "class " + std::to_string(k)) << std::right
+            << std::setw(8) << c.positives << std::setw(8) << c.detections << std::setw(11) << c.ap_11point
+            << std::setw(11) << c.ap_area << std::setw(11) << c.ap_coco << "\n";
     }
     out << "mAP@0.5, VOC2007 11-point:  " << m.map_11point << "\n"
         << "mAP@0.5, VOC2010+ area:     " << m.map_area << "\n"

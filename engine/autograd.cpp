@@ -98,14 +98,14 @@ void accumulate_leaf(TensorImpl& leaf, const Tensor& g) {
 void run_backward(const Tensor& root, const Tensor& seed) { run_backward(std::vector{root}, std::vector{seed}); }
 
 void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& seeds) {
-    FOCAL_CHECK(roots.size() == seeds.size(), "[backward] ", roots.size(), " outputs but ", seeds.size(),
-                " gradients");
+    FOCAL_CHECK(roots.size() == seeds.size(), "[backward] ", roots.size(), " outputs but ", seeds.size(), " gradients");
     for (size_t i = 0; i < roots.size(); ++i) {
         FOCAL_CHECK(roots[i].defined() && seeds[i].defined(), "[backward] output ", i, " or its gradient is undefined");
-        FOCAL_CHECK(roots[i].requires_grad(), "[backward] output ", i, " does not require grad (no input of the "
-              "ops that made it requires grad, or it was made under NoGradGuard)");
+        FOCAL_CHECK(roots[i].requires_grad(), "[backward] output ", i,
+                    " does not require grad (no input of the "
+                    "ops that made it requires grad, or it was made under NoGradGuard)");
         FOCAL_CHECK(seeds[i].shape() == roots[i].shape(), "[backward] gradient of shape ", shape_str(seeds[i].shape()),
-              " for output ", i, " of shape ", shape_str(roots[i].shape()));
+                    " for output ", i, " of shape ", shape_str(roots[i].shape()));
     }
     NoGradGuard no_grad;  // backward closures compute with ops; record nothing
     // Seeds go to the nodes that made the roots (summed where roots share one), or straight
@@ -130,7 +130,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& s
         Tensor dy = std::move(it->second);
         pending.erase(it);
         FOCAL_CHECK(static_cast<bool>(node->backward), "[backward] the graph through '", node->name,
-              "' was already released by an earlier backward()");
+                    "' was already released by an earlier backward()");
         Grads grads(node->edges);
         {
             OpScope scope(node->name, " backward");

@@ -27,15 +27,14 @@ std::string OpScope::current() {
     return names;
 }
 
-Backend& backend(Device device) {
-    return device == Device::CPU ? cpu::cpu_backend() : cuda::cuda_backend();
-}
+Backend& backend(Device device) { return device == Device::CPU ? cpu::cpu_backend() : cuda::cuda_backend(); }
 
 bool cuda_available() { return cuda::device_present(); }
 
 namespace {
 [[noreturn]] void missing(const Backend& b, const char* kernel) {
-    fail("[", device_name(b.device()), "] ", kernel, " is not implemented on this backend yet; "
+    fail("[", device_name(b.device()), "] ", kernel,
+         " is not implemented on this backend yet; "
          "run this model with --device cpu");
 }
 }  // namespace
@@ -58,9 +57,7 @@ void Backend::winograd_output(const WinogradGeometry&, int64_t, const float*, co
 void Backend::winograd_output_backward(const WinogradGeometry&, int64_t, const float*, float*) {
     missing(*this, "winograd_output_backward");
 }
-void Backend::max_pool2d(const Conv2dGeometry&, const float*, float*, int32_t*) {
-    missing(*this, "max_pool2d");
-}
+void Backend::max_pool2d(const Conv2dGeometry&, const float*, float*, int32_t*) { missing(*this, "max_pool2d"); }
 void Backend::max_pool2d_backward(const Conv2dGeometry&, const float*, const int32_t*, float*) {
     missing(*this, "max_pool2d_backward");
 }

@@ -28,9 +28,12 @@ struct View {
 // these lists. Their math lives in engine/kernels/elementwise_math.h, shared by CPU and CUDA.
 // Step: 1 where x > 0, else 0. AddScalar, MulScalar, RSubScalar, Pow: x + a, x * a, a - x,
 // x ^ a. Clamp: min(max(x, a), b). InRange: 1 where a <= x <= b, else 0.
+// A list of names, wrapped by hand:
+// clang-format off
 #define FOCAL_UNARY_OPS(X)                                                                              \
-    X(Neg) X(Exp) X(Log) X(Sqrt) X(Abs) X(Sign) X(Relu) X(Step) X(Sigmoid) X(Tanh) X(Softplus)            \
+    X(Neg) X(Exp) X(Log) X(Sqrt) X(Abs) X(Sign) X(Relu) X(Step) X(Sigmoid) X(Tanh) X(Softplus)         \
     X(LogSigmoid) X(AddScalar) X(MulScalar) X(RSubScalar) X(Pow) X(Clamp) X(InRange)
+// clang-format on
 #define FOCAL_BINARY_OPS(X) X(Add) X(Sub) X(Mul) X(Div) X(Maximum) X(Minimum) X(Eq) X(Ne) X(Lt) X(Le) X(Gt) X(Ge)
 
 #define FOCAL_ENUM_ENTRY(name) name,
@@ -118,9 +121,8 @@ public:
     virtual void argmax(const View& x, const View& out) = 0;
 
     // C[b] = alpha * op(A[b]) @ op(B[b]) + beta * C[b], C row-major (m, n) with ldc = n.
-    virtual void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, float alpha,
-                      const GemmOperand& a, const GemmOperand& b, float beta, float* c,
-                      int64_t c_batch_stride) = 0;
+    virtual void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, float alpha, const GemmOperand& a,
+                      const GemmOperand& b, float beta, float* c, int64_t c_batch_stride) = 0;
 
     // Indexing along one dim, with x viewed as (outer, size, inner) and int32 indices:
     // index_select: out(outer, len(index), inner) = x[:, index, :]
@@ -141,8 +143,7 @@ public:
     // Pooling: y (N, C, OH, OW). max_pool2d records the flat index (in its H*W plane) of
     // each window's maximum; padding never wins. avg_pool2d counts padding (PyTorch's default).
     virtual void max_pool2d(const Conv2dGeometry& g, const float* x, float* y, int32_t* argmax);
-    virtual void max_pool2d_backward(const Conv2dGeometry& g, const float* dy, const int32_t* argmax,
-                                     float* dx);
+    virtual void max_pool2d_backward(const Conv2dGeometry& g, const float* dy, const int32_t* argmax, float* dx);
     virtual void avg_pool2d(const Conv2dGeometry& g, const float* x, float* y);
     virtual void avg_pool2d_backward(const Conv2dGeometry& g, const float* dy, float* dx);
 
@@ -156,14 +157,12 @@ public:
     // A backend without them answers has_winograd() == false and conv2d never calls them.
     virtual bool has_winograd() const { return false; }
     virtual void winograd_filter(const WinogradGeometry& g, int64_t out_channels, const float* w, float* u);
-    virtual void winograd_filter_backward(const WinogradGeometry& g, int64_t out_channels, const float* du,
-                                          float* dw);
+    virtual void winograd_filter_backward(const WinogradGeometry& g, int64_t out_channels, const float* du, float* dw);
     virtual void winograd_input(const WinogradGeometry& g, const float* x, float* v);
     virtual void winograd_input_backward(const WinogradGeometry& g, const float* dv, float* dx);
-    virtual void winograd_output(const WinogradGeometry& g, int64_t out_channels, const float* m,
-                                 const float* bias, float* y);
-    virtual void winograd_output_backward(const WinogradGeometry& g, int64_t out_channels, const float* dy,
-                                          float* dm);
+    virtual void winograd_output(const WinogradGeometry& g, int64_t out_channels, const float* m, const float* bias,
+                                 float* y);
+    virtual void winograd_output_backward(const WinogradGeometry& g, int64_t out_channels, const float* dy, float* dm);
 
     // Per-channel kernels behind batch_norm, on contiguous (N, C, L) buffers; sums in double.
     // channel_stats: mean[c] and biased variance var[c] over (N, L), two passes.

@@ -7,8 +7,8 @@
 
 namespace focal {
 
-std::string blas_core();            // e.g. "SkylakeX", "Haswell", "Prescott"
-std::string blas_core_for_cpu();    // the best core the CPU's flags support, or "" if unsure
-bool blas_core_is_fallback();       // running a generic core on a CPU that supports better
+std::string blas_core();          // e.g. "SkylakeX", "Haswell", "Prescott"
+std::string blas_core_for_cpu();  // the best core the CPU's flags support, or "" if unsure
+bool blas_core_is_fallback();     // running a generic core on a CPU that supports better
 
 }  // namespace focal

@@ -30,9 +30,9 @@ void check(bool condition, const Parts&... parts) {
     if (!condition) fail(parts...);
 }
 
-#define FOCAL_CHECK(condition, ...)                            \
-    do {                                                       \
-        if (!(condition)) ::focal::fail(__VA_ARGS__);          \
+#define FOCAL_CHECK(condition, ...)                   \
+    do {                                              \
+        if (!(condition)) ::focal::fail(__VA_ARGS__); \
     } while (0)
 
 }  // namespace focal

@@ -36,12 +36,11 @@ Tensor upsample_nearest2x(const Tensor& x);
 // training: normalise with the batch statistics and update the running ones in place,
 //   running = (1 - momentum) * running + momentum * batch (unbiased variance), as PyTorch;
 // eval: normalise with the running statistics. weight/bias (C) may be undefined.
-Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
-                  Tensor running_var, bool training, float momentum = 0.1f, float eps = 1e-5f);
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean, Tensor running_var,
+                  bool training, float momentum = 0.1f, float eps = 1e-5f);
 
 // Group normalisation (Wu & He 2018): statistics per (n, group) over C/groups * H * W.
-Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias,
-                  float eps = 1e-5f);
+Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& weight, const Tensor& bias, float eps = 1e-5f);
 
 // x (..., in) @ weight^T (in, out) [+ bias (out)] -> (..., out).
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});

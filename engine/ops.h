@@ -55,7 +55,7 @@ Tensor mean(const Tensor& x, std::vector<int64_t> dims = {}, bool keepdim = fals
 Tensor max(const Tensor& x, std::vector<int64_t> dims = {}, bool keepdim = false);
 Tensor min(const Tensor& x, std::vector<int64_t> dims = {}, bool keepdim = false);
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);  // int32, first max wins
-Tensor sum_to(const Tensor& x, const Shape& shape);  // undoes broadcasting to `shape`
+Tensor sum_to(const Tensor& x, const Shape& shape);                 // undoes broadcasting to `shape`
 
 // ---- linear algebra
 // (..., M, K) @ (..., K, N) -> (..., M, N); batch dims broadcast; both at least 2-D.
@@ -67,6 +67,6 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim);
 
 // ---- indexing with int32 indices
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);  // index 1-D
-Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);  // out[..j..] = x[..index..]
+Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);        // out[..j..] = x[..index..]
 
 }  // namespace focal

@@ -37,8 +37,8 @@ void Optimizer::load_state(const SafetensorsFile& file, const std::string& origi
         for (size_t s = 0; s < slot_names_.size(); ++s) {
             auto it = by_name.find(params_[i].first + "." + slot_names_[s]);
             if (it == by_name.end()) continue;  // a parameter that never had a gradient
-            FOCAL_CHECK(it->second.shape() == params_[i].second.shape(), "[optimizer] ", origin, ": key '",
-                        it->first, "' has shape ", shape_str(it->second.shape()), ", the parameter has ",
+            FOCAL_CHECK(it->second.shape() == params_[i].second.shape(), "[optimizer] ", origin, ": key '", it->first,
+                        "' has shape ", shape_str(it->second.shape()), ", the parameter has ",
                         shape_str(params_[i].second.shape()));
             loaded[i][s] = it->second.to(params_[i].second.device()).clone();
         }
@@ -47,7 +47,8 @@ void Optimizer::load_state(const SafetensorsFile& file, const std::string& origi
 }
 
 SGD::SGD(NamedTensors params, SgdOptions opt) : Optimizer(std::move(params), opt.lr), options(opt) {
-    FOCAL_CHECK(opt.lr >= 0 && opt.momentum >= 0 && opt.weight_decay >= 0, "[sgd] negative lr, momentum or weight decay");
+    FOCAL_CHECK(opt.lr >= 0 && opt.momentum >= 0 && opt.weight_decay >= 0,
+                "[sgd] negative lr, momentum or weight decay");
     FOCAL_CHECK(!opt.nesterov || opt.momentum > 0, "[sgd] nesterov needs momentum > 0");
     slot_names_ = {"momentum_buffer"};
     for (auto& s : slots_) s.resize(1);

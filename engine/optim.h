@@ -65,7 +65,7 @@ public:
 // The settings every optimizer of the list takes; each uses what applies to it.
 struct OptimizerSettings {
     float lr = 0.01f;
-    float momentum = 0.9f;      // SGD
+    float momentum = 0.9f;       // SGD
     float weight_decay = 1e-4f;  // SGD: L2 in the gradient; AdamW: decoupled
 };
 struct OptimizerEntry {

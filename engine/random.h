@@ -26,9 +26,7 @@ public:
         return z ^ (z >> 31);
     }
     // Uniform in [0, 1) with 24 random bits (exactly representable in float32).
-    float uniform(uint64_t counter) const {
-        return static_cast<float>(bits(counter) >> 40) * (1.0f / 16777216.0f);
-    }
+    float uniform(uint64_t counter) const { return static_cast<float>(bits(counter) >> 40) * (1.0f / 16777216.0f); }
 
 private:
     uint64_t seed_;

@@ -82,10 +82,13 @@ std::string safetensors_bytes(const NamedTensors& tensors, const Metadata& metad
     uint64_t offset = 0;
     for (const auto& [name, t] : tensors) {
         FOCAL_CHECK(t.defined(), "[checkpoint] tensor '", name, "' is undefined");
-        FOCAL_CHECK(name != "__metadata__" && !header.contains(name), "[checkpoint] duplicate or reserved key '", name, "'");
+        FOCAL_CHECK(name != "__metadata__" && !header.contains(name), "[checkpoint] duplicate or reserved key '", name,
+                    "'");
         host.push_back(t.detached().to(Device::CPU).contiguous());
         const uint64_t bytes = t.numel() * dtype_size(t.dtype());
-        header[name] = {{"dtype", dtype_code(t.dtype())}, {"shape", t.shape()}, {"data_offsets", {offset, offset + bytes}}};
+        header[name] = {{"dtype", dtype_code(t.dtype())},
+                        {"shape", t.shape()},
+                        {"data_offsets", {offset, offset + bytes}}};
         offset += bytes;
     }
     std::string json;
@@ -157,12 +160,14 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& pat
             FOCAL_CHECK(entry.is_object() && entry.contains("dtype") && entry.contains("shape") &&
                             entry.contains("data_offsets"),
                         "[checkpoint] ", path, ": key '", key, "' lacks dtype, shape or data_offsets");
-            FOCAL_CHECK(entry["dtype"].is_string(), "[checkpoint] ", path, ": key '", key, "' has a dtype that is not a string");
+            FOCAL_CHECK(entry["dtype"].is_string(), "[checkpoint] ", path, ": key '", key,
+                        "' has a dtype that is not a string");
             const std::string dtype = entry["dtype"].get<std::string>();
-            FOCAL_CHECK(dtype == "F32" || dtype == "I32", "[checkpoint] ", path, ": key '", key,
-                        "' has dtype ", dtype, "; focal reads F32 and I32");
+            FOCAL_CHECK(dtype == "F32" || dtype == "I32", "[checkpoint] ", path, ": key '", key, "' has dtype ", dtype,
+                        "; focal reads F32 and I32");
             const DType dt = dtype == "F32" ? DType::F32 : DType::I32;
-            FOCAL_CHECK(entry["shape"].is_array(), "[checkpoint] ", path, ": key '", key, "' has a shape that is not a list");
+            FOCAL_CHECK(entry["shape"].is_array(), "[checkpoint] ", path, ": key '", key,
+                        "' has a shape that is not a list");
             // numel * 4 must equal the span. Every non-zero dim is bounded as well, so a shape
             // with a 0 in it cannot hide dims whose product (the strides) overflows int64.
             Shape shape;

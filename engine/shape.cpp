@@ -37,7 +37,7 @@ std::string shape_str(const Shape& shape) {
 int64_t wrap_dim(int64_t dim, int64_t rank, const char* op) {
     int64_t wrapped = dim < 0 ? dim + rank : dim;
     FOCAL_CHECK(wrapped >= 0 && wrapped < std::max<int64_t>(rank, 1), "[", op, "] dim ", dim,
-          " is out of range for a tensor of rank ", rank);
+                " is out of range for a tensor of rank ", rank);
     return wrapped;
 }
 
@@ -47,8 +47,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     for (size_t i = 0; i < rank; ++i) {
         int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
         int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-        FOCAL_CHECK(da == db || da == 1 || db == 1, "[", op, "] shapes ", shape_str(a), " and ",
-              shape_str(b), " do not broadcast");
+        FOCAL_CHECK(da == db || da == 1 || db == 1, "[", op, "] shapes ", shape_str(a), " and ", shape_str(b),
+                    " do not broadcast");
         out[i] = da == 1 ? db : da;
     }
     return out;

@@ -10,7 +10,7 @@ namespace focal {
 enum class DType : uint8_t { F32, I32 };  // float32 values; int32 indices and labels
 enum class Device : uint8_t { CPU, CUDA };
 
-using Shape = std::vector<int64_t>;  // sizes, outermost first
+using Shape = std::vector<int64_t>;    // sizes, outermost first
 using Strides = std::vector<int64_t>;  // in elements, not bytes
 
 inline size_t dtype_size(DType) { return 4; }  // both dtypes are 32-bit

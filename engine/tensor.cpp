@@ -77,7 +77,7 @@ namespace {
 template <class T>
 Tensor from_host(std::span<const T> values, const Shape& shape, DType dtype, Device device) {
     FOCAL_CHECK(static_cast<int64_t>(values.size()) == numel(shape), "[from_vector] ", values.size(),
-          " values do not fill shape ", shape_str(shape));
+                " values do not fill shape ", shape_str(shape));
     Tensor t = Tensor::empty(shape, dtype, device);
     backend(device).copy_from_host(t.raw_data(), values.data(), values.size() * sizeof(T));
     return t;
@@ -94,8 +94,7 @@ Tensor Tensor::from_vector(std::span<const int32_t> values, const Shape& shape, 
 template <class T>
 std::vector<T> Tensor::to_vector() const {
     constexpr DType want = std::is_same_v<T, float> ? DType::F32 : DType::I32;
-    FOCAL_CHECK(dtype() == want, "[to_vector] tensor is ", dtype_name(dtype()), ", asked for ",
-          dtype_name(want));
+    FOCAL_CHECK(dtype() == want, "[to_vector] tensor is ", dtype_name(dtype()), ", asked for ", dtype_name(want));
     Tensor c = contiguous();
     std::vector<T> out(c.numel());
     backend(device()).copy_to_host(out.data(), c.raw_data(), out.size() * sizeof(T));
@@ -134,7 +133,7 @@ void* Tensor::raw_data() const {
 template <class T>
 T* Tensor::data() const {
     FOCAL_CHECK(device() == Device::CPU, "[data] tensor is on ", device_name(device()),
-          "; call .to(Device::CPU) first");
+                "; call .to(Device::CPU) first");
     constexpr DType want = std::is_same_v<T, float> ? DType::F32 : DType::I32;
     FOCAL_CHECK(dtype() == want, "[data] tensor is ", dtype_name(dtype()), ", asked for ", dtype_name(want));
     return static_cast<T*>(raw_data());
@@ -143,8 +142,7 @@ template float* Tensor::data<float>() const;
 template int32_t* Tensor::data<int32_t>() const;
 
 float Tensor::item() const {
-    FOCAL_CHECK(numel() == 1, "[item] tensor of shape ", shape_str(shape()), " has ", numel(),
-          " elements, not one");
+    FOCAL_CHECK(numel() == 1, "[item] tensor of shape ", shape_str(shape()), " has ", numel(), " elements, not one");
     if (dtype() == DType::I32) return static_cast<float>(to_vector<int32_t>()[0]);
     return to_vector<float>()[0];
 }
@@ -162,7 +160,7 @@ namespace {
 void check_writable(const Tensor& t, const char* op) {
     FOCAL_CHECK(t.defined(), "[", op, "] on an undefined tensor");
     FOCAL_CHECK(!(grad_enabled() && t.requires_grad()), "[", op,
-          "] in-place update of a tensor that requires grad; wrap it in NoGradGuard");
+                "] in-place update of a tensor that requires grad; wrap it in NoGradGuard");
 }
 }  // namespace
 
@@ -214,13 +212,11 @@ Tensor& Tensor::requires_grad_(bool on) {
     return *this;
 }
 
-Tensor Tensor::detached() const {
-    return detail::make_view(*this, shape(), strides(), offset());
-}
+Tensor Tensor::detached() const { return detail::make_view(*this, shape(), strides(), offset()); }
 
 void Tensor::backward() const {
     FOCAL_CHECK(numel() == 1, "[backward] needs a one-element output or an explicit gradient; got shape ",
-          shape_str(shape()));
+                shape_str(shape()));
     backward(Tensor::ones(shape(), DType::F32, device()));
 }
 void Tensor::backward(const Tensor& grad) const { run_backward(*this, grad); }

@@ -36,16 +36,13 @@ public:
     static Tensor empty(const Shape& shape, DType dtype = DType::F32, Device device = Device::CPU);
     static Tensor zeros(const Shape& shape, DType dtype = DType::F32, Device device = Device::CPU);
     static Tensor ones(const Shape& shape, DType dtype = DType::F32, Device device = Device::CPU);
-    static Tensor full(const Shape& shape, float value, DType dtype = DType::F32,
-                       Device device = Device::CPU);
+    static Tensor full(const Shape& shape, float value, DType dtype = DType::F32, Device device = Device::CPU);
     static Tensor arange(int64_t start, int64_t end, int64_t step = 1, DType dtype = DType::F32);
-    static Tensor rand(const Shape& shape, Generator& gen);   // U[0, 1)
-    static Tensor randn(const Shape& shape, Generator& gen);  // N(0, 1)
+    static Tensor rand(const Shape& shape, Generator& gen);          // U[0, 1)
+    static Tensor randn(const Shape& shape, Generator& gen);         // N(0, 1)
     static Tensor scalar(float value, Device device = Device::CPU);  // shape ()
-    static Tensor from_vector(std::span<const float> values, const Shape& shape,
-                              Device device = Device::CPU);
-    static Tensor from_vector(std::span<const int32_t> values, const Shape& shape,
-                              Device device = Device::CPU);
+    static Tensor from_vector(std::span<const float> values, const Shape& shape, Device device = Device::CPU);
+    static Tensor from_vector(std::span<const int32_t> values, const Shape& shape, Device device = Device::CPU);
     template <class T>
     std::vector<T> to_vector() const;  // T = float or int32_t; copies to host, row-major
 
@@ -88,7 +85,7 @@ public:
     // ---- in-place (never recorded; refused on tensors that are part of a graph)
     Tensor& fill_(float value);
     Tensor& zero_() { return fill_(0.0f); }
-    Tensor& copy_(const Tensor& src);  // src broadcast to this shape
+    Tensor& copy_(const Tensor& src);                       // src broadcast to this shape
     Tensor& add_(const Tensor& other, float alpha = 1.0f);  // this += alpha * other
     Tensor& mul_(float factor);
 
@@ -117,8 +114,8 @@ struct TensorImpl {
     Strides strides;
     int64_t offset = 0;
     DType dtype = DType::F32;
-    bool requires_grad = false;    // set by the user on leaves, by record() on op outputs
-    Tensor grad;                   // accumulated by backward() on leaves
+    bool requires_grad = false;     // set by the user on leaves, by record() on op outputs
+    Tensor grad;                    // accumulated by backward() on leaves
     std::shared_ptr<Node> grad_fn;  // the op that made this tensor; null on leaves
 };
 

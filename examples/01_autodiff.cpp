@@ -57,16 +57,16 @@ int main() {
     Matrix dOut(N), dW2(H, 0.0), dB2(1, 0.0), dH(N * H), dZ(N * H), dW1(D * H, 0.0), dB1(H, 0.0);
     for (int n = 0; n < N; ++n) dOut[n] = 2.0 * (Out[n] - Y[n]) / N;  // d mean(e^2) / d out
     for (int n = 0; n < N; ++n) {
-        dB2[0] += dOut[n];                                          // out = ... + b2
+        dB2[0] += dOut[n];  // out = ... + b2
         for (int j = 0; j < H; ++j) {
-            dW2[j] += Hd[n * H + j] * dOut[n];                      // dW2 = h^T dOut
-            dH[n * H + j] = dOut[n] * w2[j];                        // dh = dOut W2^T
-            dZ[n * H + j] = Z[n * H + j] > 0 ? dH[n * H + j] : 0;   // relu passes where z > 0
+            dW2[j] += Hd[n * H + j] * dOut[n];                     // dW2 = h^T dOut
+            dH[n * H + j] = dOut[n] * w2[j];                       // dh = dOut W2^T
+            dZ[n * H + j] = Z[n * H + j] > 0 ? dH[n * H + j] : 0;  // relu passes where z > 0
         }
     }
     for (int n = 0; n < N; ++n)
         for (int j = 0; j < H; ++j) {
-            dB1[j] += dZ[n * H + j];                                // b1 was broadcast: sum over n
+            dB1[j] += dZ[n * H + j];                                                     // b1 was broadcast: sum over n
             for (int d = 0; d < D; ++d) dW1[d * H + j] += X[n * D + d] * dZ[n * H + j];  // dW1 = x^T dZ
         }
 
@@ -76,9 +76,15 @@ int main() {
         const Matrix& hand;
         Tensor autograd;
     };
-    const Check checks[] = {{"W1", dW1, W1.grad()}, {"b1", dB1, b1.grad()}, {"W2", dW2, W2.grad()}, {"b2", dB2, b2.grad()}};
-    std::printf("loss = %.6f (autograd forward), %.6f (by hand)\n", loss.item(),
-                [&] { double s = 0; for (int n = 0; n < N; ++n) s += (Out[n] - Y[n]) * (Out[n] - Y[n]); return s / N; }());
+    const Check checks[] = {{"W1", dW1, W1.grad()},
+                            {"b1", dB1, b1.grad()},
+                            {"W2", dW2, W2.grad()},
+                            {"b2", dB2, b2.grad()}};
+    std::printf("loss = %.6f (autograd forward), %.6f (by hand)\n", loss.item(), [&] {
+        double s = 0;
+        for (int n = 0; n < N; ++n) s += (Out[n] - Y[n]) * (Out[n] - Y[n]);
+        return s / N;
+    }());
     double worst = 0;
     for (const Check& c : checks) {
         std::vector<float> g = c.autograd.to_vector<float>();

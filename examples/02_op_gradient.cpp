@@ -28,8 +28,8 @@ Tensor swish(const Tensor& x, bool wrong_gradient = false) {
     // Capture only what backward needs, detached (capturing y itself would make a cycle).
     return record(y, "swish", {x}, [x = x.detached(), wrong_gradient](Grads& g, const Tensor& dy) {
         Tensor s = sigmoid(x);
-        if (wrong_gradient) g[0] += dy * s;                         // forgot the x s(x) s(-x) term
-        else g[0] += dy * (s + x * s * sigmoid(neg(x)));            // s(x) + x s(x) s(-x)
+        if (wrong_gradient) g[0] += dy * s;               // forgot the x s(x) s(-x) term
+        else g[0] += dy * (s + x * s * sigmoid(neg(x)));  // s(x) + x s(x) s(-x)
     });
 }
 
@@ -65,7 +65,8 @@ bool gradcheck(const char* label, bool wrong_gradient) {
         const double numeric = (plus - minus) / (2 * eps), diff = std::abs(numeric - analytic[i]);
         worst = std::max(worst, diff);
         if (diff > atol + rtol * std::abs(numeric)) ++bad;
-        if (i < 3) std::printf("  %-14s x = %+7.3f  analytic %+.5f  numeric %+.5f\n", label, saved, analytic[i], numeric);
+        if (i < 3)
+            std::printf("  %-14s x = %+7.3f  analytic %+.5f  numeric %+.5f\n", label, saved, analytic[i], numeric);
     }
     std::printf("  %-14s %d of %lld elements disagree (worst |difference| %.2e)\n", label, bad,
                 static_cast<long long>(probe.numel()), worst);
@@ -79,7 +80,8 @@ int main() {
     std::vector<float> ours = swish(x).to_vector<float>(), composed = (x * sigmoid(x)).to_vector<float>();
     double forward_err = 0;
     for (size_t i = 0; i < ours.size(); ++i)  // relative to the value: a few float32 roundings apart at most
-        forward_err = std::max(forward_err, std::abs(ours[i] - composed[i]) / std::max(1.0, std::abs(double(composed[i]))));
+        forward_err =
+            std::max(forward_err, std::abs(ours[i] - composed[i]) / std::max(1.0, std::abs(double(composed[i]))));
     std::printf("forward: swish vs x * sigmoid(x), max relative difference %.2e over 1000 values\n", forward_err);
 
     std::printf("gradient check of the right closure:\n");

@@ -17,7 +17,7 @@
 using namespace focal;
 
 constexpr int C = 4, O = 8, H = 8, W = 8, P = 1;  // one image, 3x3 kernel, stride 1, padding 1
-constexpr int OH = H, OW = W;                      // (H + 2P - 3) / 1 + 1
+constexpr int OH = H, OW = W;                     // (H + 2P - 3) / 1 + 1
 
 double max_diff(const std::vector<float>& a, const std::vector<float>& b) {
     double d = 0;
@@ -40,11 +40,13 @@ int main() {
         for (int u = 0; u < 3; ++u)
             for (int v = 0; v < 3; ++v)
                 for (int i = 0; i < OH; ++i)
-                    for (int j = 0; j < OW; ++j) cols[size_t((c * 9 + u * 3 + v)) * L + i * OW + j] = pixel(c, i + u - P, j + v - P);
+                    for (int j = 0; j < OW; ++j)
+                        cols[size_t((c * 9 + u * 3 + v)) * L + i * OW + j] = pixel(c, i + u - P, j + v - P);
     long long mults_im2col = 0;
     for (int o = 0; o < O; ++o)  // the gemm; conv2d hands this product to sgemm
         for (int k = 0; k < K; ++k)
-            for (int l = 0; l < L; ++l) y1[size_t(o) * L + l] += Wt[size_t(o) * K + k] * cols[size_t(k) * L + l], ++mults_im2col;
+            for (int l = 0; l < L; ++l)
+                y1[size_t(o) * L + l] += Wt[size_t(o) * K + k] * cols[size_t(k) * L + l], ++mults_im2col;
 
     // ---- Winograd F(2x2, 3x3)
     const float G[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
@@ -72,7 +74,8 @@ int main() {
                     for (int b = 0; b < 4; ++b) {
                         float s = 0;
                         for (int u = 0; u < 4; ++u)
-                            for (int v = 0; v < 4; ++v) s += Bt[a][u] * pixel(c, 2 * ti + u - P, 2 * tj + v - P) * Bt[b][v];
+                            for (int v = 0; v < 4; ++v)
+                                s += Bt[a][u] * pixel(c, 2 * ti + u - P, 2 * tj + v - P) * Bt[b][v];
                         V[c][a * 4 + b] = s;
                     }
             for (int o = 0; o < O; ++o) {
@@ -99,7 +102,9 @@ int main() {
                 double(mults_winograd) / outputs, 4 * C, double(mults_im2col) / mults_winograd);
     ok = ok && mults_im2col == 9LL * C * outputs && mults_winograd == 4LL * C * outputs;
     const std::pair<const char*, Conv2dAlgorithm> algorithms[] = {{"Im2col", Conv2dAlgorithm::Im2col},
-        {"Winograd2", Conv2dAlgorithm::Winograd2}, {"Winograd4", Conv2dAlgorithm::Winograd4}, {"Auto", Conv2dAlgorithm::Auto}};
+                                                                  {"Winograd2", Conv2dAlgorithm::Winograd2},
+                                                                  {"Winograd4", Conv2dAlgorithm::Winograd4},
+                                                                  {"Auto", Conv2dAlgorithm::Auto}};
     for (const auto& [name, algorithm] : algorithms) {
         Conv2dOptions opt;
         opt.padding = P;
@@ -109,6 +114,7 @@ int main() {
         std::printf("  conv2d(%-9s) vs ours: im2col max |diff| %.1e, Winograd max |diff| %.1e\n", name, d1, d2);
         ok = ok && d1 <= 1e-4 && d2 <= 1e-4;
     }
-    std::printf("%s: both hand-written convolutions equal conv2d; multiplies 9C vs 4C per output\n", ok ? "PASS" : "FAIL");
+    std::printf("%s: both hand-written convolutions equal conv2d; multiplies 9C vs 4C per output\n",
+                ok ? "PASS" : "FAIL");
     return ok ? 0 : 1;
 }

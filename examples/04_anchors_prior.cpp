@@ -46,8 +46,8 @@ int main() {
     batch.boxes.resize(1), batch.labels.resize(1), batch.difficult.resize(1);
     for (const data::Object& o : scene.annotation.objects) {
         batch.boxes[0].push_back(o.box), batch.labels[0].push_back(o.label), batch.difficult[0].push_back(o.difficult);
-        std::printf("  object %-8s box (%5.1f, %5.1f, %5.1f, %5.1f)%s\n", data::shape_classes()[o.label].c_str(), o.box.x1,
-                    o.box.y1, o.box.x2, o.box.y2, o.difficult ? " difficult" : "");
+        std::printf("  object %-8s box (%5.1f, %5.1f, %5.1f, %5.1f)%s\n", data::shape_classes()[o.label].c_str(),
+                    o.box.x1, o.box.y1, o.box.x2, o.box.y2, o.difficult ? " difficult" : "");
     }
 
     // Matching and regression targets (detector/targets.cpp calls match_anchors per image).
@@ -88,7 +88,8 @@ int main() {
                     with_prior ? "with the prior:   " : "without (b = 0):  ", b, p, loss.cls.item(), predicted(p),
                     loss.box.item());
     }
-    const bool close = std::abs(measured[1] / predicted(0.01f) - 1) < 0.1 && std::abs(measured[0] / predicted(0.5f) - 1) < 0.1;
+    const bool close =
+        std::abs(measured[1] / predicted(0.01f) - 1) < 0.1 && std::abs(measured[0] / predicted(0.5f) - 1) < 0.1;
     const bool ok = P > 0 && close && measured[1] < 3 && measured[0] > 100;
     std::printf("%s: about 1 with the prior, %.0fx that without it\n", ok ? "PASS" : "FAIL", measured[0] / measured[1]);
     return ok ? 0 : 1;

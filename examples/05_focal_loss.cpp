@@ -50,7 +50,8 @@ int main() {
     for (int64_t i = 0; i < n; ++i) {
         const double y = ts[i] == 1 ? 1 : -1, pt = 1 / (1 + std::exp(-y * xs[i]));
         const double eq10 = y * std::pow(1 - pt, gamma) * (gamma * pt * std::log(pt) + pt - 1);
-        for (float g : {g_composed[i], g_fused[i]}) worst = std::max(worst, std::abs(g - eq10) / (1e-6 + std::abs(eq10)));
+        for (float g : {g_composed[i], g_fused[i]})
+            worst = std::max(worst, std::abs(g - eq10) / (1e-6 + std::abs(eq10)));
         if (i == 20 || i == 21 || i == 40)
             std::printf("x = %+.1f, y = %+.0f: eq. 10 %+.6f  autograd %+.6f  fused %+.6f\n", xs[i], y, eq10,
                         g_composed[i], g_fused[i]);

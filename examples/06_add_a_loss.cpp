@@ -40,9 +40,10 @@ FOCAL_REGISTER_CLS_LOSS({
     .summary = "focal loss without alpha, from examples/06_add_a_loss.cpp",
     .reference = "Lin et al. 2017, eq. 4",
     .params = {{"gamma", 2.0f, "focusing parameter >= 0", ParamRule::NonNegative}},
-    .make = [](const LossParams& p) {
-        const float gamma = p["gamma"];  // already checked against its rule by the registry
-        return sigmoid_loss(p.loss(), [=](const Tensor& x, const Tensor& t) { return example_focal(x, t, gamma); });
+    .make =
+        [](const LossParams& p) {
+    const float gamma = p["gamma"];  // already checked against its rule by the registry
+    return sigmoid_loss(p.loss(), [=](const Tensor& x, const Tensor& t) { return example_focal(x, t, gamma); });
     },
 });
 
@@ -66,7 +67,9 @@ int main() {
     Tensor x = Tensor::randn({N, A, K}, gen) * 3.0f;
     Tensor labels = Tensor::from_vector(std::vector<int32_t>{0, -1, 2, -2, -1, 1, -1, -1, 1, 2, -1, 0}, {N, A});
     Tensor soft = Tensor::rand({N, A, K}, gen);  // IoU-like quality targets in [0, 1)
-    auto value = [&](const ClassificationLoss& loss, const Tensor& t) { return loss({x, t, {}, 3.0f, Reduction::Sum}).item(); };
+    auto value = [&](const ClassificationLoss& loss, const Tensor& t) {
+        return loss({x, t, {}, 3.0f, Reduction::Sum}).item();
+    };
     std::printf("hard labels: %.6f vs focal %.6f;  soft targets: %.6f vs focal %.6f\n", value(mine, labels),
                 value(reference, labels), value(mine, soft), value(reference, soft));
     expect(std::abs(value(mine, labels) / value(reference, labels) - 1) < 1e-5, "equals focal (alpha -1) on labels");
@@ -97,7 +100,8 @@ int main() {
     Tensor extreme = Tensor::full({1, 4}, 100.0f);
     extreme.data<float>()[1] = extreme.data<float>()[3] = -100.0f;
     extreme.requires_grad_();
-    Tensor loss_extreme = make_cls_loss("example_focal", {{"gamma", 0.5f}})({extreme, soft.reshape({-1}).narrow(0, 0, 4).reshape({1, 4})});
+    Tensor loss_extreme = make_cls_loss("example_focal", {{"gamma", 0.5f}})(
+        {extreme, soft.reshape({-1}).narrow(0, 0, 4).reshape({1, 4})});
     loss_extreme.backward();
     bool finite = std::isfinite(loss_extreme.item());
     for (float g : extreme.grad().to_vector<float>()) finite = finite && std::isfinite(g);

@@ -22,8 +22,7 @@ inline std::atomic<long long> live_bytes{0}, peak_bytes{0};
 inline void on_malloc(const volatile void*, std::size_t size) {
     const long long now = live_bytes.fetch_add((long long)size, std::memory_order_relaxed) + (long long)size;
     long long peak = peak_bytes.load(std::memory_order_relaxed);
-    while (now > peak && !peak_bytes.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
-    }
+    while (now > peak && !peak_bytes.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {}
 }
 
 inline void on_free(const volatile void* p) {

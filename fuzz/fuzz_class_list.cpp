@@ -44,11 +44,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             written += name + "\n";
         }
         if (parse_class_list(written, "written.txt") != names) __builtin_trap();
-    } catch (const focal::Error&) {
-    }
+    } catch (const focal::Error&) {}
     try {
         check_names(parse_class_names(text), ',');
-    } catch (const focal::Error&) {
-    }
+    } catch (const focal::Error&) {}
     return 0;
 }

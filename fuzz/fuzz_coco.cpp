@@ -58,7 +58,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             for (std::size_t j = 0; j < f.images[i].objects.size(); ++j) {
                 const Box &a = f.images[i].objects[j].box, &b = back.images[i].objects[j].box;
                 // x + w is rounded once more on the way back: within a float's step.
-                const auto near = [](float u, float v) { return std::fabs(u - v) <= 1e-6f * std::max(1.0f, std::fabs(u)); };
+                const auto near = [](float u, float v) {
+                    return std::fabs(u - v) <= 1e-6f * std::max(1.0f, std::fabs(u));
+                };
                 if (!near(a.x1, b.x1) || !near(a.y1, b.y1) || !near(a.x2, b.x2) || !near(a.y2, b.y2)) __builtin_trap();
                 if (f.images[i].objects[j].difficult != back.images[i].objects[j].difficult) __builtin_trap();
             }

@@ -30,8 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string format;
     try {
         format = image_format(data, size, "fuzz.img");
-    } catch (const focal::Error&) {
-    }
+    } catch (const focal::Error&) {}
     ImageHeader header;
     bool header_ok = true;
     Image image;
@@ -42,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         try {
             header = parse_image_header(data, size, "fuzz.img");
             // JPEG decodes whole blocks: up to 32 x 32 px with 4:1 subsampling.
-            const std::size_t w = (std::size_t(header.width) + 31) / 32 * 32, h = (std::size_t(header.height) + 31) / 32 * 32;
+            const std::size_t w = (std::size_t(header.width) + 31) / 32 * 32,
+                              h = (std::size_t(header.height) + 31) / 32 * 32;
             bound.raise(kImageBytesPerPixel * w * h);
         } catch (const focal::Error&) {
             header_ok = false;

@@ -25,13 +25,11 @@ void check_part(const json& part) {
     try {
         const json back = to_json(train_config_from_json(part));
         if (to_json(train_config_from_json(back)) != back) __builtin_trap();
-    } catch (const focal::Error&) {
-    }
+    } catch (const focal::Error&) {}
     try {
         const json back = to_json(retinanet_config_from_json(part));
         if (to_json(retinanet_config_from_json(back)) != back) __builtin_trap();
-    } catch (const focal::Error&) {
-    }
+    } catch (const focal::Error&) {}
     for (const char* preset : {"tiny", "demo"}) {
         TrainConfig c;
         c.preset = preset;
@@ -42,8 +40,7 @@ void check_part(const json& part) {
             if (m.num_classes != 7 || m.softmax != softmax) __builtin_trap();
             const json back = to_json(m);
             if (to_json(retinanet_config_from_json(back)) != back) __builtin_trap();
-        } catch (const focal::Error&) {
-        }
+        } catch (const focal::Error&) {}
     }
 }
 

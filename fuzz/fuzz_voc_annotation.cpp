@@ -44,8 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             const Annotation b = parse_voc_annotation(write_voc_annotation(a), "written.xml");
             if (b.objects.size() != a.objects.size()) __builtin_trap();
             for (std::size_t i = 0; i < a.objects.size(); ++i)
-                if (b.objects[i].name != a.objects[i].name ||
-                    b.objects[i].difficult != a.objects[i].difficult)
+                if (b.objects[i].name != a.objects[i].name || b.objects[i].difficult != a.objects[i].difficult)
                     __builtin_trap();
         } catch (const focal::Error&) {
             // Only a box thinner than float precision around x + 1 may fail to survive.

@@ -15,8 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     try {
         parse_yaml_subset(text, "fuzz.yaml");
-    } catch (const focal::Error&) {
-    }
+    } catch (const focal::Error&) {}
     const std::vector<std::string> names = {"a", "b", "c"};
     constexpr int kWidth = 640, kHeight = 480;
     for (const bool skip : {false, true}) {
@@ -50,7 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             const Box &a = objects[i].box, &b = back[i].box;
             const float tolerance = 1e-2f;  // 8 decimals of 640 px, then a snap of at most 2e-3 px
             if (std::fabs(a.x1 - b.x1) > tolerance || std::fabs(a.y1 - b.y1) > tolerance ||
-                std::fabs(a.x2 - b.x2) > tolerance || std::fabs(a.y2 - b.y2) > tolerance || back[i].name != objects[i].name)
+                std::fabs(a.x2 - b.x2) > tolerance || std::fabs(a.y2 - b.y2) > tolerance ||
+                back[i].name != objects[i].name)
                 __builtin_trap();
         }
     }

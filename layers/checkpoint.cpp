@@ -29,8 +29,8 @@ void keep_previous(const CheckpointPaths& paths) {
     std::remove(temp.c_str());
     FOCAL_CHECK(::link(paths.optimizer.c_str(), temp.c_str()) == 0, "[checkpoint] cannot link ", paths.optimizer,
                 " to ", temp, ": ", std::strerror(errno));
-    FOCAL_CHECK(std::rename(temp.c_str(), previous.c_str()) == 0, "[checkpoint] cannot rename ", temp, " to ",
-                previous, ": ", std::strerror(errno));
+    FOCAL_CHECK(std::rename(temp.c_str(), previous.c_str()) == 0, "[checkpoint] cannot rename ", temp, " to ", previous,
+                ": ", std::strerror(errno));
 }
 
 }  // namespace
@@ -57,8 +57,8 @@ Metadata load_checkpoint(const CheckpointPaths& paths, Module& model, Optimizer*
             // checkpoint ahead of the model; the previous one matches the model.
             const std::string previous = previous_path(paths);
             FOCAL_CHECK(std::filesystem::exists(previous), "[checkpoint] ", paths.model, " and ", paths.optimizer,
-                        " are from different checkpoints (", token->second, " vs ",
-                        progress_token(state.metadata), ") and there is no ", previous);
+                        " are from different checkpoints (", token->second, " vs ", progress_token(state.metadata),
+                        ") and there is no ", previous);
             state = load_safetensors(previous);
             FOCAL_CHECK(token->second == progress_token(state.metadata), "[checkpoint] ", paths.model,
                         " matches neither ", paths.optimizer, " nor ", previous);

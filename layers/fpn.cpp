@@ -8,14 +8,17 @@ Fpn::Fpn(const FpnConfig& cfg, Generator& gen) : config(cfg) {
     auto lateral = register_module("lateral", std::make_shared<ModuleList>());
     auto output = register_module("output", std::make_shared<ModuleList>());
     for (int64_t in : cfg.in_channels) {
-        lateral_.push_back(lateral->append(std::make_shared<Conv2d>(Conv2dSpec{in, cfg.channels, 1, 1, 0, 1, true}, gen)));
+        lateral_.push_back(
+            lateral->append(std::make_shared<Conv2d>(Conv2dSpec{in, cfg.channels, 1, 1, 0, 1, true}, gen)));
         output_.push_back(
             output->append(std::make_shared<Conv2d>(Conv2dSpec{cfg.channels, cfg.channels, 3, 1, 1, 1, true}, gen)));
     }
     if (cfg.extra_levels >= 1)
-        p6_ = register_module("p6", std::make_shared<Conv2d>(Conv2dSpec{cfg.channels, cfg.channels, 3, 2, 1, 1, true}, gen));
+        p6_ = register_module("p6",
+                              std::make_shared<Conv2d>(Conv2dSpec{cfg.channels, cfg.channels, 3, 2, 1, 1, true}, gen));
     if (cfg.extra_levels >= 2)
-        p7_ = register_module("p7", std::make_shared<Conv2d>(Conv2dSpec{cfg.channels, cfg.channels, 3, 2, 1, 1, true}, gen));
+        p7_ = register_module("p7",
+                              std::make_shared<Conv2d>(Conv2dSpec{cfg.channels, cfg.channels, 3, 2, 1, 1, true}, gen));
 }
 
 std::vector<Tensor> Fpn::forward(const std::vector<Tensor>& features) {

@@ -3,8 +3,8 @@
 namespace focal {
 
 Conv2d::Conv2d(const Conv2dSpec& s, Generator& gen) : spec(s) {
-    FOCAL_CHECK(s.in_channels > 0 && s.out_channels > 0 && s.kernel > 0, "[Conv2d] invalid channels ",
-                s.in_channels, " -> ", s.out_channels, " or kernel ", s.kernel);
+    FOCAL_CHECK(s.in_channels > 0 && s.out_channels > 0 && s.kernel > 0, "[Conv2d] invalid channels ", s.in_channels,
+                " -> ", s.out_channels, " or kernel ", s.kernel);
     weight = Tensor::empty({s.out_channels, s.in_channels, s.kernel, s.kernel});
     init::kaiming_normal_(weight, gen);
     register_parameter("weight", &weight);
@@ -14,9 +14,7 @@ Conv2d::Conv2d(const Conv2dSpec& s, Generator& gen) : spec(s) {
     }
 }
 
-Tensor Conv2d::forward(const Tensor& x) {
-    return conv2d(x, weight, bias, {spec.stride, spec.padding, spec.dilation});
-}
+Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, weight, bias, {spec.stride, spec.padding, spec.dilation}); }
 
 BatchNorm2d::BatchNorm2d(int64_t channels, float momentum_, float eps_) : momentum(momentum_), eps(eps_) {
     weight = Tensor::ones({channels});
@@ -34,8 +32,8 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
 }
 
 GroupNorm::GroupNorm(int64_t groups_, int64_t channels, float eps_) : groups(groups_), eps(eps_) {
-    FOCAL_CHECK(groups > 0 && channels % groups == 0, "[GroupNorm] ", channels, " channels do not split into ",
-                groups, " groups");
+    FOCAL_CHECK(groups > 0 && channels % groups == 0, "[GroupNorm] ", channels, " channels do not split into ", groups,
+                " groups");
     weight = Tensor::ones({channels});
     bias = Tensor::zeros({channels});
     register_parameter("weight", &weight);

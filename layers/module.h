@@ -48,7 +48,8 @@ protected:
     }
 
 private:
-    void collect(const std::string& prefix, bool params, bool buffers, std::vector<std::pair<std::string, Tensor*>>& out) const;
+    void collect(const std::string& prefix, bool params, bool buffers,
+                 std::vector<std::pair<std::string, Tensor*>>& out) const;
 
     std::vector<std::pair<std::string, Tensor*>> params_, buffers_;
     std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;

@@ -33,12 +33,14 @@ FOCAL_REGISTER_CLS_LOSS({
     .reference = "Ridnik et al. 2021, Asymmetric Loss For Multi-Label Classification",
     .params = {{"gamma_pos", 0.0f, "focusing of positives >= 0", ParamRule::NonNegative},
                {"gamma_neg", 4.0f, "focusing of negatives >= 0", ParamRule::NonNegative},
-               {"margin", 0.05f, "probability margin m in [0, 1): negatives with p < m cost nothing", ParamRule::Fraction}},
-    .make = [](const LossParams& p) {
-        const float gamma_pos = p["gamma_pos"], gamma_neg = p["gamma_neg"], margin = p["margin"];
-        return sigmoid_loss(p.loss(), [=](const Tensor& x, const Tensor& t) {
-            return asymmetric_loss(x, t, gamma_pos, gamma_neg, margin);
-        });
+               {"margin", 0.05f, "probability margin m in [0, 1): negatives with p < m cost nothing",
+                ParamRule::Fraction}},
+    .make =
+        [](const LossParams& p) {
+    const float gamma_pos = p["gamma_pos"], gamma_neg = p["gamma_neg"], margin = p["margin"];
+    return sigmoid_loss(p.loss(), [=](const Tensor& x, const Tensor& t) {
+        return asymmetric_loss(x, t, gamma_pos, gamma_neg, margin);
+    });
     },
 });
 

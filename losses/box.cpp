@@ -92,11 +92,12 @@ FOCAL_REGISTER_BOX_LOSS({
     .reference = "Girshick 2015 (Fast R-CNN), eq. 3",
     .params = {{"beta", 1.0f / 9.0f, "quadratic below beta, linear above; RetinaNet (Detectron) uses 1/9, torch 1",
                 ParamRule::NonNegative}},
-    .make = [](const LossParams& p) {
-        const float beta = p["beta"];
-        return box_loss(p.loss(), false, [beta](const Tensor& pred, const Tensor& target) {
-            return sum(smooth_l1_loss(pred, target, beta, Reduction::None), {-1});
-        });
+    .make =
+        [](const LossParams& p) {
+    const float beta = p["beta"];
+    return box_loss(p.loss(), false, [beta](const Tensor& pred, const Tensor& target) {
+        return sum(smooth_l1_loss(pred, target, beta, Reduction::None), {-1});
+    });
     },
 });
 
@@ -105,10 +106,11 @@ FOCAL_REGISTER_BOX_LOSS({
     .summary = "L1 on encoded deltas, summed over (dx, dy, dw, dh)",
     .reference = "torch F.l1_loss; RetinaNet in detectron2 (smooth_l1_beta = 0)",
     .params = {},
-    .make = [](const LossParams& p) {
-        return box_loss(p.loss(), false, [](const Tensor& pred, const Tensor& target) {
-            return sum(l1_loss(pred, target, Reduction::None), {-1});
-        });
+    .make =
+        [](const LossParams& p) {
+    return box_loss(p.loss(), false, [](const Tensor& pred, const Tensor& target) {
+        return sum(l1_loss(pred, target, Reduction::None), {-1});
+    });
     },
 });
 
@@ -117,11 +119,12 @@ FOCAL_REGISTER_BOX_LOSS({
     .summary = "1 - generalized IoU on decoded boxes (x1, y1, x2, y2)",
     .reference = "Rezatofighi et al. 2019, Algorithm 1",
     .params = {{"eps", 1e-7f, "added to the union and hull areas, as torchvision", ParamRule::NonNegative}},
-    .make = [](const LossParams& p) {
-        const float eps = p["eps"];
-        return box_loss(p.loss(), true, [eps](const Tensor& pred, const Tensor& target) {
-            return giou_loss(pred, target, Reduction::None, eps);
-        });
+    .make =
+        [](const LossParams& p) {
+    const float eps = p["eps"];
+    return box_loss(p.loss(), true, [eps](const Tensor& pred, const Tensor& target) {
+        return giou_loss(pred, target, Reduction::None, eps);
+    });
     },
 });
 

@@ -35,12 +35,11 @@ void check_float_tensor(const Tensor& t, const std::string& op, const char* what
     FOCAL_CHECK(t.dtype() == DType::F32, "[", op, "] ", what, " must be float32, got ", dtype_name(t.dtype()));
 }
 
-void check_same_shape(const Tensor& a, const Tensor& b, const std::string& op, const char* a_name,
-                      const char* b_name) {
+void check_same_shape(const Tensor& a, const Tensor& b, const std::string& op, const char* a_name, const char* b_name) {
     FOCAL_CHECK(a.shape() == b.shape(), "[", op, "] ", a_name, " ", shape_str(a.shape()), " and ", b_name, " ",
                 shape_str(b.shape()), " must have the same shape");
-    FOCAL_CHECK(a.device() == b.device(), "[", op, "] ", a_name, " is on ", device_name(a.device()), " but ",
-                b_name, " is on ", device_name(b.device()));
+    FOCAL_CHECK(a.device() == b.device(), "[", op, "] ", a_name, " is on ", device_name(a.device()), " but ", b_name,
+                " is on ", device_name(b.device()));
 }
 
 void check_alpha(float alpha, const std::string& op) {
@@ -54,16 +53,15 @@ void check_non_negative(float value, const std::string& op, const char* name) {
 
 namespace {
 
-Shape anchor_shape(const Tensor& logits) {
-    return Shape(logits.shape().begin(), logits.shape().end() - 1);
-}
+Shape anchor_shape(const Tensor& logits) { return Shape(logits.shape().begin(), logits.shape().end() - 1); }
 
 void check_logits(const ClsLossInput& in, const std::string& loss, int64_t min_columns) {
     check_float_tensor(in.logits, loss, "logits");
     FOCAL_CHECK(in.logits.dim() >= 1 && in.logits.size(-1) >= min_columns, "[", loss, "] logits ",
                 shape_str(in.logits.shape()), " need a last dim of at least ", min_columns, " classes");
-    FOCAL_CHECK(std::isfinite(in.normalizer) && in.normalizer > 0, "[", loss, "] normalizer must be finite and > 0, got ",
-                in.normalizer, " (RetinaNet uses max(1, number of positive anchors))");
+    FOCAL_CHECK(std::isfinite(in.normalizer) && in.normalizer > 0, "[", loss,
+                "] normalizer must be finite and > 0, got ", in.normalizer,
+                " (RetinaNet uses max(1, number of positive anchors))");
     FOCAL_CHECK(in.reduction != Reduction::Mean || in.normalizer == 1.0f, "[", loss,
                 "] reduction mean divides by the number of valid elements itself; pass normalizer 1 (got ",
                 in.normalizer, ") or use reduction sum");
@@ -76,8 +74,8 @@ Tensor resolve_valid(const ClsLossInput& in, const std::string& loss) {
     const Shape anchors = anchor_shape(in.logits);
     if (!in.valid.defined()) return Tensor::ones(anchors, DType::F32, in.logits.device());
     check_float_tensor(in.valid, loss, "valid");
-    FOCAL_CHECK(in.valid.shape() == anchors, "[", loss, "] valid has shape ", shape_str(in.valid.shape()),
-                "; logits ", shape_str(in.logits.shape()), " need one entry per anchor, ", shape_str(anchors));
+    FOCAL_CHECK(in.valid.shape() == anchors, "[", loss, "] valid has shape ", shape_str(in.valid.shape()), "; logits ",
+                shape_str(in.logits.shape()), " need one entry per anchor, ", shape_str(anchors));
     FOCAL_CHECK(in.valid.device() == in.logits.device(), "[", loss, "] valid is on ", device_name(in.valid.device()),
                 " but logits on ", device_name(in.logits.device()));
     return in.valid.detached();
@@ -91,8 +89,8 @@ std::vector<int32_t> checked_labels(const ClsLossInput& in, const std::string& l
     std::vector<int32_t> labels = in.targets.to_vector<int32_t>();
     for (size_t i = 0; i < labels.size(); ++i)
         FOCAL_CHECK(labels[i] >= kIgnore && labels[i] < K, "[", loss, "] label ", labels[i], " at anchor ", i,
-                    " is out of range for ", K, " classes (expected 0..", K - 1, ", ", kBackground,
-                    " background or ", kIgnore, " ignore)");
+                    " is out of range for ", K, " classes (expected 0..", K - 1, ", ", kBackground, " background or ",
+                    kIgnore, " ignore)");
     return labels;
 }
 
@@ -113,9 +111,9 @@ SigmoidTargets sigmoid_targets(const ClsLossInput& in, const std::string& loss) 
     Tensor valid = resolve_valid(in, loss);
     if (in.targets.dtype() == DType::I32) {
         checked_labels(in, loss, K);
-        Tensor labels = in.targets.to(DType::F32);                                   // (...)
-        Tensor classes = Tensor::arange(0, K).to(in.logits.device());                // (K,)
-        Tensor one_hot = eq(labels.unsqueeze(-1), classes);                          // (..., 1) == (K,) -> (..., K)
+        Tensor labels = in.targets.to(DType::F32);                     // (...)
+        Tensor classes = Tensor::arange(0, K).to(in.logits.device());  // (K,)
+        Tensor one_hot = eq(labels.unsqueeze(-1), classes);            // (..., 1) == (K,) -> (..., K)
         Tensor not_ignored = ne(labels, Tensor::full({}, float(kIgnore), DType::F32, labels.device()));
         return {one_hot, valid * not_ignored};
     }
@@ -158,9 +156,7 @@ Tensor positive_mask(const Tensor& targets) { return gt(max(targets.detached(), 
 
 namespace {
 
-Tensor normalize(const Tensor& loss, float normalizer) {
-    return normalizer == 1.0f ? loss : loss / normalizer;
-}
+Tensor normalize(const Tensor& loss, float normalizer) { return normalizer == 1.0f ? loss : loss / normalizer; }
 
 }  // namespace
 

@@ -48,8 +48,7 @@ ClassificationLoss sigmoid_loss(std::string name, ElementwiseFn fn);
 
 // Shared argument checks, "[<op>] ..." messages.
 void check_float_tensor(const Tensor& t, const std::string& op, const char* what);
-void check_same_shape(const Tensor& a, const Tensor& b, const std::string& op, const char* a_name,
-                      const char* b_name);
+void check_same_shape(const Tensor& a, const Tensor& b, const std::string& op, const char* a_name, const char* b_name);
 void check_alpha(float alpha, const std::string& op);  // alpha in [0, 1], or < 0 for "off"
 void check_non_negative(float value, const std::string& op, const char* name);
 

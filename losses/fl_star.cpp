@@ -22,8 +22,8 @@ Tensor fl_star_loss(const Tensor& logits, const Tensor& targets, float gamma, fl
     check_float_tensor(targets, "fl_star", "targets");
     check_same_shape(logits, targets, "fl_star", "logits", "targets");
     check_params(gamma, beta, alpha);
-    Tensor y = 2.0f * targets - 1.0f;                                   // {0, 1} -> {-1, 1}
-    Tensor loss = softplus(-(gamma * (y * logits) + beta)) / gamma;     // -log sigmoid(z) = softplus(-z)
+    Tensor y = 2.0f * targets - 1.0f;                                // {0, 1} -> {-1, 1}
+    Tensor loss = softplus(-(gamma * (y * logits) + beta)) / gamma;  // -log sigmoid(z) = softplus(-z)
     if (alpha >= 0) loss = loss * (alpha * targets + (1.0f - alpha) * (1.0f - targets));
     return reduce(loss, reduction);
 }
@@ -35,11 +35,11 @@ FOCAL_REGISTER_CLS_LOSS({
     .params = {{"gamma", 2.0f, "> 0: sharpens the sigmoid (FL* divides by it)", ParamRule::Positive},
                {"beta", 1.0f, "shift of the sigmoid"},
                {"alpha", -1.0f, "weight of positives in [0, 1]; < 0: off", ParamRule::Alpha}},
-    .make = [](const LossParams& p) {
-        const float gamma = p["gamma"], beta = p["beta"], alpha = p["alpha"];
-        return sigmoid_loss(p.loss(), [=](const Tensor& x, const Tensor& t) {
-            return fl_star_loss(x, t, gamma, beta, alpha);
-        });
+    .make =
+        [](const LossParams& p) {
+    const float gamma = p["gamma"], beta = p["beta"], alpha = p["alpha"];
+    return sigmoid_loss(p.loss(),
+                        [=](const Tensor& x, const Tensor& t) { return fl_star_loss(x, t, gamma, beta, alpha); });
     },
 });
 

@@ -29,7 +29,7 @@ FOCAL_HD LossGrad sigmoid_focal(float x, float t, float alpha, float gamma) {
     const float p_neg = -x >= 0 ? big : small;  // sigmoid(-x) = 1 - p, not by subtraction
     // -log p = softplus(-x) and -log(1 - p) = softplus(x): no log(0)
     const float ce = t * (fmaxf(-x, 0.0f) + log1p_e) + (1.0f - t) * (fmaxf(x, 0.0f) + log1p_e);
-    const float q = t * p_neg + (1.0f - t) * p;                    // 1 - p_t without cancellation
+    const float q = t * p_neg + (1.0f - t) * p;  // 1 - p_t without cancellation
     const float mod = gamma == 0.0f ? 1.0f : gamma == 2.0f ? q * q : powf(q, gamma);
     const float a = alpha >= 0.0f ? alpha * t + (1.0f - alpha) * (1.0f - t) : 1.0f;
     float r;  // p (1 - p) / q

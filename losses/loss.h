@@ -13,7 +13,7 @@
 namespace focal::losses {
 
 enum class Reduction { None, Sum, Mean };
-const char* reduction_name(Reduction r);            // "none", "sum", "mean"
+const char* reduction_name(Reduction r);             // "none", "sum", "mean"
 Reduction parse_reduction(const std::string& name);  // throws on anything else
 
 // Label values in int32 targets besides the classes 0..K-1 (torchvision's Matcher uses the same).

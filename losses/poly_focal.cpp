@@ -24,7 +24,7 @@ Tensor poly1_focal_loss(const Tensor& logits, const Tensor& targets, float epsil
     Tensor focal = sigmoid_focal_loss(logits, targets, alpha, gamma);  // checks shapes, alpha, gamma
     const Tensor& x = logits;
     const Tensor& t = targets;
-    Tensor q = t * sigmoid(-x) + (1.0f - t) * sigmoid(x);              // 1 - p_t without cancellation
+    Tensor q = t * sigmoid(-x) + (1.0f - t) * sigmoid(x);  // 1 - p_t without cancellation
     return reduce(focal + epsilon * pow(clamp(q, FLT_MIN, 1.0f), gamma + 1.0f), reduction);
 }
 
@@ -35,12 +35,13 @@ FOCAL_REGISTER_CLS_LOSS({
     .params = {{"epsilon", 1.0f, "weight of the first polynomial term, >= -1"},
                {"alpha", 0.25f, "weight of positives in [0, 1]; < 0: off", ParamRule::Alpha},
                {"gamma", 2.0f, "focusing parameter >= 0", ParamRule::NonNegative}},
-    .make = [](const LossParams& p) {
-        const float epsilon = p["epsilon"], alpha = p["alpha"], gamma = p["gamma"];
-        check_params(epsilon, alpha, gamma);  // epsilon >= -1, a rule of its own
-        return sigmoid_loss(p.loss(), [=](const Tensor& x, const Tensor& t) {
-            return poly1_focal_loss(x, t, epsilon, alpha, gamma);
-        });
+    .make =
+        [](const LossParams& p) {
+    const float epsilon = p["epsilon"], alpha = p["alpha"], gamma = p["gamma"];
+    check_params(epsilon, alpha, gamma);  // epsilon >= -1, a rule of its own
+    return sigmoid_loss(p.loss(), [=](const Tensor& x, const Tensor& t) {
+        return poly1_focal_loss(x, t, epsilon, alpha, gamma);
+    });
     },
 });
 

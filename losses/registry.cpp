@@ -58,8 +58,8 @@ LossParams resolve(const LossInfo& spec, const std::map<std::string, float>& ove
         if (!values.count(key)) {
             std::vector<std::string> names;
             for (const ParamSpec& p : spec.params) names.push_back(p.name);
-            fail("[losses] ", spec.name, " has no parameter '", key, "'; its parameters: ",
-                 names.empty() ? std::string("none") : join(names, ", "));
+            fail("[losses] ", spec.name, " has no parameter '", key,
+                 "'; its parameters: ", names.empty() ? std::string("none") : join(names, ", "));
         }
         FOCAL_CHECK(std::isfinite(value), "[losses] ", spec.name, " parameter ", key, " must be finite, got ", value);
         values[key] = value;
@@ -151,8 +151,8 @@ std::map<std::string, float> parse_loss_params(const std::vector<std::string>& k
         FOCAL_CHECK(!out.count(key), "[losses] loss parameter '", key, "' is given twice");
         char* end = nullptr;
         const float value = text.empty() ? NAN : std::strtof(text.c_str(), &end);
-        FOCAL_CHECK(!text.empty() && end && *end == '\0' && std::isfinite(value), "[losses] loss parameter ", key,
-                    "='", text, "' is not a finite number");
+        FOCAL_CHECK(!text.empty() && end && *end == '\0' && std::isfinite(value), "[losses] loss parameter ", key, "='",
+                    text, "' is not a finite number");
         out[key] = value;
     }
     return out;

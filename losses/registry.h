@@ -80,10 +80,10 @@ bool register_box_loss(BoxLossSpec spec);
 #define FOCAL_LOSS_CONCAT_(a, b) a##b
 #define FOCAL_LOSS_CONCAT(a, b) FOCAL_LOSS_CONCAT_(a, b)
 // At namespace scope in the loss's .cpp:  FOCAL_REGISTER_CLS_LOSS({.name = "mine", ...});
-#define FOCAL_REGISTER_CLS_LOSS(...)                                                           \
+#define FOCAL_REGISTER_CLS_LOSS(...)                                                             \
     [[maybe_unused]] static const bool FOCAL_LOSS_CONCAT(focal_cls_loss_registered_, __LINE__) = \
         ::focal::losses::register_cls_loss(__VA_ARGS__)
-#define FOCAL_REGISTER_BOX_LOSS(...)                                                           \
+#define FOCAL_REGISTER_BOX_LOSS(...)                                                             \
     [[maybe_unused]] static const bool FOCAL_LOSS_CONCAT(focal_box_loss_registered_, __LINE__) = \
         ::focal::losses::register_box_loss(__VA_ARGS__)
 

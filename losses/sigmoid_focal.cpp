@@ -25,8 +25,7 @@ Tensor bce_elementwise(const Tensor& x, const Tensor& t) { return t * softplus(-
 
 }  // namespace
 
-Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets, float alpha,
-                                        Reduction reduction) {
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets, float alpha, Reduction reduction) {
     check_logits_targets(logits, targets, "binary_cross_entropy_with_logits");
     check_alpha(alpha, "binary_cross_entropy_with_logits");
     Tensor loss = bce_elementwise(logits, targets);
@@ -34,19 +33,18 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
     return reduce(loss, reduction);
 }
 
-Tensor sigmoid_focal_loss(const Tensor& logits, const Tensor& targets, float alpha, float gamma,
-                          Reduction reduction) {
+Tensor sigmoid_focal_loss(const Tensor& logits, const Tensor& targets, float alpha, float gamma, Reduction reduction) {
     check_logits_targets(logits, targets, "sigmoid_focal_loss");
     check_alpha(alpha, "sigmoid_focal_loss");
     check_non_negative(gamma, "sigmoid_focal_loss", "gamma");
     const Tensor& x = logits;
     const Tensor& t = targets;
-    Tensor ce = bce_elementwise(x, t);                           // -log p_t
-    Tensor q = t * sigmoid(-x) + (1.0f - t) * sigmoid(x);        // 1 - p_t, without the cancellation of 1 - p_t
+    Tensor ce = bce_elementwise(x, t);                     // -log p_t
+    Tensor q = t * sigmoid(-x) + (1.0f - t) * sigmoid(x);  // 1 - p_t, without the cancellation of 1 - p_t
     // (1 - p_t)^gamma, eq. 4. The clamp keeps pow's gradient gamma q^(gamma - 1) finite for
     // gamma < 1 (q = 0 once |x| > 103); below FLT_MIN the loss and its gradient are < 1e-38.
     Tensor loss = ce * pow(clamp(q, FLT_MIN, 1.0f), gamma);
-    if (alpha >= 0) loss = loss * alpha_t(t, alpha);             // eq. 5
+    if (alpha >= 0) loss = loss * alpha_t(t, alpha);  // eq. 5
     return reduce(loss, reduction);
 }
 
@@ -58,15 +56,17 @@ FOCAL_REGISTER_CLS_LOSS({
     .reference = "Lin et al. 2017, eq. 5; gradient: appendix B, eq. 10",
     .params = {{"alpha", 0.25f, "weight of positives in [0, 1]; < 0 turns alpha-balancing off", ParamRule::Alpha},
                {"gamma", 2.0f, "focusing parameter >= 0; 0 gives (alpha-balanced) BCE", ParamRule::NonNegative}},
-    .make = [](const LossParams& p) {
-        const float alpha = p["alpha"], gamma = p["gamma"];
-        return ClassificationLoss(p.loss(), false, [alpha, gamma, name = p.loss()](const ClsLossInput& in) {
-            SigmoidTargets t = sigmoid_targets(in, name);
-            if (in.reduction == Reduction::Mean) return reduce_sigmoid(
-                sigmoid_focal_loss_fused(in.logits, t.targets, alpha, gamma, Reduction::None), t.valid, in);
-            Tensor loss = sigmoid_focal_loss_fused(in.logits, t.targets, alpha, gamma, in.reduction, t.valid);
-            return in.normalizer == 1.0f ? loss : loss / in.normalizer;
-        });
+    .make =
+        [](const LossParams& p) {
+    const float alpha = p["alpha"], gamma = p["gamma"];
+    return ClassificationLoss(p.loss(), false, [alpha, gamma, name = p.loss()](const ClsLossInput& in) {
+        SigmoidTargets t = sigmoid_targets(in, name);
+        if (in.reduction == Reduction::Mean)
+            return reduce_sigmoid(sigmoid_focal_loss_fused(in.logits, t.targets, alpha, gamma, Reduction::None),
+                                  t.valid, in);
+        Tensor loss = sigmoid_focal_loss_fused(in.logits, t.targets, alpha, gamma, in.reduction, t.valid);
+        return in.normalizer == 1.0f ? loss : loss / in.normalizer;
+    });
     },
 });
 
@@ -76,11 +76,12 @@ FOCAL_REGISTER_CLS_LOSS({
     .reference = "Lin et al. 2017, eq. 5",
     .params = {{"alpha", 0.25f, "weight of positives in [0, 1]; < 0 turns alpha-balancing off", ParamRule::Alpha},
                {"gamma", 2.0f, "focusing parameter >= 0", ParamRule::NonNegative}},
-    .make = [](const LossParams& p) {
-        const float alpha = p["alpha"], gamma = p["gamma"];
-        return sigmoid_loss(p.loss(), [alpha, gamma](const Tensor& x, const Tensor& t) {
-            return sigmoid_focal_loss(x, t, alpha, gamma);
-        });
+    .make =
+        [](const LossParams& p) {
+    const float alpha = p["alpha"], gamma = p["gamma"];
+    return sigmoid_loss(p.loss(), [alpha, gamma](const Tensor& x, const Tensor& t) {
+        return sigmoid_focal_loss(x, t, alpha, gamma);
+    });
     },
 });
 
@@ -89,11 +90,12 @@ FOCAL_REGISTER_CLS_LOSS({
     .summary = "binary cross-entropy with logits, optionally alpha-balanced",
     .reference = "Lin et al. 2017, eq. 1-3",
     .params = {{"alpha", -1.0f, "weight of positives in [0, 1]; < 0: plain BCE", ParamRule::Alpha}},
-    .make = [](const LossParams& p) {
-        const float alpha = p["alpha"];
-        return sigmoid_loss(p.loss(), [alpha](const Tensor& x, const Tensor& t) {
-            return binary_cross_entropy_with_logits(x, t, alpha, Reduction::None);
-        });
+    .make =
+        [](const LossParams& p) {
+    const float alpha = p["alpha"];
+    return sigmoid_loss(p.loss(), [alpha](const Tensor& x, const Tensor& t) {
+        return binary_cross_entropy_with_logits(x, t, alpha, Reduction::None);
+    });
     },
 });
 

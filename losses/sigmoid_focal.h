@@ -26,7 +26,7 @@ Tensor sigmoid_focal_loss(const Tensor& logits, const Tensor& targets, float alp
 //   weight   optional float32, the logits' shape or their shape without the last dim
 //            (per anchor, e.g. the valid mask); multiplies the element-wise loss.
 //   requires targets and weight that need no gradient (they are labels, not parameters).
-Tensor sigmoid_focal_loss_fused(const Tensor& logits, const Tensor& targets, float alpha = 0.25f,
-                                float gamma = 2.0f, Reduction reduction = Reduction::None, const Tensor& weight = {});
+Tensor sigmoid_focal_loss_fused(const Tensor& logits, const Tensor& targets, float alpha = 0.25f, float gamma = 2.0f,
+                                Reduction reduction = Reduction::None, const Tensor& weight = {});
 
 }  // namespace focal::losses

@@ -75,8 +75,11 @@ Tensor sigmoid_focal_loss_fused(const Tensor& logits, const Tensor& targets, flo
     Tensor grad = want_grad ? Tensor::empty(logits.shape(), DType::F32, device) : Tensor();
     auto in = [](const Tensor& v) { return v.defined() ? static_cast<const float*>(v.raw_data()) : nullptr; };
     auto out = [](const Tensor& v) { return v.defined() ? static_cast<float*>(v.raw_data()) : nullptr; };
-    detail::FocalKernelArgs args{in(x), in(t), in(w), weight_div, n, alpha, gamma,
-                                 reduction == Reduction::Mean && n > 0 ? 1.0f / float(n) : 1.0f, nullptr, out(grad)};
+    detail::FocalKernelArgs args{in(x),   in(t),
+                                 in(w),   weight_div,
+                                 n,       alpha,
+                                 gamma,   reduction == Reduction::Mean && n > 0 ? 1.0f / float(n) : 1.0f,
+                                 nullptr, out(grad)};
 
     Tensor y;
     if (reduction == Reduction::None || device == Device::CUDA) {

@@ -7,8 +7,8 @@
 
 #include "engine/cuda/cuda_context.h"
 #include "engine/error.h"
-#include "losses/focal_math.h"
 #include "losses/focal_kernel.h"
+#include "losses/focal_math.h"
 
 namespace focal::losses::detail {
 namespace {

@@ -32,8 +32,8 @@ RowLabels row_labels(const Tensor& logits, const Tensor& labels, const SoftmaxOp
     RowLabels out;
     for (size_t i = 0; i < label.size(); ++i) {
         if (label[i] == opt.ignore_index) continue;
-        FOCAL_CHECK(label[i] >= 0 && label[i] < C, "[", op, "] label ", label[i], " at row ", i, " is out of range for ",
-                    C, " classes (ignore_index is ", opt.ignore_index, ")");
+        FOCAL_CHECK(label[i] >= 0 && label[i] < C, "[", op, "] label ", label[i], " at row ", i,
+                    " is out of range for ", C, " classes (ignore_index is ", opt.ignore_index, ")");
         index[i] = label[i];
         weight[i] = opt.class_weight.empty() ? 1.0f : opt.class_weight[size_t(label[i])];
         out.weight_sum += weight[i];
@@ -68,12 +68,12 @@ Tensor softmax_focal_loss(const Tensor& logits, const Tensor& labels, float gamm
                           Reduction reduction) {
     check_non_negative(gamma, "softmax_focal_loss", "gamma");
     RowLabels rows = row_labels(logits, labels, options, "softmax_focal_loss");
-    Tensor log_p_all = log_softmax(logits);                                      // (..., C)
-    Tensor log_p = gather(log_p_all, -1, rows.index).squeeze(-1);                // (...)
+    Tensor log_p_all = log_softmax(logits);                        // (..., C)
+    Tensor log_p = gather(log_p_all, -1, rows.index).squeeze(-1);  // (...)
     // 1 - p_y as the sum of the other classes' probabilities: no cancellation as p_y -> 1
-    Tensor classes = Tensor::arange(0, logits.size(-1)).to(logits.device());     // (C,)
-    Tensor others = ne(rows.index.to(DType::F32), classes);                       // (..., 1) vs (C,) -> (..., C)
-    Tensor q = sum(exp(log_p_all) * others, {-1});                              // (...)
+    Tensor classes = Tensor::arange(0, logits.size(-1)).to(logits.device());  // (C,)
+    Tensor others = ne(rows.index.to(DType::F32), classes);                   // (..., 1) vs (C,) -> (..., C)
+    Tensor q = sum(exp(log_p_all) * others, {-1});                            // (...)
     // clamped so that pow's gradient stays finite for gamma < 1 (see sigmoid_focal_loss)
     Tensor loss = -log_p * pow(clamp(q, FLT_MIN, 1.0f), gamma) * rows.weight;
     return reduce_rows(loss, rows, reduction);
@@ -102,7 +102,8 @@ ClassificationLoss softmax_head_loss(const std::string& name, float alpha, float
             std::vector<int32_t> labels = t.labels.to_vector<int32_t>();
             std::vector<float> valid = t.valid.to_vector<float>();
             for (size_t i = 0; i < labels.size(); ++i)
-                if (labels[i] != kIgnoreIndex) denominator += valid[i] * (opt.class_weight.empty() ? 1.0f : opt.class_weight[labels[i]]);
+                if (labels[i] != kIgnoreIndex)
+                    denominator += valid[i] * (opt.class_weight.empty() ? 1.0f : opt.class_weight[labels[i]]);
         }
         return reduce_per_anchor(per_anchor, t.valid, in, denominator);
     });
@@ -114,21 +115,19 @@ FOCAL_REGISTER_CLS_LOSS({
     .name = "ce",
     .summary = "softmax cross-entropy over K classes + background (logits K + 1, background last)",
     .reference = "Bishop 2006, eq. 4.108; the SSD / Faster R-CNN head",
-    .params = {{"alpha", -1.0f, "class weight of objects, background gets 1 - alpha; < 0: unweighted", ParamRule::Alpha}},
-    .make = [](const LossParams& p) {
-        return softmax_head_loss(p.loss(), p["alpha"], 0.0f, false);
-    },
+    .params = {{"alpha", -1.0f, "class weight of objects, background gets 1 - alpha; < 0: unweighted",
+                ParamRule::Alpha}},
+    .make = [](const LossParams& p) { return softmax_head_loss(p.loss(), p["alpha"], 0.0f, false); },
 });
 
 FOCAL_REGISTER_CLS_LOSS({
     .name = "softmax_focal",
     .summary = "softmax focal loss over K classes + background (logits K + 1, background last)",
     .reference = "Lin et al. 2017, sec. 3 (its multi-class form)",
-    .params = {{"alpha", -1.0f, "class weight of objects, background gets 1 - alpha; < 0: unweighted", ParamRule::Alpha},
+    .params = {{"alpha", -1.0f, "class weight of objects, background gets 1 - alpha; < 0: unweighted",
+                ParamRule::Alpha},
                {"gamma", 2.0f, "focusing parameter >= 0; 0 gives ce", ParamRule::NonNegative}},
-    .make = [](const LossParams& p) {
-        return softmax_head_loss(p.loss(), p["alpha"], p["gamma"], true);
-    },
+    .make = [](const LossParams& p) { return softmax_head_loss(p.loss(), p["alpha"], p["gamma"], true); },
 });
 
 }  // namespace focal::losses

@@ -26,9 +26,10 @@ FOCAL_REGISTER_CLS_LOSS({
     .reference = "Zhang et al. 2021 (VarifocalNet), eq. 2",
     .params = {{"alpha", 0.75f, "weight of negatives >= 0", ParamRule::NonNegative},
                {"gamma", 2.0f, "focusing parameter >= 0", ParamRule::NonNegative}},
-    .make = [](const LossParams& p) {
-        const float alpha = p["alpha"], gamma = p["gamma"];
-        return sigmoid_loss(p.loss(), [=](const Tensor& x, const Tensor& t) { return varifocal_loss(x, t, alpha, gamma); });
+    .make =
+        [](const LossParams& p) {
+    const float alpha = p["alpha"], gamma = p["gamma"];
+    return sigmoid_loss(p.loss(), [=](const Tensor& x, const Tensor& t) { return varifocal_loss(x, t, alpha, gamma); });
     },
 });
 

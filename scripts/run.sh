@@ -15,7 +15,7 @@ JOBS=${JOBS:-$(nproc)}
 # Debian 12 packages needed to build and run (the demo's plots use matplotlib).
 packages=(build-essential cmake pkg-config libopenblas-openmp-dev libstb-dev libpugixml-dev
           doctest-dev libcli11-dev nlohmann-json3-dev python3 python3-matplotlib)
-[[ $what == test ]] && packages+=(clang libomp-dev)  # the fuzz step in .ci/run
+[[ $what == test ]] && packages+=(clang libomp-dev clang-format)  # .ci/run's fuzz and format steps
 # Data-parallel training over MPI (optional for a build; tests/dist runs mpirun -np 2).
 [[ $what == test ]] && packages+=(openmpi-bin libopenmpi-dev)
 

@@ -21,7 +21,8 @@ void add_convert(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("--year", o->input.year, "VOC<year> inside a VOCdevkit folder (default 2007)");
     cmd->add_option("--classes", o->input.classes, "class list (as for inspect; default: the input's own)");
-    cmd->add_flag("--skip-bad", o->input.skip_bad, "skip bad entries of the input, with a warning, instead of stopping");
+    cmd->add_flag("--skip-bad", o->input.skip_bad,
+                  "skip bad entries of the input, with a warning, instead of stopping");
     cmd->callback([=] {
         const data::ConvertResult r = data::convert_dataset(*in, *o);
         for (const std::string& w : r.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());

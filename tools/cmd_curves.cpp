@@ -8,9 +8,9 @@
 #include <memory>
 
 #include "commands.h"
-#include "flag_checks.h"
 #include "curves.h"
 #include "engine/error.h"
+#include "flag_checks.h"
 #include "losses/sigmoid_focal.h"
 #include "run_python.h"
 
@@ -37,9 +37,12 @@ Curves compute(const std::vector<float>& p_t, const std::vector<float>& gammas) 
     for (float p : p_t) x.push_back(std::log(p / (1.0f - p)));
     const Tensor logits = Tensor::from_vector(x, {int64_t(x.size())});
     const Tensor ones = Tensor::ones({int64_t(x.size())});
-    Curves c{p_t, losses::binary_cross_entropy_with_logits(logits, ones, -1.0f, losses::Reduction::None).to_vector<float>(), {}};
+    Curves c{p_t,
+             losses::binary_cross_entropy_with_logits(logits, ones, -1.0f, losses::Reduction::None).to_vector<float>(),
+             {}};
     for (float g : gammas)
-        c.fl.push_back(losses::sigmoid_focal_loss_fused(logits, ones, -1.0f, g, losses::Reduction::None).to_vector<float>());
+        c.fl.push_back(
+            losses::sigmoid_focal_loss_fused(logits, ones, -1.0f, g, losses::Reduction::None).to_vector<float>());
     return c;
 }
 
@@ -96,8 +99,10 @@ void write_curves(const CurvesOptions& opt) {
                 "path/to/tools/plot_curves.py (the CSV files are written)");
     const fs::path png = dir / "focal_curves.png";
     std::fflush(stdout);  // our lines before python's
-    const int status = run_python(opt.python, {script.string(), (dir / "focal_curves.csv").string(),
-                                               (dir / "focal_ratios.csv").string(), png.string()}, "curves");
+    const int status = run_python(opt.python,
+                                  {script.string(), (dir / "focal_curves.csv").string(),
+                                   (dir / "focal_ratios.csv").string(), png.string()},
+                                  "curves");
     FOCAL_CHECK(status == 0, "[curves] ", opt.python, " ", script.string(), " failed with status ", status,
                 status == 3 ? " (matplotlib is missing: apt install python3-matplotlib)" : "",
                 "; the CSV files are written, --no-plot skips the PNG");
@@ -105,9 +110,13 @@ void write_curves(const CurvesOptions& opt) {
 
 void add_curves(CLI::App& app) {
     auto opt = std::make_shared<CurvesOptions>();
-    CLI::App* cmd = app.add_subcommand("curves", "Plot loss vs p_t for CE and the focal loss (Lin et al. 2017, Fig. 1)");
-    cmd->add_option("--out", opt->out, "folder for focal_curves.csv, focal_ratios.csv and focal_curves.png")->required();
-    cmd->add_option("--gammas", opt->gammas, "focal loss gammas to draw (0 = CE)")->delimiter(',')->capture_default_str();
+    CLI::App* cmd =
+        app.add_subcommand("curves", "Plot loss vs p_t for CE and the focal loss (Lin et al. 2017, Fig. 1)");
+    cmd->add_option("--out", opt->out, "folder for focal_curves.csv, focal_ratios.csv and focal_curves.png")
+        ->required();
+    cmd->add_option("--gammas", opt->gammas, "focal loss gammas to draw (0 = CE)")
+        ->delimiter(',')
+        ->capture_default_str();
     cmd->add_option("--points", opt->points, "points on each curve")->capture_default_str()->check(in_range(2, 1e6));
     cmd->add_flag("--no-plot", opt->no_plot, "write the CSV files only");
     cmd->add_option("--python", opt->python, "python with matplotlib")->capture_default_str();

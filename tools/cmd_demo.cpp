@@ -7,13 +7,13 @@
 #include <fstream>
 
 #include "commands.h"
-#include "device_flag.h"
-#include "flag_checks.h"
 #include "data/shapes.h"
 #include "data/voc.h"
 #include "detector/demo_recipe.h"
 #include "detector/inference.h"
 #include "detector/trainer.h"
+#include "device_flag.h"
+#include "flag_checks.h"
 
 namespace focal::cli {
 namespace fs = std::filesystem;
@@ -60,15 +60,16 @@ void run_demo(const DemoOptions& opt) {
     std::vector<std::string> paths;
     for (size_t i = 0; i < std::min<size_t>(ds.size(), 12); ++i) paths.push_back(ds.image_path(i));
     detector::detect_files(*loaded.model, loaded.class_names, paths, (root / "detections").string(), 0.3f);
-    const std::string plot = "/usr/bin/python3 " FOCAL_SOURCE_DIR "/tools/plot_run.py " + run.string() + " --out " +
-                             root.string() + " 2>&1";
+    const std::string plot =
+        "/usr/bin/python3 " FOCAL_SOURCE_DIR "/tools/plot_run.py " + run.string() + " --out " + root.string() + " 2>&1";
     const bool plotted = std::system(plot.c_str()) == 0;
     std::printf("\nfocal demo: test mAP@0.5 = %.3f (VOC07 11-point), %.3f (area); best val %.3f\n",
                 test.metrics.map_11point, test.metrics.map_area, trained.best_map);
     std::printf("results in %s:\n  run/            config.json, log.jsonl, checkpoints, metrics.json (test)\n"
                 "  detections/     %zu test images with their detections drawn\n",
                 root.string().c_str(), paths.size());
-    if (plotted) std::printf("  loss.png        loss components over iterations\n  map.png         val mAP over epochs\n");
+    if (plotted)
+        std::printf("  loss.png        loss components over iterations\n  map.png         val mAP over epochs\n");
     else std::printf("  (no plots: /usr/bin/python3 with matplotlib is needed: apt-get install python3-matplotlib)\n");
 }
 
@@ -76,7 +77,8 @@ void run_demo(const DemoOptions& opt) {
 
 void add_demo(CLI::App& app) {
     auto opt = std::make_shared<DemoOptions>();
-    CLI::App* cmd = app.add_subcommand("demo", "Generate the synthetic set, train, evaluate, draw and plot (runs/demo)");
+    CLI::App* cmd =
+        app.add_subcommand("demo", "Generate the synthetic set, train, evaluate, draw and plot (runs/demo)");
     cmd->add_option("--out", opt->out, "output folder");
     cmd->add_option("--images", opt->images, "synthetic images to generate")->check(positive());
     cmd->add_option("--epochs", opt->epochs, "training epochs")->check(positive());

@@ -2,10 +2,10 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "device_flag.h"
-#include "flag_checks.h"
 #include "detector/inference.h"
 #include "detector/trainer.h"
+#include "device_flag.h"
+#include "flag_checks.h"
 
 namespace focal::cli {
 

@@ -3,21 +3,21 @@
 // CE / OHEM / FL, where the loss goes (Figure 4 and a per-anchor overlay), ablation tables,
 // and DIR/report.md that shows them. Re-running continues: finished runs are reused.
 #include <algorithm>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "commands.h"
-#include "device_flag.h"
-#include "flag_checks.h"
 #include "curves.h"
 #include "data/shapes.h"
 #include "detector/demo_recipe.h"
-#include "experiments.h"
+#include "device_flag.h"
 #include "engine/util.h"
+#include "experiments.h"
+#include "flag_checks.h"
 #include "run_python.h"
 
 namespace focal::cli {
@@ -49,7 +49,6 @@ void make_tiny(Options& o) {
 }
 
 namespace {
-
 
 std::string read_text(const fs::path& path) {
     std::ifstream in(path);
@@ -104,9 +103,9 @@ std::string prepare_data(const Options& o, const fs::path& out) {
     const fs::path marker = dir / "focal-shapes.txt";
     if (fs::exists(marker)) {
         const data::ShapesOptions have = data::parse_shapes_marker(read_text(marker), marker.string());
-        FOCAL_CHECK(have.images == o.images && have.seed == o.seed, "[experiments] ",
-                    dir.string(), " holds another synthetic set (", marker.string(), "), not ", o.images,
-                    " images of seed ", o.seed, "; remove it, or pick another --out");
+        FOCAL_CHECK(have.images == o.images && have.seed == o.seed, "[experiments] ", dir.string(),
+                    " holds another synthetic set (", marker.string(), "), not ", o.images, " images of seed ", o.seed,
+                    "; remove it, or pick another --out");
         std::printf("== data: reusing %s\n", dir.c_str());
     } else {
         std::printf("== data: %d synthetic images in %s\n", o.images, dir.c_str());
@@ -133,26 +132,29 @@ void write_report(const Options& o, const fs::path& out, const std::string& data
     double run_seconds = 0;
     for (const RunOutcome& run : runs) run_seconds += run.seconds;
     r << "# focal experiments: hard-example mining, made visible\n\n"
-      << "Written by `focal experiments` on " << date << ". Training and testing its " << runs.size()
-      << " runs took " << fmt(run_seconds / 60, 1) << " minutes (summed over the runs, including any reused "
+      << "Written by `focal experiments` on " << date << ". Training and testing its " << runs.size() << " runs took "
+      << fmt(run_seconds / 60, 1) << " minutes (summed over the runs, including any reused "
       << "from an earlier call); this call took " << fmt(minutes, 1) << ". Data: `" << data_dir
       << "` (train / val / test splits). "
       << "Model and recipe: the `demo` preset, " << recipe.optimizer << " lr " << recipe.lr << ", weight decay "
       << recipe.weight_decay << ", " << recipe.schedule << " schedule, warm-up " << recipe.warmup_iters
-      << " iterations, batch " << (o.batch > 0 ? o.batch : recipe.batch) << ", seed " << o.seed << ". Main runs: "
-      << o.epochs << " epoch(s)"
+      << " iterations, batch " << (o.batch > 0 ? o.batch : recipe.batch) << ", seed " << o.seed
+      << ". Main runs: " << o.epochs << " epoch(s)"
       << (o.ablations ? "; ablation runs: " + std::to_string(o.ablation_epochs) + " epoch(s)" : "")
-      << (o.ablations && o.ablation_images > 0 ? " on the first " + std::to_string(o.ablation_images) +
-                                                     " training images" : "")
+      << (o.ablations && o.ablation_images > 0
+              ? " on the first " + std::to_string(o.ablation_images) + " training images"
+              : "")
       << (o.max_iters > 0 ? "; at most " + std::to_string(o.max_iters) + " iterations per epoch" : "") << ".\n\n"
       << "AP50 is the VOC AP at IoU .5 (all-point area), AP the COCO-style AP averaged over IoU .5:.95, both "
       << "on the test split with each run's final weights unless a column says val. The paper (Lin et al. "
       << "2017) trains ResNet-50/101 RetinaNets on COCO for 90k iterations; these are minutes-long runs of a "
       << "1M-parameter model on 128 px synthetic images, so expect trends, not the paper's numbers.\n\n";
 
-    r << "## 1. Loss vs confidence (the paper's Figure 1)\n\n" << figure(out, "curves/focal_curves.png", "FL vs CE")
+    r << "## 1. Loss vs confidence (the paper's Figure 1)\n\n"
+      << figure(out, "curves/focal_curves.png", "FL vs CE")
       << "\nComputed by focal's own loss functions (`curves/focal_curves.csv`). FL (γ 2) against CE at the "
-      << "points the paper quotes:\n\n" << csv_to_markdown(out / "curves" / "focal_ratios.csv") << "\n";
+      << "points the paper quotes:\n\n"
+      << csv_to_markdown(out / "curves" / "focal_ratios.csv") << "\n";
 
     r << "## 2. Training snapshots: the false positives on hard negatives fade\n\n"
       << figure(out, "snapshots.png", "detections at early, middle and final epochs")
@@ -160,7 +162,8 @@ void write_report(const Options& o, const fs::path& out, const std::string& data
       << "resemble the classes) after each snapshot epoch of the FL run. Green boxes are true positives, red "
       << "dashed ones false positives on the background (no object under them: the hard negatives), orange "
       << "dashed ones false positives on an object (wrong class, poor box or duplicate); thin white boxes are "
-      << "the ground truth. Detections scoring >= .3 are drawn and counted.\n\n" << snapshots << "\n\n"
+      << "the ground truth. Detections scoring >= .3 are drawn and counted.\n\n"
+      << snapshots << "\n\n"
       << csv_to_markdown(out / "snapshots" / "snapshots.csv") << "\n";
 
     r << "## 3. AP over epochs: CE, OHEM 1:3 and FL on the same data, budget and seed\n\n"
@@ -183,8 +186,10 @@ void write_report(const Options& o, const fs::path& out, const std::string& data
       << "detections (n = its objects), where AP is decided:\n\n"
       << errors << "\n";
 
-    r << "## 4. Where the loss goes (the paper's Figure 4)\n\n" << figure(out, "loss_cdf.png", "loss CDFs")
-      << "\n" << figure(out, "loss_overlay.png", "per-anchor loss, CE vs FL") << "\n" << loss << "\n\n"
+    r << "## 4. Where the loss goes (the paper's Figure 4)\n\n"
+      << figure(out, "loss_cdf.png", "loss CDFs") << "\n"
+      << figure(out, "loss_overlay.png", "per-anchor loss, CE vs FL") << "\n"
+      << loss << "\n\n"
       << csv_to_markdown(out / "analysis" / "loss_shares.csv") << "\n";
 
     if (o.ablations) r << "## 5. Ablations (Table 1, small)\n\n" << tables.substr(tables.find("\n**") + 1) << "\n";
@@ -192,7 +197,8 @@ void write_report(const Options& o, const fs::path& out, const std::string& data
     r << "## Files\n\n"
       << "- `runs/<name>/`: each training run (config.json, log.jsonl, checkpoints, outcome.json with the "
       << "test AP); a re-run of the command reuses finished runs.\n"
-      << "- `ap_over_epochs.csv`, `main_results.csv`, `error_analysis.csv`, `ablation_*.csv`, `ablations.md`: the numbers above.\n"
+      << "- `ap_over_epochs.csv`, `main_results.csv`, `error_analysis.csv`, `ablation_*.csv`, `ablations.md`: the "
+         "numbers above.\n"
       << "- `snapshots/`, `analysis/`, `curves/`: the data behind the figures (drawn by "
       << "tools/plot_experiments.py and tools/plot_curves.py).\n";
     write_text_file((out / "report.md").string(), r.str());
@@ -211,7 +217,8 @@ void run(Options o, bool tiny) {
     const bool plot = o.plot && matplotlib_works(o.python);
     if (o.plot && !plot)
         std::printf("note: %s with matplotlib, numpy and PIL is not available, so no PNGs are drawn (the CSV and JSON "
-                    "files are); Debian: apt install python3-matplotlib\n", o.python.c_str());
+                    "files are); Debian: apt install python3-matplotlib\n",
+                    o.python.c_str());
     const std::string data_dir = prepare_data(o, out);
 
     std::printf("== 1. loss vs p_t\n");
@@ -258,7 +265,8 @@ void run(Options o, bool tiny) {
     }
     write_report(o, out, data_dir, (seconds_now() - start) / 60, outcomes, snapshot_summary, loss_summary, tables,
                  first_iterations, errors);
-    std::printf("focal experiments: %s written in %.1f minutes\n", (out / "report.md").c_str(), (seconds_now() - start) / 60);
+    std::printf("focal experiments: %s written in %.1f minutes\n", (out / "report.md").c_str(),
+                (seconds_now() - start) / 60);
 }
 
 }  // namespace
@@ -273,7 +281,9 @@ void add_experiments(CLI::App& app) {
         "experiments", "Reproduce the focal loss figures and ablations on the synthetic set (report.md, PNGs, CSVs)");
     cmd->add_option("--out", o->out, "output folder (re-running continues it)")->capture_default_str();
     cmd->add_option("--data", o->data, "an existing VOC-format set with train/val/test splits (default: generate)");
-    cmd->add_option("--images", o->images, "synthetic images to generate")->capture_default_str()->check(in_range(10, 1e7));
+    cmd->add_option("--images", o->images, "synthetic images to generate")
+        ->capture_default_str()
+        ->check(in_range(10, 1e7));
     cmd->add_option("--epochs", o->epochs, "epochs of the main runs (FL, CE, OHEM, CE without prior)")
         ->capture_default_str()
         ->check(positive());
@@ -289,7 +299,8 @@ void add_experiments(CLI::App& app) {
     cmd->add_option("--snapshots", o->snapshots, "epochs of the FL run to draw (default: 1/4, 1/2 and all of --epochs)")
         ->delimiter(',');
     cmd->add_option("--batch", o->batch, "batch size (0 = the demo recipe's)")->check(non_negative());
-    cmd->add_option("--max-iters", o->max_iters, "at most this many iterations per epoch (0 = all)")->check(non_negative());
+    cmd->add_option("--max-iters", o->max_iters, "at most this many iterations per epoch (0 = all)")
+        ->check(non_negative());
     cmd->add_option("--threads", o->threads, "compute threads (0 = all cores)")->check(non_negative());
     cmd->add_option("--seed", o->seed, "random seed of data and training")->capture_default_str();
     add_device_flag(cmd, o->device);

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "engine/util.h"
 #include "engine/error.h"
+#include "engine/util.h"
 #include "losses/registry.h"
 
 namespace focal::cli {
@@ -56,8 +56,11 @@ void print_json(const std::vector<losses::LossInfo>& infos) {
         nlohmann::json params = nlohmann::json::array();
         for (const losses::ParamSpec& p : info.params)
             params.push_back({{"name", p.name}, {"default", shortest(p.default_value)}, {"help", p.help}});
-        out.push_back({{"name", info.name}, {"kind", losses::loss_kind_name(info.kind)}, {"summary", info.summary},
-                       {"reference", info.reference}, {"params", params}});
+        out.push_back({{"name", info.name},
+                       {"kind", losses::loss_kind_name(info.kind)},
+                       {"summary", info.summary},
+                       {"reference", info.reference},
+                       {"params", params}});
     }
     std::printf("%s\n", out.dump(2).c_str());
 }

@@ -3,15 +3,15 @@
 #include <unistd.h>
 
 #include <cmath>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <type_traits>
 
 #include "commands.h"
-#include "device_flag.h"
-#include "flag_checks.h"
 #include "detector/stop_request.h"
 #include "detector/trainer.h"
+#include "device_flag.h"
+#include "flag_checks.h"
 #include "losses/registry.h"
 
 namespace focal::cli {
@@ -66,10 +66,15 @@ void add_train(CLI::App& app) {
     FOCAL_TRAIN_SETTINGS(FOCAL_SETTING_FLAG)
 #undef FOCAL_SETTING_FLAG
     // The settings that take more than one value per flag, or several flags.
-    cmd->add_option("--zoom", [c](const CLI::results_t& r) {
+    cmd->add_option(
+           "--zoom",
+           [c](const CLI::results_t& r) {
         c->min_zoom = std::stof(r.at(0)), c->max_zoom = std::stof(r.at(1));
         return true;
-    }, "scale-crop zoom range MIN MAX (< 1 zooms out; default 0.5 2)")->expected(2)->type_name("FLOAT FLOAT");
+           },
+           "scale-crop zoom range MIN MAX (< 1 zooms out; default 0.5 2)")
+        ->expected(2)
+        ->type_name("FLOAT FLOAT");
     cmd->add_option("--model", *model,
                     "JSON merge patch over the preset's model config (repeatable), "
                     "e.g. '{\"anchors\": {\"strides\": [4, 8, 16, 32]}}'");

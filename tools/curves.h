@@ -12,8 +12,8 @@ struct CurvesOptions {
     int points = 999;
     bool no_plot = false;
     std::string python = "/usr/bin/python3";  // Debian's, which has python3-matplotlib
-    std::string script;                        // default: tools/plot_curves.py of the source tree
-    bool verbose = true;                       // print the FL/CE ratios
+    std::string script;                       // default: tools/plot_curves.py of the source tree
+    bool verbose = true;                      // print the FL/CE ratios
 };
 
 // Writes OUT/focal_curves.csv and focal_ratios.csv, computed by the loss library, and

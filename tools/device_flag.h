@@ -13,7 +13,8 @@
 namespace focal::cli {
 
 inline CLI::Option* add_device_flag(CLI::App* cmd, std::string& device) {
-    return cmd->add_option("--device", device, "cpu or cuda (the model runs there; data, NMS and metrics stay on the CPU)")
+    return cmd
+        ->add_option("--device", device, "cpu or cuda (the model runs there; data, NMS and metrics stay on the CPU)")
         ->check(CLI::IsMember({"cpu", "cuda"}))
         ->capture_default_str();
 }

@@ -107,8 +107,7 @@ std::string write_loss_analysis(const std::string& run_dir, const std::string& d
         const data::Batch b = data::make_batch(ds, indices, lo, 0);
         NoGradGuard no_grad;
         const detector::HeadOutputs out = model.forward(Tensor::from_vector(b.images, {b.n, 3, b.h, b.w}));
-        const detector::TrainingTargets t =
-            detector::build_targets(anchors, b, detector::MatcherConfig{}, model.coder);
+        const detector::TrainingTargets t = detector::build_targets(anchors, b, detector::MatcherConfig{}, model.coder);
         const std::vector<int32_t> labels = t.labels.to_vector<int32_t>();
         for (size_t g = 0; g < kGammas.size(); ++g) {
             const std::vector<float> per_anchor = sum(element_loss(out.cls_logits, t.labels, kGammas[g]), {-1})
@@ -134,8 +133,8 @@ std::string write_loss_analysis(const std::string& run_dir, const std::string& d
     for (size_t g = 0; g < kGammas.size(); ++g) {
         pos_d.push_back(distribution(positives[g]));
         neg_d.push_back(distribution(negatives[g]));
-        for (const auto& [kind, d] : {std::pair<const char*, const Distribution*>{"positive", &pos_d[g]},
-                                      {"negative", &neg_d[g]}})
+        for (const auto& [kind, d] :
+             {std::pair<const char*, const Distribution*>{"positive", &pos_d[g]}, {"negative", &neg_d[g]}})
             for (double f : fractions)
                 cdf += fmt(kGammas[g], 1) + "," + kind + "," + fmt(f, 5) + "," + fmt(d->cumulative(f), 6) + "\n";
         const Distribution &p = pos_d[g], &q = neg_d[g];
@@ -158,8 +157,7 @@ std::string write_loss_analysis(const std::string& run_dir, const std::string& d
     const data::Batch b = data::make_batch(ds, {pick}, lo, 0);
     NoGradGuard no_grad;
     const detector::HeadOutputs out = model.forward(Tensor::from_vector(b.images, {b.n, 3, b.h, b.w}));
-    const detector::TrainingTargets t =
-        detector::build_targets(anchors, b, detector::MatcherConfig{}, model.coder);
+    const detector::TrainingTargets t = detector::build_targets(anchors, b, detector::MatcherConfig{}, model.coder);
     const std::vector<int32_t> labels = t.labels.to_vector<int32_t>();
     const int64_t per_location = mc.anchors.per_location();
     json maps = json::object(), stats = json::object();
@@ -194,9 +192,10 @@ std::string write_loss_analysis(const std::string& run_dir, const std::string& d
             if (labels[i] == detector::kMatchBackground) neg.push_back(loss[i]);
         const Distribution d = distribution(neg);
         stats[name] = {{"negative_share_of_total", negative / std::max(total, 1e-30)},
-                       {"hardest_10_share_of_negatives", 1.0 - (d.size() >= 10 ? d.prefix[d.size() - 10] : 0.0) /
-                                                                   std::max(negative, 1e-30)},
-                       {"negative_fraction_for_half", d.fraction_for_half()}, {"negatives", d.size()}};
+                       {"hardest_10_share_of_negatives",
+                        1.0 - (d.size() >= 10 ? d.prefix[d.size() - 10] : 0.0) / std::max(negative, 1e-30)},
+                       {"negative_fraction_for_half", d.fraction_for_half()},
+                       {"negatives", d.size()}};
     }
     // The image as the model saw it (letterboxed), and its objects in those coordinates.
     data::Sample sample = data::load_sample(ds, pick);
@@ -206,9 +205,14 @@ std::string write_loss_analysis(const std::string& run_dir, const std::string& d
     for (size_t j = 0; j < sample.boxes.size(); ++j)
         truth.push_back({{"box", {sample.boxes[j].x1, sample.boxes[j].y1, sample.boxes[j].x2, sample.boxes[j].y2}},
                          {"label", sample.labels[j]}});
-    const json overlay = {{"image", "overlay_image.png"}, {"id", ds.annotation(pick).id}, {"size", size},
-                          {"distractors", distractors[pick]}, {"truth", truth}, {"classes", loaded.class_names},
-                          {"maps", maps}, {"stats", stats}};
+    const json overlay = {{"image", "overlay_image.png"},
+                          {"id", ds.annotation(pick).id},
+                          {"size", size},
+                          {"distractors", distractors[pick]},
+                          {"truth", truth},
+                          {"classes", loaded.class_names},
+                          {"maps", maps},
+                          {"stats", stats}};
     write_text_file((dir / "loss_overlay.json").string(), overlay.dump() + "\n");
 
     std::ostringstream s;
@@ -216,8 +220,8 @@ std::string write_loss_analysis(const std::string& run_dir, const std::string& d
     s << "Over " << n << " val images (" << pos_d[g2].size() << " positive and " << neg_d[g2].size()
       << " negative anchors), the hardest 1 % of the negative anchors carry " << pct(neg_d[g2].hardest_share(0.01))
       << " of the negatives' loss under FL (γ 2), against " << pct(neg_d[g0].hardest_share(0.01))
-      << " under CE (γ 0); half of it sits in the hardest " << pct(neg_d[g2].fraction_for_half()) << " (CE: "
-      << pct(neg_d[g0].fraction_for_half()) << "). The negatives carry "
+      << " under CE (γ 0); half of it sits in the hardest " << pct(neg_d[g2].fraction_for_half())
+      << " (CE: " << pct(neg_d[g0].fraction_for_half()) << "). The negatives carry "
       << pct(neg_d[g2].total() / (neg_d[g2].total() + pos_d[g2].total())) << " of the total loss under FL, "
       << pct(neg_d[g0].total() / (neg_d[g0].total() + pos_d[g0].total())) << " under CE.\n\n"
       << "In the overlay's image (val " << ds.annotation(pick).id << "), the 10 hardest of its "

@@ -61,10 +61,20 @@ json read_json_file(const fs::path& path) {
 json run_key(const detector::TrainConfig& c) {
     std::error_code ec;
     const fs::path data = fs::weakly_canonical(c.data, ec);
-    return {{"data", ec ? c.data : data.string()}, {"epochs", c.epochs}, {"batch", c.batch},
-            {"max_images", c.max_images}, {"max_iters", c.max_iters}, {"seed", c.seed}, {"lr", c.lr},
-            {"optimizer", c.optimizer}, {"cls_loss", c.cls_loss}, {"cls_params", c.cls_params},
-            {"prior_bias", c.prior_bias}, {"normalizer", c.normalizer}, {"preset", c.preset}, {"model", c.model},
+    return {{"data", ec ? c.data : data.string()},
+            {"epochs", c.epochs},
+            {"batch", c.batch},
+            {"max_images", c.max_images},
+            {"max_iters", c.max_iters},
+            {"seed", c.seed},
+            {"lr", c.lr},
+            {"optimizer", c.optimizer},
+            {"cls_loss", c.cls_loss},
+            {"cls_params", c.cls_params},
+            {"prior_bias", c.prior_bias},
+            {"normalizer", c.normalizer},
+            {"preset", c.preset},
+            {"model", c.model},
             {"snapshot_epochs", c.snapshot_epochs}};
 }
 
@@ -114,7 +124,6 @@ void read_log(const fs::path& dir, RunOutcome& r) {
     r.steps = values(by_step);
 }
 
-
 }  // namespace
 
 std::vector<RunSpec> main_runs() {
@@ -162,7 +171,9 @@ detector::TrainConfig run_config(const RunSpec& spec, const Options& opt, const 
     c.eval_every = spec.ablation ? c.epochs : 1;
     c.log_every = spec.ablation ? 10 : 1;
     // The recipe's 200 warm-up iterations would be nearly half of a short ablation run.
-    if (spec.ablation) c.warmup_iters = std::min<int64_t>(c.warmup_iters, 50);  // every step of the main runs: their first iterations are a figure
+    if (spec.ablation)
+        c.warmup_iters =
+            std::min<int64_t>(c.warmup_iters, 50);  // every step of the main runs: their first iterations are a figure
     c.threads = opt.threads;
     c.device = opt.device;
     c.max_iters = opt.max_iters;
@@ -208,8 +219,10 @@ RunOutcome run_or_reuse(const RunSpec& spec, const Options& opt, const std::stri
             detector::EvalOptions eo;
             eo.data = data_dir, eo.split = "test", eo.batch = c.batch, eo.workers = c.workers, eo.epoch = c.epochs;
             const detector::EvalResult test = detector::evaluate(*loaded.model, loaded.class_names, eo);
-            outcome["test"] = {{"ap", test.metrics.map_coco}, {"ap50", test.metrics.map_area},
-                               {"ap50_voc07", test.metrics.map_11point}, {"images", test.images}};
+            outcome["test"] = {{"ap", test.metrics.map_coco},
+                               {"ap50", test.metrics.map_area},
+                               {"ap50_voc07", test.metrics.map_11point},
+                               {"images", test.images}};
         }
         outcome["name"] = spec.name;
         outcome["label"] = spec.label;

@@ -118,8 +118,11 @@ std::string write_snapshots(const std::string& run_dir, const std::vector<int>& 
         json truth = json::array();
         for (const data::Object& o : ds.annotation(i).objects)
             truth.push_back({{"box", box_json(o.box)}, {"label", o.label}, {"difficult", o.difficult}});
-        pictures.push_back({{"path", fs::absolute(ds.image_path(i)).string()}, {"id", ds.annotation(i).id},
-                            {"distractors", distractors[i]}, {"truth", truth}, {"detections", json::object()}});
+        pictures.push_back({{"path", fs::absolute(ds.image_path(i)).string()},
+                            {"id", ds.annotation(i).id},
+                            {"distractors", distractors[i]},
+                            {"truth", truth},
+                            {"detections", json::object()}});
     }
     std::string csv = "epoch,test_ap50_area,test_ap50_voc07,images,tp_per_image,fp_background_per_image,"
                       "fp_object_per_image,top_fp_background,top_fp_confusion,top_fp_localization\n";
@@ -148,26 +151,37 @@ std::string write_snapshots(const std::string& run_dir, const std::vector<int>& 
             if (at == shown.end()) continue;
             json listed = json::array();
             for (size_t d = 0; d < confident.size(); ++d)
-                listed.push_back({{"box", box_json(confident[d].box)}, {"label", confident[d].label},
-                                  {"score", confident[d].score}, {"kind", kind_name(kinds[d])}});
+                listed.push_back({{"box", box_json(confident[d].box)},
+                                  {"label", confident[d].label},
+                                  {"score", confident[d].score},
+                                  {"kind", kind_name(kinds[d])}});
             pictures[size_t(at - shown.begin())]["detections"][std::to_string(epoch)] = listed;
         }
         const detector::VocMetrics m = evaluator.compute();
         const detector::ErrorBreakdown e = detector::analyse_errors(evaluator);  // by rank: no score threshold
         const double n = double(ds.size());
-        stats.push_back({{"epoch", epoch}, {"test_ap50_area", m.map_area}, {"test_ap50_voc07", m.map_11point},
-                         {"tp_per_image", tp / n}, {"fp_background_per_image", fp_background / n},
-                         {"fp_object_per_image", fp_object / n}, {"top_fp_background", e.top_background},
-                         {"top_fp_confusion", e.top_confusion}, {"top_fp_localization", e.top_localization}});
+        stats.push_back({{"epoch", epoch},
+                         {"test_ap50_area", m.map_area},
+                         {"test_ap50_voc07", m.map_11point},
+                         {"tp_per_image", tp / n},
+                         {"fp_background_per_image", fp_background / n},
+                         {"fp_object_per_image", fp_object / n},
+                         {"top_fp_background", e.top_background},
+                         {"top_fp_confusion", e.top_confusion},
+                         {"top_fp_localization", e.top_localization}});
         csv += std::to_string(epoch) + "," + fmt(m.map_area, 5) + "," + fmt(m.map_11point, 5) + "," +
                std::to_string(ds.size()) + "," + fmt(tp / n, 4) + "," + fmt(fp_background / n, 4) + "," +
                fmt(fp_object / n, 4) + "," + std::to_string(e.top_background) + "," + std::to_string(e.top_confusion) +
                "," + std::to_string(e.top_localization) + "\n";
         std::printf("  snapshot epoch %d: test AP50 %.3f, per image %.2f TP, %.2f FP on background, %.2f FP on objects "
-                    "(score >= %.1f)\n", epoch, m.map_area, tp / n, fp_background / n, fp_object / n, kShownScore);
+                    "(score >= %.1f)\n",
+                    epoch, m.map_area, tp / n, fp_background / n, fp_object / n, kShownScore);
     }
-    const json out = {{"epochs", epochs}, {"score_threshold", kShownScore}, {"classes", names},
-                      {"images", pictures}, {"stats", stats}};
+    const json out = {{"epochs", epochs},
+                      {"score_threshold", kShownScore},
+                      {"classes", names},
+                      {"images", pictures},
+                      {"stats", stats}};
     write_text_file((dir / "snapshots.json").string(), out.dump(1) + "\n");
     write_text_file((dir / "snapshots.csv").string(), csv);
 

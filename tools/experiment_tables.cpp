@@ -44,8 +44,7 @@ void write_ap_over_epochs(const std::vector<RunOutcome>& runs, const std::string
     write_text_file((fs::path(out_dir) / "ap_over_epochs.csv").string(), csv);
 }
 
-std::string write_first_iterations(const std::vector<RunOutcome>& runs, const std::string& out_dir,
-                                   int64_t max_step) {
+std::string write_first_iterations(const std::vector<RunOutcome>& runs, const std::string& out_dir, int64_t max_step) {
     std::string csv = "run,label,step,loss,cls,box\n";
     std::string table = "| run | step 1 | 10 | 50 | 100 | 200 |\n|---|---|---|---|---|---|\n";
     for (const RunOutcome& r : runs) {
@@ -108,8 +107,8 @@ std::string write_ablation_tables(const std::vector<RunOutcome>& runs, const std
         main_csv += s.name + ",\"" + s.label + "\"," + csv_row(r) + "," + fmt(best, 5) + "," +
                     (r ? fmt(r->seconds, 1) : "") + "\n";
         const std::string at = best >= 0 ? " (" + std::to_string(best_epoch) + ")" : "";
-        md += "| " + s.label + " | " + cell(r) + " | " + fmt(best) + at +
-              " | " + (r ? fmt(r->seconds / 60, 1) : "-") + " |\n";
+        md += "| " + s.label + " | " + cell(r) + " | " + fmt(best) + at + " | " + (r ? fmt(r->seconds / 60, 1) : "-") +
+              " |\n";
     }
     write_text_file((dir / "main_results.csv").string(), main_csv);
 
@@ -132,9 +131,10 @@ std::string write_ablation_tables(const std::vector<RunOutcome>& runs, const std
     std::string prior_csv = "loss,prior,test_ap50_area,test_ap,test_ap50_voc07,diverged\n";
     md += "\n**prior initialisation** (π = .01 vs a zero bias), test AP50 / AP:\n\n"
           "| loss | prior π = .01 | bias 0 |\n|---|---|---|\n";
-    const std::pair<const char*, std::array<const char*, 2>> prior_rows[] = {
-        {"FL (γ 2, α 0.25)", {"abl_g2_a0.25", "abl_fl_no_prior"}},
-        {"CE (α 0.25)", {"abl_g0_a0.25", "abl_ce_no_prior"}}};
+    const std::pair<const char*, std::array<const char*, 2>> prior_rows[] = {{"FL (γ 2, α 0.25)",
+                                                                              {"abl_g2_a0.25", "abl_fl_no_prior"}},
+                                                                             {"CE (α 0.25)",
+                                                                              {"abl_g0_a0.25", "abl_ce_no_prior"}}};
     for (const auto& [label, names] : prior_rows) {
         md += std::string("| ") + label + " | " + cell(find_run(runs, names[0])) + " | " +
               cell(find_run(runs, names[1])) + " |\n";
@@ -145,8 +145,8 @@ std::string write_ablation_tables(const std::vector<RunOutcome>& runs, const std
 
     std::string norm_csv = "normalizer,test_ap50_area,test_ap,test_ap50_voc07,diverged\n";
     md += "\n**normaliser** of FL (γ 2, α 0.25), test AP50 / AP:\n\n| divided by | test AP50 / AP |\n|---|---|\n";
-    for (const auto& [label, name] : {std::pair<const char*, const char*>{"positives", "abl_g2_a0.25"},
-                                      {"anchors", "abl_fl_norm_anchors"}}) {
+    for (const auto& [label, name] :
+         {std::pair<const char*, const char*>{"positives", "abl_g2_a0.25"}, {"anchors", "abl_fl_norm_anchors"}}) {
         md += std::string("| ") + label + " | " + cell(find_run(runs, name)) + " |\n";
         norm_csv += std::string(label) + "," + csv_row(find_run(runs, name)) + "\n";
     }

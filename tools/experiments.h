@@ -26,18 +26,18 @@ namespace focal::cli::experiments {
 // cores (12 for the main runs, 13.5 for the ablations).
 struct Options {
     std::string out = "results";
-    std::string data;              // an existing VOC-format set; "" = generate OUT/data
-    int images = 2500;             // synthetic images generated (60 % train, 20 % val, 20 % test)
-    int epochs = 8;                // the main comparison runs (section 3 of the report)
-    int ablation_epochs = 6;       // each run of the ablation grid
-    int ablation_images = 600;     // training images of each ablation run (0 = the whole split)
-    int analysis_images = 150;     // val images for the loss distributions
-    std::vector<int> snapshots;    // epochs drawn; empty = about a quarter, half, all of --epochs
-    int threads = 0;               // 0 = all cores
-    std::string device = "cpu";    // where the runs train and the models run (--device)
+    std::string data;            // an existing VOC-format set; "" = generate OUT/data
+    int images = 2500;           // synthetic images generated (60 % train, 20 % val, 20 % test)
+    int epochs = 8;              // the main comparison runs (section 3 of the report)
+    int ablation_epochs = 6;     // each run of the ablation grid
+    int ablation_images = 600;   // training images of each ablation run (0 = the whole split)
+    int analysis_images = 150;   // val images for the loss distributions
+    std::vector<int> snapshots;  // epochs drawn; empty = about a quarter, half, all of --epochs
+    int threads = 0;             // 0 = all cores
+    std::string device = "cpu";  // where the runs train and the models run (--device)
     uint64_t seed = 0;
-    int64_t max_iters = 0;         // > 0: at most this many iterations per epoch (smoke tests)
-    int batch = 0;                 // 0 = the demo recipe's
+    int64_t max_iters = 0;  // > 0: at most this many iterations per epoch (smoke tests)
+    int batch = 0;          // 0 = the demo recipe's
     bool ablations = true;
     bool plot = true;
     std::string python = "/usr/bin/python3";
@@ -79,9 +79,9 @@ struct RunOutcome {
     std::vector<EpochPoint> epochs;
     std::vector<StepPoint> steps;  // the logged steps, in order (a diverged run's last is its error)
     bool diverged = false;
-    std::string error;  // the trainer's message when it diverged
+    std::string error;                                          // the trainer's message when it diverged
     double test_ap = -1, test_ap50 = -1, test_ap50_voc07 = -1;  // COCO AP .5:.95, AP@.5 (area, VOC07)
-    double seconds = 0;  // training and evaluation
+    double seconds = 0;                                         // training and evaluation
 };
 
 std::vector<RunSpec> main_runs();      // FL, alpha-balanced CE, OHEM 1:3, CE without the prior

@@ -24,9 +24,15 @@ CLI::Validator number_check(const std::string& rule, Predicate ok) {
         rule);
 }
 
-inline CLI::Validator positive() { return number_check("> 0", [](double v) { return v > 0; }); }
-inline CLI::Validator non_negative() { return number_check(">= 0", [](double v) { return v >= 0; }); }
-inline CLI::Validator fraction() { return number_check("in [0, 1]", [](double v) { return v >= 0 && v <= 1; }); }
+inline CLI::Validator positive() {
+    return number_check("> 0", [](double v) { return v > 0; });
+}
+inline CLI::Validator non_negative() {
+    return number_check(">= 0", [](double v) { return v >= 0; });
+}
+inline CLI::Validator fraction() {
+    return number_check("in [0, 1]", [](double v) { return v >= 0 && v <= 1; });
+}
 inline CLI::Validator in_range(double low, double high) {
     std::ostringstream rule;
     rule << "in [" << low << ", " << high << "]";

@@ -2,9 +2,9 @@
 #include <cstdio>
 #include <exception>
 
-#include "runtime_env.h"
 #include "commands.h"
 #include "engine/error.h"
+#include "runtime_env.h"
 
 int main(int argc, char** argv) {
     focal::cli::tune_runtime(argv);
@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", "focal 0.1");
     // A bad flag is one line, like every other error: "focal: error: --batch: must be > 0, got -1".
-    app.failure_message([](const CLI::App*, const CLI::Error& e) { return "focal: error: " + std::string(e.what()) + "\n"; });
+    app.failure_message(
+        [](const CLI::App*, const CLI::Error& e) { return "focal: error: " + std::string(e.what()) + "\n"; });
     focal::cli::add_demo(app);
     focal::cli::add_make_shapes(app);
     focal::cli::add_inspect(app);

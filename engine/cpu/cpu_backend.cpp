@@ -19,7 +19,7 @@
 namespace focal::cpu {
 namespace {
 
-constexpr int64_t kGrain = 32768;       // elements per thread below which loops stay serial
+constexpr int64_t kGrain = 32768;        // elements per thread below which loops stay serial
 constexpr int64_t kReduceBlock = 32768;  // fixed partial-sum block: results don't depend on threads
 
 template <size_t N>
@@ -33,9 +33,7 @@ StridedLayout<N> layout_of(const Shape& shape, std::array<const View*, N> views)
 template <size_t N, class Body>
 void elementwise(const Shape& shape, std::array<const View*, N> views, Body&& body) {
     StridedLayout<N> layout = layout_of<N>(shape, views);
-    parallel_for(numel(shape), kGrain, [&](int64_t begin, int64_t end) {
-        strided_for<N>(layout, begin, end, body);
-    });
+    parallel_for(numel(shape), kGrain, [&](int64_t begin, int64_t end) { strided_for<N>(layout, begin, end, body); });
 }
 
 template <UnaryOp OP>
@@ -68,21 +66,22 @@ void binary_kernel(const View& a, const View& b, const View& out) {
             const float s = pb[0];
             for (int64_t i = 0; i < n; ++i) y[i] = math::binary(OP, pa[i], s);
         } else {
-            for (int64_t i = 0; i < n; ++i)
-                y[i * st[0]] = math::binary(OP, pa[i * st[1]], pb[i * st[2]]);
+            for (int64_t i = 0; i < n; ++i) y[i * st[0]] = math::binary(OP, pa[i * st[1]], pb[i * st[2]]);
         }
     });
 }
 
 template <class T>
-const T* as(const View& v) { return static_cast<const T*>(v.data); }
+const T* as(const View& v) {
+    return static_cast<const T*>(v.data);
+}
 
 // Checks every index lies in [0, size) before any kernel writes.
 void check_indices(const View& index, int64_t size, const char* op) {
     const int32_t* idx = index.i32();
     for (int64_t i = 0, n = index.numel(); i < n; ++i)
-        FOCAL_CHECK(idx[i] >= 0 && idx[i] < size, "[", op, "] index ", idx[i],
-              " is out of range for a dim of size ", size);
+        FOCAL_CHECK(idx[i] >= 0 && idx[i] < size, "[", op, "] index ", idx[i], " is out of range for a dim of size ",
+                    size);
 }
 
 class CpuBackend final : public Backend {
@@ -100,8 +99,7 @@ public:
 
     void copy(const View& src, const View& dst) override {
         if (src.dtype == DType::F32 && dst.dtype == DType::F32) return copy_as<float, float>(src, dst);
-        if (src.dtype == DType::I32 && dst.dtype == DType::I32)
-            return copy_as<int32_t, int32_t>(src, dst);
+        if (src.dtype == DType::I32 && dst.dtype == DType::I32) return copy_as<int32_t, int32_t>(src, dst);
         if (src.dtype == DType::I32) return copy_as<int32_t, float>(src, dst);
         copy_as<float, int32_t>(src, dst);
     }
@@ -134,23 +132,21 @@ public:
         float* y = out.f32();
         elementwise<4>(out.shape, {&out, &mask, &a, &b}, [&](auto off, int64_t n, auto st) {
             for (int64_t i = 0; i < n; ++i)
-                y[off[0] + i * st[0]] = m[off[1] + i * st[1]] != 0.0f ? pa[off[2] + i * st[2]]
-                                                                      : pb[off[3] + i * st[3]];
+                y[off[0] + i * st[0]] = m[off[1] + i * st[1]] != 0.0f ? pa[off[2] + i * st[2]] : pb[off[3] + i * st[3]];
         });
     }
 
     void reduce(ReduceOp op, const View& x, const View& out) override;
     void argmax(const View& x, const View& out) override;
 
-    void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, float alpha, const GemmOperand& a,
-              const GemmOperand& b, float beta, float* c, int64_t c_batch_stride) override {
+    void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, float alpha, const GemmOperand& a, const GemmOperand& b,
+              float beta, float* c, int64_t c_batch_stride) override {
         auto one = [&](int64_t i) {
             cblas_sgemm(CblasRowMajor, a.transposed ? CblasTrans : CblasNoTrans,
-                        b.transposed ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-                        static_cast<int>(n), static_cast<int>(k), alpha,
-                        a.data + i * a.batch_stride, static_cast<int>(a.ld),
-                        b.data + i * b.batch_stride, static_cast<int>(b.ld), beta,
-                        c + i * c_batch_stride, static_cast<int>(n));
+                        b.transposed ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
+                        static_cast<int>(k), alpha, a.data + i * a.batch_stride, static_cast<int>(a.ld),
+                        b.data + i * b.batch_stride, static_cast<int>(b.ld), beta, c + i * c_batch_stride,
+                        static_cast<int>(n));
         };
         // Enough items to go round: one single-threaded sgemm per item on each thread (inside
         // an OpenMP region OpenBLAS runs on the calling thread), which saves waking the pool
@@ -174,8 +170,7 @@ public:
         parallel_for(s.outer * count, std::max<int64_t>(1, kGrain / s.inner), [&](int64_t b, int64_t e) {
             for (int64_t r = b; r < e; ++r) {
                 int64_t o = r / count, j = r % count;
-                std::memcpy(dst + r * s.inner, src + (o * s.size + idx[j]) * s.inner,
-                            s.inner * sizeof(float));
+                std::memcpy(dst + r * s.inner, src + (o * s.size + idx[j]) * s.inner, s.inner * sizeof(float));
             }
         });
     }
@@ -253,8 +248,7 @@ public:
     void max_pool2d(const Conv2dGeometry& g, const float* x, float* y, int32_t* argmax) override {
         cpu::max_pool2d(g, x, y, argmax);
     }
-    void max_pool2d_backward(const Conv2dGeometry& g, const float* dy, const int32_t* argmax,
-                             float* dx) override {
+    void max_pool2d_backward(const Conv2dGeometry& g, const float* dy, const int32_t* argmax, float* dx) override {
         cpu::max_pool2d_backward(g, dy, argmax, dx);
     }
     void avg_pool2d(const Conv2dGeometry& g, const float* x, float* y) override { cpu::avg_pool2d(g, x, y); }
@@ -283,8 +277,7 @@ private:
             if (st[0] == 1 && st[1] == 1) {
                 for (int64_t i = 0; i < n; ++i) d[off[0] + i] = static_cast<To>(s[off[1] + i]);
             } else {
-                for (int64_t i = 0; i < n; ++i)
-                    d[off[0] + i * st[0]] = static_cast<To>(s[off[1] + i * st[1]]);
+                for (int64_t i = 0; i < n; ++i) d[off[0] + i * st[0]] = static_cast<To>(s[off[1] + i * st[1]]);
             }
         });
     }
@@ -302,8 +295,8 @@ private:
 template <ReduceOp OP>
 struct Accumulator {
     double sum = 0;
-    float extreme = OP == ReduceOp::Max ? -std::numeric_limits<float>::infinity()
-                                        : std::numeric_limits<float>::infinity();
+    float extreme =
+        OP == ReduceOp::Max ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
     void add(const float* p, int64_t n, int64_t stride) {
         for (int64_t i = 0; i < n; ++i) {
             float v = p[i * stride];
@@ -343,21 +336,18 @@ void reduce_kernel(const View& x, const View& out) {
 
     auto reduce_range = [&](int64_t base, int64_t begin, int64_t end) {
         Accumulator<OP> acc;
-        strided_for<1>(inner, begin, end, [&](auto off, int64_t n, auto st) {
-            acc.add(xs + base + off[0], n, st[0]);
-        });
+        strided_for<1>(inner, begin, end, [&](auto off, int64_t n, auto st) { acc.add(xs + base + off[0], n, st[0]); });
         return acc;
     };
     if (outputs >= 4 * num_threads() || per_output <= kReduceBlock) {
         // Many outputs: one thread reduces each output entirely.
         parallel_for(outputs, std::max<int64_t>(1, kGrain / std::max<int64_t>(per_output, 1)),
                      [&](int64_t b, int64_t e) {
-                         int64_t o = b;  // outputs are contiguous, in the order walked
-                         strided_for<1>(outer, b, e, [&](auto off, int64_t n, auto st) {
-                             for (int64_t i = 0; i < n; ++i)
-                                 ys[o++] = reduce_range(off[0] + i * st[0], 0, per_output).value();
-                         });
-                     });
+            int64_t o = b;  // outputs are contiguous, in the order walked
+            strided_for<1>(outer, b, e, [&](auto off, int64_t n, auto st) {
+                for (int64_t i = 0; i < n; ++i) ys[o++] = reduce_range(off[0] + i * st[0], 0, per_output).value();
+            });
+        });
         return;
     }
     // Few outputs, long reductions: fixed-size blocks in parallel, merged in order.
@@ -368,8 +358,7 @@ void reduce_kernel(const View& x, const View& out) {
         strided_for<1>(outer, o, o + 1, [&](auto off, int64_t, auto) { base = off[0]; });
         parallel_for(blocks, 1, [&](int64_t b, int64_t e) {
             for (int64_t blk = b; blk < e; ++blk)
-                partial[blk] = reduce_range(base, blk * kReduceBlock,
-                                            std::min(per_output, (blk + 1) * kReduceBlock));
+                partial[blk] = reduce_range(base, blk * kReduceBlock, std::min(per_output, (blk + 1) * kReduceBlock));
         });
         Accumulator<OP> total;
         for (const auto& p : partial) total.merge(p);

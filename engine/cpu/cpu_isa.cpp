@@ -76,8 +76,6 @@ std::vector<CpuIsa> supported_cpu_isas() {
 
 CpuIsa cpu_isa() { return static_cast<CpuIsa>(current().load(std::memory_order_relaxed)); }
 
-void set_cpu_isa(CpuIsa isa) {
-    current().store(static_cast<int>(check_supported(isa)), std::memory_order_relaxed);
-}
+void set_cpu_isa(CpuIsa isa) { current().store(static_cast<int>(check_supported(isa)), std::memory_order_relaxed); }
 
 }  // namespace focal::cpu

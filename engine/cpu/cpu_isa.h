@@ -13,10 +13,10 @@ namespace focal::cpu {
 
 enum class CpuIsa { Baseline, Avx2, Avx512 };
 
-CpuIsa cpu_isa();                        // the variant in use
-std::vector<CpuIsa> supported_cpu_isas();  // those this build and this CPU can run, baseline first
-void set_cpu_isa(CpuIsa isa);            // fails for a variant this CPU or build lacks
-const char* cpu_isa_name(CpuIsa isa);    // "baseline", "avx2", "avx512"
+CpuIsa cpu_isa();                                   // the variant in use
+std::vector<CpuIsa> supported_cpu_isas();           // those this build and this CPU can run, baseline first
+void set_cpu_isa(CpuIsa isa);                       // fails for a variant this CPU or build lacks
+const char* cpu_isa_name(CpuIsa isa);               // "baseline", "avx2", "avx512"
 CpuIsa cpu_isa_from_name(const std::string& name);  // the inverse; fails for any other name
 
 // The compiler's target strings for the variants (#pragma GCC target); GCC on x86-64 only.

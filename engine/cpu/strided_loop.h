@@ -22,8 +22,7 @@ StridedLayout<N> coalesce(const Shape& shape, const std::array<const Strides*, N
     for (size_t d = 0; d < shape.size(); ++d) {
         if (shape[d] == 1) continue;  // size-1 dims contribute nothing
         bool merge = !out.shape.empty();
-        for (size_t k = 0; k < N && merge; ++k)
-            merge = out.strides[k].back() == (*strides[k])[d] * shape[d];
+        for (size_t k = 0; k < N && merge; ++k) merge = out.strides[k].back() == (*strides[k])[d] * shape[d];
         if (merge) {
             out.shape.back() *= shape[d];
             for (size_t k = 0; k < N; ++k) out.strides[k].back() = (*strides[k])[d];

@@ -57,8 +57,8 @@ struct F4 {  // F(4x4, 3x3)
     static constexpr Mat<4, 6> AT{{{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}}};
 };
 
-constexpr int kLanes = 16;  // tiles transformed together, one per vector lane
-using Lanes = float __attribute__((vector_size(4 * kLanes)));                // kLanes tiles' values
+constexpr int kLanes = 16;                                     // tiles transformed together, one per vector lane
+using Lanes = float __attribute__((vector_size(4 * kLanes)));  // kLanes tiles' values
 
 // Where tile t starts: image n, top-left (row, col) of its window in the input (input
 // transforms: th*m - pad, tw*m - pad) or in the output (output transforms: th*m, tw*m).
@@ -163,8 +163,7 @@ void winograd_input(const WinogradGeometry& g, const float* x, float* v) { kerne
 void winograd_input_backward(const WinogradGeometry& g, const float* dv, float* dx) {
     kernels_for(g).input_backward(g, dv, dx);
 }
-void winograd_output(const WinogradGeometry& g, int64_t out_channels, const float* m, const float* bias,
-                     float* y) {
+void winograd_output(const WinogradGeometry& g, int64_t out_channels, const float* m, const float* bias, float* y) {
     kernels_for(g).output(g, out_channels, m, bias, y);
 }
 void winograd_output_backward(const WinogradGeometry& g, int64_t out_channels, const float* dy, float* dm) {

@@ -8,8 +8,7 @@ void winograd_filter(const WinogradGeometry& g, int64_t out_channels, const floa
 void winograd_filter_backward(const WinogradGeometry& g, int64_t out_channels, const float* du, float* dw);
 void winograd_input(const WinogradGeometry& g, const float* x, float* v);
 void winograd_input_backward(const WinogradGeometry& g, const float* dv, float* dx);
-void winograd_output(const WinogradGeometry& g, int64_t out_channels, const float* m, const float* bias,
-                     float* y);
+void winograd_output(const WinogradGeometry& g, int64_t out_channels, const float* m, const float* bias, float* y);
 void winograd_output_backward(const WinogradGeometry& g, int64_t out_channels, const float* dy, float* dm);
 
 }  // namespace focal::cpu

@@ -65,7 +65,8 @@ __global__ void channel_affine_kernel(const float* a, const float* p, const floa
     FOCAL_GRID_LOOP(t, total) {
         const int64_t ch = (t / l) % c;
         const float rc = r ? r[ch] : 0.0f;
-        out[t] = b ? math::channel_affine(a[t], p[ch], b[t], q ? q[ch] : 0.0f, rc) : math::channel_affine(a[t], p[ch], rc);
+        out[t] =
+            b ? math::channel_affine(a[t], p[ch], b[t], q ? q[ch] : 0.0f, rc) : math::channel_affine(a[t], p[ch], rc);
     }
 }
 

@@ -55,17 +55,18 @@ public:
     void reduce(ReduceOp op, const View& x, const View& out) override { cuda::reduce(op, x, out); }
     void argmax(const View& x, const View& out) override { cuda::argmax(x, out); }
 
-    void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, float alpha, const GemmOperand& a,
-              const GemmOperand& b, float beta, float* c, int64_t c_batch_stride) override {
+    void gemm(int64_t batch, int64_t m, int64_t n, int64_t k, float alpha, const GemmOperand& a, const GemmOperand& b,
+              float beta, float* c, int64_t c_batch_stride) override {
         if (batch == 0 || m == 0 || n == 0) return;
         // Row-major C = A B is column-major C^T = B^T A^T: swap the operands, keep the flags.
         // A leading dimension of 0 (k = 0) is still at least 1 for cuBLAS.
-        FOCAL_CUBLAS_CHECK(cublasSgemmStridedBatched(
-            blas(), b.transposed ? CUBLAS_OP_T : CUBLAS_OP_N, a.transposed ? CUBLAS_OP_T : CUBLAS_OP_N,
-            blas_int(n, "n"), blas_int(m, "m"), blas_int(k, "k"), &alpha, b.data,
-            blas_int(std::max<int64_t>(b.ld, 1), "ldb"), b.batch_stride, a.data,
-            blas_int(std::max<int64_t>(a.ld, 1), "lda"), a.batch_stride, &beta, c, blas_int(n, "ldc"),
-            c_batch_stride, blas_int(batch, "batch")));
+        FOCAL_CUBLAS_CHECK(cublasSgemmStridedBatched(blas(), b.transposed ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                                     a.transposed ? CUBLAS_OP_T : CUBLAS_OP_N, blas_int(n, "n"),
+                                                     blas_int(m, "m"), blas_int(k, "k"), &alpha, b.data,
+                                                     blas_int(std::max<int64_t>(b.ld, 1), "ldb"), b.batch_stride,
+                                                     a.data, blas_int(std::max<int64_t>(a.ld, 1), "lda"),
+                                                     a.batch_stride, &beta, c, blas_int(n, "ldc"), c_batch_stride,
+                                                     blas_int(batch, "batch")));
         after_launch("gemm");
     }
 

@@ -38,8 +38,9 @@ std::string in_scope() {
 
 // An error seen now may come from any kernel queued before: say how to find which.
 const char* sync_hint() {
-    return context().sync ? "" : "; kernels run asynchronously, so an earlier op may be at fault: rerun with "
-                                 "FOCAL_CUDA_SYNC=1 to stop at the op that caused it";
+    return context().sync ? ""
+                          : "; kernels run asynchronously, so an earlier op may be at fault: rerun with "
+                            "FOCAL_CUDA_SYNC=1 to stop at the op that caused it";
 }
 
 }  // namespace

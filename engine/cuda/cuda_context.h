@@ -11,17 +11,17 @@
 
 namespace focal::cuda {
 
-#define FOCAL_CUDA_CHECK(call)                                                                  \
-    do {                                                                                        \
-        cudaError_t status_ = (call);                                                           \
-        if (status_ != cudaSuccess) ::focal::cuda::fail_status(#call, status_);                 \
+#define FOCAL_CUDA_CHECK(call)                                                  \
+    do {                                                                        \
+        cudaError_t status_ = (call);                                           \
+        if (status_ != cudaSuccess) ::focal::cuda::fail_status(#call, status_); \
     } while (0)
 
-#define FOCAL_CUBLAS_CHECK(call)                                                                \
-    do {                                                                                        \
-        cublasStatus_t status_ = (call);                                                        \
-        if (status_ != CUBLAS_STATUS_SUCCESS)                                                   \
-            ::focal::fail("[cuda] ", #call, " failed: ", cublasGetStatusString(status_));       \
+#define FOCAL_CUBLAS_CHECK(call)                                                          \
+    do {                                                                                  \
+        cublasStatus_t status_ = (call);                                                  \
+        if (status_ != CUBLAS_STATUS_SUCCESS)                                             \
+            ::focal::fail("[cuda] ", #call, " failed: ", cublasGetStatusString(status_)); \
     } while (0)
 
 // The stream every kernel, copy and gemm of the backend runs on, in order. A blocking

@@ -61,10 +61,8 @@ void copy(const View& src, const View& dst) {
         copy_kernel<<<blocks, kThreads, 0, stream()>>>(g, src.f32(), dst.f32());
     else if (src.dtype == DType::I32 && dst.dtype == DType::I32)
         copy_kernel<<<blocks, kThreads, 0, stream()>>>(g, src.i32(), dst.i32());
-    else if (src.dtype == DType::I32)
-        copy_kernel<<<blocks, kThreads, 0, stream()>>>(g, src.i32(), dst.f32());
-    else
-        copy_kernel<<<blocks, kThreads, 0, stream()>>>(g, src.f32(), dst.i32());
+    else if (src.dtype == DType::I32) copy_kernel<<<blocks, kThreads, 0, stream()>>>(g, src.i32(), dst.f32());
+    else copy_kernel<<<blocks, kThreads, 0, stream()>>>(g, src.f32(), dst.i32());
     after_launch("copy");
 }
 
@@ -73,8 +71,7 @@ void fill(const View& dst, float value) {
     if (g.numel == 0) return;
     if (dst.dtype == DType::I32)
         fill_kernel<<<blocks_for(g.numel), kThreads, 0, stream()>>>(g, static_cast<int32_t>(value), dst.i32());
-    else
-        fill_kernel<<<blocks_for(g.numel), kThreads, 0, stream()>>>(g, value, dst.f32());
+    else fill_kernel<<<blocks_for(g.numel), kThreads, 0, stream()>>>(g, value, dst.f32());
     after_launch("fill");
 }
 
@@ -83,10 +80,8 @@ void unary(UnaryOp op, UnaryParams p, const View& x, const View& out) {
     if (g.numel == 0) return;
     const int blocks = blocks_for(g.numel);
     switch (op) {
-#define FOCAL_UNARY(name)                                                                       \
-    case UnaryOp::name:                                                                         \
-        unary_kernel<UnaryOp::name><<<blocks, kThreads, 0, stream()>>>(g, p, x.f32(), out.f32()); \
-        break;
+#define FOCAL_UNARY(name) \
+    case UnaryOp::name: unary_kernel<UnaryOp::name><<<blocks, kThreads, 0, stream()>>>(g, p, x.f32(), out.f32()); break;
         FOCAL_UNARY_OPS(FOCAL_UNARY)
 #undef FOCAL_UNARY
     }

@@ -31,8 +31,8 @@ __global__ void max_pool_backward_kernel(Conv2dGeometry g, int64_t total, const 
     const int64_t plane = g.height * g.width, out_plane = g.out_h * g.out_w;
     FOCAL_GRID_LOOP(p, total) {
         const int64_t nc = p / plane, q = p % plane;
-        dx[p] = math::max_pool_grad_pixel(g, dy + nc * out_plane, argmax + nc * out_plane, q / g.width, q % g.width,
-                                          dx[p]);
+        dx[p] =
+            math::max_pool_grad_pixel(g, dy + nc * out_plane, argmax + nc * out_plane, q / g.width, q % g.width, dx[p]);
     }
 }
 

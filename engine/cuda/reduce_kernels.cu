@@ -81,20 +81,22 @@ template <int GROUP>
 __global__ void argmax_kernel(int64_t rows, int64_t n, int64_t rs, int64_t cs, const float* x, int32_t* y) {
     auto merge = [](math::ArgmaxCandidate a, math::ArgmaxCandidate b) { return math::argmax_merge(a, b); };
     auto run = [&](int64_t r, int lane, math::ArgmaxCandidate best) {
-        for (int64_t j = lane; j < n; j += GROUP) best = math::argmax_take(best, x[r * rs + j * cs], static_cast<int32_t>(j));
+        for (int64_t j = lane; j < n; j += GROUP)
+            best = math::argmax_take(best, x[r * rs + j * cs], static_cast<int32_t>(j));
         return best;
     };
-    auto finish = [&](int64_t r, math::ArgmaxCandidate best) { y[r] = n > 0 ? math::argmax_result(x[r * rs], best) : 0; };
+    auto finish = [&](int64_t r, math::ArgmaxCandidate best) {
+        y[r] = n > 0 ? math::argmax_result(x[r * rs], best) : 0;
+    };
     for_each_task<GROUP>(rows, math::argmax_none(), run, merge, finish);
 }
 
 // Launches kernel<32> or kernel<kThreads> by run length, enough blocks for every task.
-#define FOCAL_LAUNCH_BY_RUN(kernel, run_length, tasks, ...)                                                   \
-    do {                                                                                                   \
-        if ((run_length) >= kLongRun)                                                                      \
-            kernel<kThreads><<<blocks_for((tasks) * kThreads), kThreads, 0, stream()>>>(__VA_ARGS__);     \
-        else                                                                                               \
-            kernel<32><<<blocks_for((tasks) * 32), kThreads, 0, stream()>>>(__VA_ARGS__);                 \
+#define FOCAL_LAUNCH_BY_RUN(kernel, run_length, tasks, ...)                                         \
+    do {                                                                                            \
+        if ((run_length) >= kLongRun)                                                               \
+            kernel<kThreads><<<blocks_for((tasks)*kThreads), kThreads, 0, stream()>>>(__VA_ARGS__); \
+        else kernel<32><<<blocks_for((tasks)*32), kThreads, 0, stream()>>>(__VA_ARGS__);            \
     } while (0)
 
 }  // namespace

@@ -31,8 +31,8 @@ void GradientReducer::average() {
         if (g.defined()) slot.copy_(g.reshape({-1})), had[i] = 1.0f;
         else slot.zero_();
     }
-    flat_.narrow(0, flags, static_cast<int64_t>(had.size())).copy_(
-        Tensor::from_vector(had, {static_cast<int64_t>(had.size())}, flat_.device()));
+    flat_.narrow(0, flags, static_cast<int64_t>(had.size()))
+        .copy_(Tensor::from_vector(had, {static_cast<int64_t>(had.size())}, flat_.device()));
     for (size_t b = 0; b < bucket_starts_.size(); ++b) {
         const int64_t end = b + 1 < bucket_starts_.size() ? bucket_starts_[b + 1] : flat_.numel();
         Tensor bucket = flat_.narrow(0, bucket_starts_[b], end - bucket_starts_[b]);

@@ -32,7 +32,7 @@ public:
 
 private:
     Collective& collective_;
-    std::vector<Tensor> params_;   // in packing order (reversed)
+    std::vector<Tensor> params_;    // in packing order (reversed)
     std::vector<int64_t> offsets_;  // of each parameter's gradient in flat_
     std::vector<int64_t> bucket_starts_;
     Tensor flat_;

@@ -110,7 +110,8 @@ public:
 
 private:
     float* host_floats(Tensor& t, const char* what) {
-        FOCAL_CHECK(t.device() == Device::CPU, "[dist] ", what, ": MPI carries CPU tensors; CUDA tensors go through "
+        FOCAL_CHECK(t.device() == Device::CPU, "[dist] ", what,
+                    ": MPI carries CPU tensors; CUDA tensors go through "
                     "NCCL (--device cuda chooses it)");
         FOCAL_CHECK(t.dtype() == DType::F32 && t.is_contiguous(), "[dist] ", what,
                     " needs a contiguous float32 tensor, got ", shape_str(t.shape()));

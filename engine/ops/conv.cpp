@@ -27,10 +27,9 @@ namespace {
 
 enum Slot { kColumns = detail::kConvSlotA, kGemmOut = detail::kConvSlotB, kPartials = detail::kConvSlotC };
 
-
 // C = A @ B + beta C for row-major contiguous A (m, k), B (k, n) with optional transposes.
-void gemm(Backend& be, int64_t m, int64_t n, int64_t k, const float* a, bool ta, const float* b,
-          bool tb, float* c, float beta = 0.0f) {
+void gemm(Backend& be, int64_t m, int64_t n, int64_t k, const float* a, bool ta, const float* b, bool tb, float* c,
+          float beta = 0.0f) {
     be.gemm(1, m, n, k, 1.0f, {a, ta ? m : k, ta, 0}, {b, tb ? k : n, tb, 0}, beta, c, 0);
 }
 
@@ -47,7 +46,9 @@ bool per_image(const Conv2dGeometry& g) {
 // (bench/bench_conv).
 Conv2dAlgorithm pick_winograd(const Conv2dGeometry& g) {
     const int64_t plane = g.out_plane();
-    return plane >= 256 ? Conv2dAlgorithm::Winograd4 : plane >= 16 ? Conv2dAlgorithm::Winograd2 : Conv2dAlgorithm::Im2col;
+    return plane >= 256  ? Conv2dAlgorithm::Winograd4
+           : plane >= 16 ? Conv2dAlgorithm::Winograd2
+                         : Conv2dAlgorithm::Im2col;
 }
 
 WinogradGeometry winograd_geometry(const Conv2dGeometry& conv, int64_t tile) {
@@ -70,8 +71,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
     FOCAL_CHECK(weight.dim() == 4, "[conv2d] weight must be (O, C, kh, kw), got ", shape_str(weight.shape()));
     FOCAL_CHECK(x.size(1) == weight.size(1), "[conv2d] input has ", x.size(1), " channels, weight expects ",
                 weight.size(1));
-    FOCAL_CHECK(opt.stride >= 1 && opt.padding >= 0 && opt.dilation >= 1, "[conv2d] invalid stride ",
-                opt.stride, ", padding ", opt.padding, " or dilation ", opt.dilation);
+    FOCAL_CHECK(opt.stride >= 1 && opt.padding >= 0 && opt.dilation >= 1, "[conv2d] invalid stride ", opt.stride,
+                ", padding ", opt.padding, " or dilation ", opt.dilation);
     const int64_t out_channels = weight.size(0);
     if (bias.defined()) {
         FOCAL_CHECK(bias.shape() == Shape{out_channels}, "[conv2d] bias must be (", out_channels, ",), got ",
@@ -87,8 +88,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
     g.dilation_h = g.dilation_w = opt.dilation;
     g.out_h = conv_out_size(g.height, g.kernel_h, opt.stride, opt.padding, opt.dilation);
     g.out_w = conv_out_size(g.width, g.kernel_w, opt.stride, opt.padding, opt.dilation);
-    FOCAL_CHECK(g.out_h > 0 && g.out_w > 0, "[conv2d] input ", shape_str(x.shape()),
-                " is smaller than the kernel ", shape_str(weight.shape()));
+    FOCAL_CHECK(g.out_h > 0 && g.out_w > 0, "[conv2d] input ", shape_str(x.shape()), " is smaller than the kernel ",
+                shape_str(weight.shape()));
 
     Backend& be = detail::backend_of(x);
     Conv2dAlgorithm algorithm = opt.algorithm;
@@ -98,10 +99,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Conv2dO
     if (algorithm == Conv2dAlgorithm::Im2col)
         return per_image(g) ? detail::conv2d_im2col_per_image(x, weight, bias, g)
                             : detail::conv2d_im2col(x, weight, bias, g);
-    FOCAL_CHECK(winograd_fits, "[conv2d] Winograd needs a 3x3 kernel, stride 1 and dilation 1; got kernel ",
-                g.kernel_h, "x", g.kernel_w, ", stride ", opt.stride, ", dilation ", opt.dilation);
+    FOCAL_CHECK(winograd_fits, "[conv2d] Winograd needs a 3x3 kernel, stride 1 and dilation 1; got kernel ", g.kernel_h,
+                "x", g.kernel_w, ", stride ", opt.stride, ", dilation ", opt.dilation);
     FOCAL_CHECK(be.has_winograd(), "[conv2d] Winograd is not implemented on ", device_name(x.device()));
-    return detail::conv2d_winograd(x, weight, bias, winograd_geometry(g, algorithm == Conv2dAlgorithm::Winograd4 ? 4 : 2));
+    return detail::conv2d_winograd(x, weight, bias,
+                                   winograd_geometry(g, algorithm == Conv2dAlgorithm::Winograd4 ? 4 : 2));
 }
 
 namespace detail {
@@ -122,11 +124,11 @@ Tensor conv2d_im2col(const Tensor& x, const Tensor& weight, const Tensor& bias, 
         Tensor per_image = out.permute({1, 0, 2});  // (O, N, L) -> (N, O, L), a view
         // Always a fresh tensor: even when the view is already contiguous (N = 1), y must
         // not alias the workspace, which the next conv overwrites.
-        y = bias.defined() ? add(per_image, bias.detached().view({1, out_channels, 1}))
-                           : per_image.clone();
+        y = bias.defined() ? add(per_image, bias.detached().view({1, out_channels, 1})) : per_image.clone();
         y = y.view({g.batch, out_channels, g.out_h, g.out_w});
     }
-    return record(y, "conv2d", {x, weight, bias}, [xc, w2d, g, ckk, cols_n, out_channels](Grads& grads, const Tensor& dy) {
+    return record(y, "conv2d", {x, weight, bias},
+                  [xc, w2d, g, ckk, cols_n, out_channels](Grads& grads, const Tensor& dy) {
         Backend& be = backend_of(dy);
         // dY (N, O, OH, OW) -> (O, N*OH*OW), the layout the gemms want.
         Tensor dy2d = workspace(kGemmOut, {out_channels, g.batch, g.out_plane()}, dy.device());
@@ -154,12 +156,13 @@ Tensor conv2d_im2col(const Tensor& x, const Tensor& weight, const Tensor& bias, 
 // stride-1 unpadded conv needs no columns at all: x (N, C, L) is its own column matrix.
 // Backward: dW = sum over n of dY[n] cols[n]^T (one partial per image, summed in image
 // order, so the result does not depend on the thread count); dx = col2im(W^T dY[n]).
-Tensor conv2d_im2col_per_image(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dGeometry& geometry) {
+Tensor conv2d_im2col_per_image(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                               const Conv2dGeometry& geometry) {
     Conv2dGeometry g = geometry;
     g.cols_per_image = true;
     const int64_t out_channels = weight.size(0), ckk = g.channels * g.kernel_h * g.kernel_w, L = g.out_plane();
-    const bool direct = g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 &&
-                        g.pad_w == 0;
+    const bool direct =
+        g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 0 && g.pad_w == 0;
     Backend& be = backend_of(x);
     Tensor xc = x.detached().contiguous();
     Tensor w2d = weight.detached().contiguous().view({out_channels, ckk});
@@ -175,7 +178,8 @@ Tensor conv2d_im2col_per_image(const Tensor& x, const Tensor& weight, const Tens
                 bias.defined() ? 1.0f : 0.0f, f32(y), out_channels * L);
         y = y.view({g.batch, out_channels, g.out_h, g.out_w});
     }
-    return record(y, "conv2d", {x, weight, bias}, [xc, w2d, g, ckk, L, out_channels, direct](Grads& grads, const Tensor& dy_in) {
+    return record(y, "conv2d", {x, weight, bias},
+                  [xc, w2d, g, ckk, L, out_channels, direct](Grads& grads, const Tensor& dy_in) {
         Backend& be = backend_of(dy_in);
         Tensor dy = dy_in.contiguous();
         if (grads.needs(1)) {

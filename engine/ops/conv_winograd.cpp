@@ -24,10 +24,9 @@ namespace focal::detail {
 
 namespace {
 
-
 // C[p] = op(A[p]) @ op(B[p]) for p < batch, all row-major and contiguous per p.
-void batched_gemm(Backend& be, int64_t batch, int64_t m, int64_t n, int64_t k, const float* a, bool ta,
-                  const float* b, bool tb, float* c) {
+void batched_gemm(Backend& be, int64_t batch, int64_t m, int64_t n, int64_t k, const float* a, bool ta, const float* b,
+                  bool tb, float* c) {
     be.gemm(batch, m, n, k, 1.0f, {a, ta ? m : k, ta, m * k}, {b, tb ? k : n, tb, k * n}, 0.0f, c, m * n);
 }
 
@@ -52,7 +51,8 @@ Tensor conv2d_winograd(const Tensor& x, const Tensor& weight, const Tensor& bias
         batched_gemm(be, positions, out_channels, tiles, c.channels, f32(u), false, f32(v), false, f32(m));
         be.winograd_output(g, out_channels, f32(m), bc.defined() ? f32(bc) : nullptr, f32(y));
     }
-    return record(y, "conv2d", {x, weight, bias}, [xc, wc, g, out_channels, u_shape, v_shape, m_shape](Grads& grads, const Tensor& dy_in) {
+    return record(y, "conv2d", {x, weight, bias},
+                  [xc, wc, g, out_channels, u_shape, v_shape, m_shape](Grads& grads, const Tensor& dy_in) {
         const Conv2dGeometry& c = g.conv;
         const int64_t positions = g.alpha() * g.alpha(), tiles = g.tile_stride();
         Backend& be = backend_of(dy_in);

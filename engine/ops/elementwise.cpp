@@ -48,9 +48,7 @@ Tensor exp(const Tensor& x) {
 
 Tensor log(const Tensor& x) {
     Tensor y = unary_forward(UnaryOp::Log, x, "log");
-    return record(y, "log", {x}, [x = x.detached()](Grads& g, const Tensor& dy) {
-        g[0] += dy / x;
-    });
+    return record(y, "log", {x}, [x = x.detached()](Grads& g, const Tensor& dy) { g[0] += dy / x; });
 }
 
 Tensor sqrt(const Tensor& x) {
@@ -103,9 +101,7 @@ Tensor sigmoid(const Tensor& x) {
 
 Tensor tanh(const Tensor& x) {
     Tensor y = unary_forward(UnaryOp::Tanh, x, "tanh");
-    return record(y, "tanh", {x}, [y = y.detached()](Grads& g, const Tensor& dy) {
-        g[0] += dy * (1.0f - y * y);
-    });
+    return record(y, "tanh", {x}, [y = y.detached()](Grads& g, const Tensor& dy) { g[0] += dy * (1.0f - y * y); });
 }
 
 Tensor softplus(const Tensor& x) {
@@ -206,8 +202,7 @@ Tensor where(const Tensor& mask, const Tensor& a, const Tensor& b) {
     detail::check_same_device(mask, a, "where");
     Shape shape = broadcast_shapes(broadcast_shapes(mask.shape(), a.shape(), "where"), b.shape(), "where");
     Tensor y = Tensor::empty(shape, DType::F32, a.device());
-    backend_of(a).where(broadcast_view(mask, shape), broadcast_view(a, shape),
-                        broadcast_view(b, shape), view_of(y));
+    backend_of(a).where(broadcast_view(mask, shape), broadcast_view(a, shape), broadcast_view(b, shape), view_of(y));
     return record(y, "where", {mask, a, b}, [mask = mask.detached()](Grads& g, const Tensor& dy) {
         Tensor zero = Tensor::zeros({}, DType::F32, dy.device());
         if (g.needs(1)) g[1] += where(mask, dy, zero);

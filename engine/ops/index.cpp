@@ -37,9 +37,8 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
     FOCAL_CHECK(index.dim() == x.dim(), "[gather] index has rank ", index.dim(), ", input has rank ", x.dim());
     dim = wrap_dim(dim, x.dim(), "gather");
     for (int64_t d = 0; d < x.dim(); ++d)
-        FOCAL_CHECK(d == dim || index.shape()[d] == x.shape()[d], "[gather] index shape ",
-              shape_str(index.shape()), " must match input shape ", shape_str(x.shape()),
-              " outside dim ", dim);
+        FOCAL_CHECK(d == dim || index.shape()[d] == x.shape()[d], "[gather] index shape ", shape_str(index.shape()),
+                    " must match input shape ", shape_str(x.shape()), " outside dim ", dim);
     Tensor src = x.detached().contiguous(), idx = index.contiguous();
     Tensor y = Tensor::empty(index.shape(), DType::F32, x.device());
     detail::backend_of(x).gather(view_of(src), dim, view_of(idx), view_of(y));

@@ -59,10 +59,10 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     detail::check_f32(b, "matmul");
     detail::check_same_device(a, b, "matmul");
     FOCAL_CHECK(a.dim() >= 2 && b.dim() >= 2, "[matmul] needs 2-D or batched operands, got shapes ",
-          shape_str(a.shape()), " and ", shape_str(b.shape()));
+                shape_str(a.shape()), " and ", shape_str(b.shape()));
     const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
     FOCAL_CHECK(b.size(-2) == k, "[matmul] shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
-          " do not match: ", k, " columns against ", b.size(-2), " rows");
+                " do not match: ", k, " columns against ", b.size(-2), " rows");
     Shape batch = broadcast_shapes(Shape(a.shape().begin(), a.shape().end() - 2),
                                    Shape(b.shape().begin(), b.shape().end() - 2), "matmul");
     Shape a_shape = batch, b_shape = batch, y_shape = batch;
@@ -77,8 +77,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
         be.fill(detail::view_of(y), 0.0f);
     } else if (batches > 0 && m > 0 && n > 0) {
         Operand A = gemm_operand(a, a_shape), B = gemm_operand(b, b_shape);
-        be.gemm(batches, m, n, k, 1.0f, A.gemm, B.gemm, 0.0f,
-                static_cast<float*>(y.raw_data()), m * n);
+        be.gemm(batches, m, n, k, 1.0f, A.gemm, B.gemm, 0.0f, static_cast<float*>(y.raw_data()), m * n);
     }
     return record(y, "matmul", {a, b}, [a = a.detached(), b = b.detached()](Grads& g, const Tensor& dy) {
         if (g.needs(0)) g[0] += matmul(dy, b.transpose(-1, -2));  // dA = dY B^T

@@ -42,8 +42,8 @@ int64_t merge_channel_stats(dist::Collective& world, int64_t count, Tensor& mean
 }
 }  // namespace
 
-Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean,
-                  Tensor running_var, bool training, float momentum, float eps) {
+Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor running_mean, Tensor running_var,
+                  bool training, float momentum, float eps) {
     OpScope scope("batch_norm");
     detail::check_f32(x, "batch_norm");
     FOCAL_CHECK(x.dim() >= 2, "[batch_norm] input must be (N, C, ...), got ", shape_str(x.shape()));
@@ -51,8 +51,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Ten
     const Shape per_channel{channels};
     for (const Tensor* t : std::initializer_list<const Tensor*>{&weight, &bias, &running_mean, &running_var})
         if (t->defined()) {
-            FOCAL_CHECK(t->shape() == per_channel, "[batch_norm] expected per-channel tensors of shape (",
-                        channels, ",), got ", shape_str(t->shape()));
+            FOCAL_CHECK(t->shape() == per_channel, "[batch_norm] expected per-channel tensors of shape (", channels,
+                        ",), got ", shape_str(t->shape()));
             detail::check_same_device(x, *t, "batch_norm");  // the kernels read them as raw pointers
         }
     dist::Collective* sync = training ? dist::BatchNormSync::current() : nullptr;  // null: this rank's batch
@@ -99,8 +99,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, Ten
         Tensor sum_dy_centered = Tensor::empty(per_channel, DType::F32, dy.device());  // sum of dy * (x - mean)
         be.channel_sums(f32(dyc), f32(xc), f32(mean_c), n, channels, plane, f32(sum_dy), f32(sum_dy_centered));
         Tensor sum_dy_xhat = invstd * sum_dy_centered;  // sum of dy * xhat, xhat = (x - mean) invstd
-        if (g.needs(1)) g[1] += sum_dy_xhat;  // dL/dw
-        if (g.needs(2)) g[2] += sum_dy;       // dL/db
+        if (g.needs(1)) g[1] += sum_dy_xhat;            // dL/dw
+        if (g.needs(2)) g[2] += sum_dy;                 // dL/db
         if (!g.needs(0)) return;
         if (sync) {  // dx depends on the sums over the global batch; dw and db above stay this rank's
             Tensor both = cat({sum_dy, sum_dy_centered}, 0);  // mean_c is already the global mean
@@ -124,8 +124,8 @@ Tensor group_norm(const Tensor& x, int64_t groups, const Tensor& weight, const T
     detail::check_f32(x, "group_norm");
     FOCAL_CHECK(x.dim() >= 2, "[group_norm] input must be (N, C, ...), got ", shape_str(x.shape()));
     const int64_t n = x.size(0), channels = x.size(1);
-    FOCAL_CHECK(groups >= 1 && channels % groups == 0, "[group_norm] ", channels,
-                " channels do not split into ", groups, " groups");
+    FOCAL_CHECK(groups >= 1 && channels % groups == 0, "[group_norm] ", channels, " channels do not split into ",
+                groups, " groups");
     // (N, C, ...) -> (N, G, C/G * ...): statistics per (image, group).
     Tensor grouped = x.reshape({n, groups, -1});
     Tensor centered = grouped - mean(grouped, {2}, true);

@@ -7,9 +7,7 @@
 
 namespace focal::detail {
 
-inline View view_of(const Tensor& t) {
-    return View{t.raw_data(), t.shape(), t.strides(), t.dtype()};
-}
+inline View view_of(const Tensor& t) { return View{t.raw_data(), t.shape(), t.strides(), t.dtype()}; }
 
 // t's view with strides for `shape`, where t broadcasts to it (stride 0 along new dims).
 View broadcast_view(const Tensor& t, const Shape& shape);
@@ -25,8 +23,8 @@ inline void check_f32(const Tensor& t, const char* op) {
 }
 
 inline void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
-    FOCAL_CHECK(a.device() == b.device(), "[", op, "] tensors are on different devices (",
-          device_name(a.device()), " and ", device_name(b.device()), ")");
+    FOCAL_CHECK(a.device() == b.device(), "[", op, "] tensors are on different devices (", device_name(a.device()),
+                " and ", device_name(b.device()), ")");
 }
 
 // A new tensor that views t's storage with the given geometry (graph not attached).

@@ -13,9 +13,8 @@ namespace {
 Conv2dGeometry pool_geometry(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding, const char* op) {
     detail::check_f32(x, op);
     FOCAL_CHECK(x.dim() == 4, "[", op, "] input must be (N, C, H, W), got ", shape_str(x.shape()));
-    FOCAL_CHECK(kernel >= 1 && stride >= 0 && padding >= 0 && 2 * padding <= kernel, "[", op,
-                "] invalid kernel ", kernel, ", stride ", stride, " or padding ", padding,
-                " (padding may be at most half the kernel)");
+    FOCAL_CHECK(kernel >= 1 && stride >= 0 && padding >= 0 && 2 * padding <= kernel, "[", op, "] invalid kernel ",
+                kernel, ", stride ", stride, " or padding ", padding, " (padding may be at most half the kernel)");
     Conv2dGeometry g;
     g.batch = x.size(0), g.channels = x.size(1), g.height = x.size(2), g.width = x.size(3);
     g.kernel_h = g.kernel_w = kernel;
@@ -23,11 +22,10 @@ Conv2dGeometry pool_geometry(const Tensor& x, int64_t kernel, int64_t stride, in
     g.pad_h = g.pad_w = padding;
     g.out_h = conv_out_size(g.height, kernel, g.stride_h, padding, 1);
     g.out_w = conv_out_size(g.width, kernel, g.stride_w, padding, 1);
-    FOCAL_CHECK(g.out_h > 0 && g.out_w > 0, "[", op, "] input ", shape_str(x.shape()),
-                " is smaller than the ", kernel, "x", kernel, " window");
+    FOCAL_CHECK(g.out_h > 0 && g.out_w > 0, "[", op, "] input ", shape_str(x.shape()), " is smaller than the ", kernel,
+                "x", kernel, " window");
     return g;
 }
-
 
 }  // namespace
 

@@ -32,8 +32,7 @@ Shape keepdim_shape(const Shape& shape, const std::vector<int64_t>& dims) {
 }
 
 // Forward of sum/max/min: x viewed as (kept dims..., reduced dims...) without a copy.
-Tensor reduce_forward(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims,
-                      bool keepdim, const char* name) {
+Tensor reduce_forward(ReduceOp op, const Tensor& x, const std::vector<int64_t>& dims, bool keepdim, const char* name) {
     OpScope scope(name);
     check_f32(x, name);
     std::vector<bool> reduced(x.dim(), false);
@@ -50,8 +49,7 @@ Tensor reduce_forward(ReduceOp op, const Tensor& x, const std::vector<int64_t>& 
                 if (pass == 0) out_shape.push_back(x.shape()[d]);
             }
     if (op != ReduceOp::Sum)
-        for (int64_t d : dims)
-            FOCAL_CHECK(x.shape()[d] > 0, "[", name, "] cannot reduce over an empty dim ", d);
+        for (int64_t d : dims) FOCAL_CHECK(x.shape()[d] > 0, "[", name, "] cannot reduce over an empty dim ", d);
     Tensor y = Tensor::empty(out_shape, DType::F32, x.device());
     backend_of(x).reduce(op, in, view_of(y));
     return keepdim ? y.view(keepdim_shape(x.shape(), dims)) : y;
@@ -122,8 +120,8 @@ Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
 
 Tensor sum_to(const Tensor& x, const Shape& shape) {
     if (x.shape() == shape) return x;
-    FOCAL_CHECK(x.dim() >= static_cast<int64_t>(shape.size()), "[sum_to] cannot sum ",
-          shape_str(x.shape()), " to the larger rank of ", shape_str(shape));
+    FOCAL_CHECK(x.dim() >= static_cast<int64_t>(shape.size()), "[sum_to] cannot sum ", shape_str(x.shape()),
+                " to the larger rank of ", shape_str(shape));
     const int64_t lead = x.dim() - static_cast<int64_t>(shape.size());
     std::vector<int64_t> dims;
     for (int64_t d = 0; d < x.dim(); ++d) {
@@ -131,7 +129,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
         if (!leading) {
             int64_t want = shape[d - lead];
             FOCAL_CHECK(want == x.shape()[d] || want == 1, "[sum_to] shape ", shape_str(x.shape()),
-                  " does not broadcast from ", shape_str(shape));
+                        " does not broadcast from ", shape_str(shape));
             if (want == x.shape()[d]) continue;
         }
         dims.push_back(d);

@@ -23,16 +23,16 @@ Tensor detail::make_view(const Tensor& t, Shape shape, Strides strides, int64_t 
 }
 
 View detail::broadcast_view(const Tensor& t, const Shape& shape) {
-    FOCAL_CHECK(t.dim() <= static_cast<int64_t>(shape.size()), "[broadcast] cannot broadcast ",
-          shape_str(t.shape()), " to ", shape_str(shape));
+    FOCAL_CHECK(t.dim() <= static_cast<int64_t>(shape.size()), "[broadcast] cannot broadcast ", shape_str(t.shape()),
+                " to ", shape_str(shape));
     View v = view_of(t);
     const size_t lead = shape.size() - t.shape().size();
     v.shape = shape;
     v.strides.assign(shape.size(), 0);
     for (size_t d = lead; d < shape.size(); ++d) {
         int64_t have = t.shape()[d - lead];
-        FOCAL_CHECK(have == shape[d] || have == 1, "[broadcast] cannot broadcast ", shape_str(t.shape()),
-              " to ", shape_str(shape));
+        FOCAL_CHECK(have == shape[d] || have == 1, "[broadcast] cannot broadcast ", shape_str(t.shape()), " to ",
+                    shape_str(shape));
         v.strides[d] = have == 1 ? 0 : t.strides()[d - lead];
     }
     return v;
@@ -53,12 +53,12 @@ Shape infer_shape(Shape shape, int64_t count, const Shape& from) {
         }
     }
     if (infer_at >= 0) {
-        FOCAL_CHECK(known > 0 && count % known == 0, "[reshape] cannot reshape ", shape_str(from),
-              " to ", shape_str(shape));
+        FOCAL_CHECK(known > 0 && count % known == 0, "[reshape] cannot reshape ", shape_str(from), " to ",
+                    shape_str(shape));
         shape[infer_at] = count / known;
     }
-    FOCAL_CHECK(numel(shape) == count, "[reshape] cannot reshape ", shape_str(from), " (", count,
-          " elements) to ", shape_str(shape));
+    FOCAL_CHECK(numel(shape) == count, "[reshape] cannot reshape ", shape_str(from), " (", count, " elements) to ",
+                shape_str(shape));
     return shape;
 }
 
@@ -100,11 +100,9 @@ Tensor Tensor::view(const Shape& requested) const {
     Shape shape = infer_shape(requested, numel(), this->shape());
     std::optional<Strides> strides = view_strides(this->shape(), this->strides(), shape);
     FOCAL_CHECK(strides.has_value(), "[view] cannot view ", shape_str(this->shape()), " with strides ",
-          shape_str(this->strides()), " as ", shape_str(shape), " without a copy; use reshape");
+                shape_str(this->strides()), " as ", shape_str(shape), " without a copy; use reshape");
     Tensor y = make_view(*this, shape, *strides, offset());
-    return record(y, "view", {*this}, [from = this->shape()](Grads& g, const Tensor& dy) {
-        g[0] += dy.reshape(from);
-    });
+    return record(y, "view", {*this}, [from = this->shape()](Grads& g, const Tensor& dy) { g[0] += dy.reshape(from); });
 }
 
 Tensor Tensor::reshape(const Shape& requested) const {
@@ -115,7 +113,7 @@ Tensor Tensor::reshape(const Shape& requested) const {
 
 Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
     FOCAL_CHECK(static_cast<int64_t>(dims.size()) == dim(), "[permute] got ", dims.size(),
-          " dims for a tensor of rank ", dim());
+                " dims for a tensor of rank ", dim());
     Shape shape(dims.size());
     Strides strides(dims.size());
     std::vector<int64_t> inverse(dims.size(), -1);
@@ -127,9 +125,7 @@ Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
         strides[i] = this->strides()[d];
     }
     Tensor y = make_view(*this, shape, strides, offset());
-    return record(y, "permute", {*this}, [inverse](Grads& g, const Tensor& dy) {
-        g[0] += dy.permute(inverse);
-    });
+    return record(y, "permute", {*this}, [inverse](Grads& g, const Tensor& dy) { g[0] += dy.permute(inverse); });
 }
 
 Tensor Tensor::transpose(int64_t a, int64_t b) const {
@@ -160,15 +156,15 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
 }
 
 Tensor Tensor::narrow(int64_t d, int64_t start, int64_t length) const {
-    FOCAL_CHECK(length >= 0 && start >= 0 && start + length <= size(d), "[narrow] range [", start, ", ",
-          start + length, ") is outside dim ", d, " of size ", size(d));
+    FOCAL_CHECK(length >= 0 && start >= 0 && start + length <= size(d), "[narrow] range [", start, ", ", start + length,
+                ") is outside dim ", d, " of size ", size(d));
     return slice(d, start, start + length);
 }
 
 Tensor Tensor::select(int64_t d, int64_t index) const {
     d = wrap_dim(d, dim(), "select");
-    FOCAL_CHECK(index >= -size(d) && index < size(d), "[select] index ", index,
-          " is out of range for dim ", d, " of size ", size(d));
+    FOCAL_CHECK(index >= -size(d) && index < size(d), "[select] index ", index, " is out of range for dim ", d,
+                " of size ", size(d));
     if (index < 0) index += size(d);
     return slice(d, index, index + 1).squeeze(d);
 }
@@ -225,9 +221,7 @@ Tensor Tensor::to(Device target) const {
     const size_t bytes = numel() * dtype_size(dtype());
     if (target == Device::CPU) backend(device()).copy_to_host(y.raw_data(), src.raw_data(), bytes);
     else backend(target).copy_from_host(y.raw_data(), src.raw_data(), bytes);
-    return record(y, "to", {*this}, [from = device()](Grads& g, const Tensor& dy) {
-        g[0] += dy.to(from);
-    });
+    return record(y, "to", {*this}, [from = device()](Grads& g, const Tensor& dy) { g[0] += dy.to(from); });
 }
 
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
@@ -238,11 +232,11 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     shape[dim] = 0;
     for (const Tensor& t : tensors) {
         FOCAL_CHECK(t.dim() == first.dim() && t.dtype() == first.dtype(), "[cat] tensors of shapes ",
-              shape_str(first.shape()), " and ", shape_str(t.shape()), " (or dtypes) differ");
+                    shape_str(first.shape()), " and ", shape_str(t.shape()), " (or dtypes) differ");
         detail::check_same_device(first, t, "cat");
         for (int64_t d = 0; d < t.dim(); ++d)
-            FOCAL_CHECK(d == dim || t.shape()[d] == first.shape()[d], "[cat] shapes ",
-                  shape_str(first.shape()), " and ", shape_str(t.shape()), " differ outside dim ", dim);
+            FOCAL_CHECK(d == dim || t.shape()[d] == first.shape()[d], "[cat] shapes ", shape_str(first.shape()),
+                        " and ", shape_str(t.shape()), " differ outside dim ", dim);
         shape[dim] += t.shape()[dim];
     }
     Tensor y = Tensor::empty(shape, first.dtype(), first.device());
@@ -268,8 +262,8 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
     dim = wrap_dim(dim, tensors.front().dim() + 1, "stack");
     std::vector<Tensor> expanded;
     for (const Tensor& t : tensors) {
-        FOCAL_CHECK(t.shape() == tensors.front().shape(), "[stack] shapes ",
-              shape_str(tensors.front().shape()), " and ", shape_str(t.shape()), " differ");
+        FOCAL_CHECK(t.shape() == tensors.front().shape(), "[stack] shapes ", shape_str(tensors.front().shape()),
+                    " and ", shape_str(t.shape()), " differ");
         expanded.push_back(t.unsqueeze(dim));
     }
     return cat(expanded, dim);

@@ -26,8 +26,8 @@ void check_close(const Tensor& cpu, const Tensor& cuda, float tol = 1e-5f) {
     REQUIRE(cpu.shape() == cuda.shape());
     std::vector<float> a = cpu.to_vector<float>(), b = cuda.to_vector<float>();
     for (size_t i = 0; i < a.size(); ++i)
-        REQUIRE_MESSAGE(std::abs(a[i] - b[i]) <= tol * (1 + std::abs(a[i])), "element " << i << ": cpu "
-                                                                                      << a[i] << " cuda " << b[i]);
+        REQUIRE_MESSAGE(std::abs(a[i] - b[i]) <= tol * (1 + std::abs(a[i])),
+                        "element " << i << ": cpu " << a[i] << " cuda " << b[i]);
 }
 
 void check_same(const Tensor& cpu, const Tensor& cuda) {
@@ -76,10 +76,12 @@ Conv2dGeometry window(int64_t n, int64_t c, int64_t h, int64_t w, int64_t k, int
 
 const std::vector<Conv2dGeometry> kConvs = {
     window(2, 3, 9, 7, 3, 1, 1, 1), window(2, 4, 12, 12, 3, 2, 1, 1), window(1, 2, 10, 11, 3, 1, 2, 2),
-    window(3, 5, 6, 6, 1, 1, 0, 1), window(2, 3, 7, 9, 5, 3, 2, 1), window(1, 1, 1, 1, 3, 1, 1, 1),
+    window(3, 5, 6, 6, 1, 1, 0, 1), window(2, 3, 7, 9, 5, 3, 2, 1),   window(1, 1, 1, 1, 3, 1, 1, 1),
 };
 const std::vector<Conv2dGeometry> kPools = {
-    window(2, 3, 8, 8, 2, 2, 0, 1), window(2, 4, 9, 7, 3, 2, 1, 1), window(1, 2, 5, 5, 3, 1, 1, 1),
+    window(2, 3, 8, 8, 2, 2, 0, 1),
+    window(2, 4, 9, 7, 3, 2, 1, 1),
+    window(1, 2, 5, 5, 3, 1, 1, 1),
     window(3, 2, 10, 10, 5, 3, 2, 1),
 };
 
@@ -320,11 +322,13 @@ TEST_CASE("device errors are focal::Errors that say what went wrong") {
     CHECK(sum(big).item() == static_cast<float>(1 << 20));
     // cuBLAS sizes beyond int are refused before cuBLAS sees them (the data is never read).
     float dummy = 0;
-    CHECK_THROWS_WITH_AS(backend(Device::CUDA).gemm(1, 2, 2, int64_t{1} << 32, 1.0f, {&dummy, 1, false, 0},
-                                                    {&dummy, 2, false, 0}, 0.0f, &dummy, 0),
+    CHECK_THROWS_WITH_AS(backend(Device::CUDA)
+                             .gemm(1, 2, 2, int64_t{1} << 32, 1.0f, {&dummy, 1, false, 0}, {&dummy, 2, false, 0}, 0.0f,
+                                   &dummy, 0),
                          doctest::Contains("[gemm] k = 4294967296"), Error);
     // No Winograd on CUDA: Auto takes im2col, a forced Winograd says why it cannot run.
-    Tensor x = Tensor::randn({1, 2, 20, 20}, gen).to(Device::CUDA), w = Tensor::randn({3, 2, 3, 3}, gen).to(Device::CUDA);
+    Tensor x = Tensor::randn({1, 2, 20, 20}, gen).to(Device::CUDA),
+           w = Tensor::randn({3, 2, 3, 3}, gen).to(Device::CUDA);
     CHECK(conv2d(x, w, {}, {1, 1}).shape() == Shape{1, 3, 20, 20});
     CHECK_THROWS_WITH_AS(conv2d(x, w, {}, {1, 1, 1, Conv2dAlgorithm::Winograd4}),
                          doctest::Contains("Winograd is not implemented on cuda"), Error);

@@ -148,7 +148,8 @@ TEST_CASE("tiny RetinaNet, one batch: the loss and every parameter's gradient, C
     CHECK(std::isfinite(cpu.loss));
     CHECK(std::abs(cuda.loss - cpu.loss) <= kRtol * std::abs(cpu.loss));
     REQUIRE(cpu.grads.size() == cuda.grads.size());
-    for (size_t i = 0; i < cpu.grads.size(); ++i) check_close(cpu.grads[i].second, cuda.grads[i].second, cpu.grads[i].first);
+    for (size_t i = 0; i < cpu.grads.size(); ++i)
+        check_close(cpu.grads[i].second, cuda.grads[i].second, cpu.grads[i].first);
 }
 
 TEST_CASE("focal train --device cuda: 40 seeded steps, finite, the first 5 as on the CPU, bitwise run to run; "

@@ -106,8 +106,9 @@ TEST_CASE("COCO: each malformed entry is an error naming the file and the entry"
           std::string::npos);
     CHECK(parse_error(replaced(kCoco, "\"category_id\": 7", "\"category_id\": 5")) ==
           "[coco] x.json annotation id 1: unknown category_id 5");
-    CHECK(parse_error(replaced(kCoco, "\"image_id\": 11, \"category_id\": 7", "\"image_id\": 99, \"category_id\": 7")) ==
-          "[coco] x.json annotation id 1: unknown image_id 99");
+    CHECK(
+        parse_error(replaced(kCoco, "\"image_id\": 11, \"category_id\": 7", "\"image_id\": 99, \"category_id\": 7")) ==
+        "[coco] x.json annotation id 1: unknown image_id 99");
     CHECK(parse_error(replaced(kCoco, "[0, 0, 10, 10]", "[30, 0, 10, 10]"))
               .find("annotation id 1: box [30, 0, 10, 10] lies outside the 32x24 image a.jpg") != std::string::npos);
     CHECK(parse_error(replaced(kCoco, "[0, 0, 10, 10]", "[0, 0, 0, 10]")).find("annotation id 1: empty box") !=
@@ -136,8 +137,7 @@ TEST_CASE("COCO: each malformed entry is an error naming the file and the entry"
 TEST_CASE("COCO: --skip-bad skips bad entries and counts them; a missing image is named") {
     TempDir dir;
     make_coco(dir / "c");
-    write_file(dir / "c/annotations/instances_train.json",
-               replaced(kCoco, "\"category_id\": 7", "\"category_id\": 5"));
+    write_file(dir / "c/annotations/instances_train.json", replaced(kCoco, "\"category_id\": 7", "\"category_id\": 5"));
     std::filesystem::remove(dir / "c/images/b.jpg");
     DatasetOptions o;
     o.split = "train";

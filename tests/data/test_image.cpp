@@ -46,8 +46,7 @@ TEST_CASE("JPEG and PNG round trips") {
     const Image jpg = load_image(dir / "a.jpg");
     REQUIRE(jpg.pixels.size() == im.pixels.size());
     double error = 0;
-    for (std::size_t i = 0; i < im.pixels.size(); ++i)
-        error += std::abs(int(jpg.pixels[i]) - int(im.pixels[i]));
+    for (std::size_t i = 0; i < im.pixels.size(); ++i) error += std::abs(int(jpg.pixels[i]) - int(im.pixels[i]));
     CHECK(error / double(im.pixels.size()) < 4);  // lossy, but close
     const ImageHeader header = read_image_header(dir / "a.jpg");
     CHECK(header.width == 40);
@@ -58,8 +57,7 @@ TEST_CASE("a truncated JPEG is refused, although stb_image would decode it") {
     const std::vector<std::uint8_t> whole = encode_jpeg(gradient(64, 64), 90);
     CHECK(jpeg_defect(whole.data(), whole.size()).empty());
     CHECK(error_of(whole).empty());
-    for (const std::size_t keep :
-         {whole.size() - 2, whole.size() * 3 / 4, whole.size() / 2, std::size_t(300)}) {
+    for (const std::size_t keep : {whole.size() - 2, whole.size() * 3 / 4, whole.size() / 2, std::size_t(300)}) {
         const std::vector<std::uint8_t> cut(whole.begin(), whole.begin() + std::ptrdiff_t(keep));
         CHECK_FALSE(jpeg_defect(cut.data(), cut.size()).empty());
         const std::string e = error_of(cut);
@@ -84,10 +82,10 @@ TEST_CASE("missing, empty, junk and oversized images give a clear Error") {
 
     // PNG headers claiming 20000 x 20 and 100000 x 100000 pixels: refused before any
     // allocation, by our side limit or by stb's own size check.
-    std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0,    0, 0,
-                                     13,   'I', 'H', 'D', 'R',  0,    0,    0x4E, 0x20, 0, 0,
-                                     0,    20,  8,   2,   0,    0,    0,    0,    0,    0, 0,
-                                     0,    0,   0,   0,   'I',  'E',  'N',  'D',  0xAE, 0x42, 0x60, 0x82};
+    std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0,   0, 0, 13,
+                                     'I',  'H', 'D', 'R', 0,    0,    0x4E, 0x20, 0,   0, 0, 20,
+                                     8,    2,   0,   0,   0,    0,    0,    0,    0,   0, 0, 0,
+                                     0,    'I', 'E', 'N', 'D',  0xAE, 0x42, 0x60, 0x82};
     CHECK(error_of(png).find("larger than the 16384 px limit") != std::string::npos);
     png[17] = 1, png[18] = 0x86, png[19] = 0xA0, png[21] = 1, png[22] = 0x86, png[23] = 0xA0;
     CHECK(error_of(png).find("not a readable image") != std::string::npos);
@@ -112,8 +110,7 @@ TEST_CASE("our resize matches stb_image_resize's triangle filter within one leve
     Image im = gradient(97, 61);
     for (std::size_t i = 0; i < im.pixels.size(); ++i)
         im.pixels[i] ^= std::uint8_t((i * 2654435761u) >> 24);  // texture
-    for (const auto& [w, h] :
-         {std::pair{48, 30}, {200, 150}, {97, 20}, {13, 61}, {256, 256}, {1, 1}, {3, 200}}) {
+    for (const auto& [w, h] : {std::pair{48, 30}, {200, 150}, {97, 20}, {13, 61}, {256, 256}, {1, 1}, {3, 200}}) {
         const Image ours = resize(im, w, h), theirs = resize_stb(im, w, h);
         REQUIRE(ours.pixels.size() == theirs.pixels.size());
         int worst = 0;
@@ -166,12 +163,13 @@ TEST_CASE("formats are told by their first bytes, not the file name: JPEG and PN
 TEST_CASE("a PNG chunk longer than the file is refused before stb_image allocates it") {
     // fuzz/corpus/image/regression_idat_length.png, found by fuzz_image: 79 bytes whose IDAT
     // chunk claims 1,347,616,790 bytes, which stb_image 2.27 allocated before reading.
-    const std::vector<std::uint8_t> png = {
-        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-        0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x10, 0x02, 0x00, 0x00, 0x00, 0xad, 0x44, 0x38,
-        0x42, 0x50, 0x53, 0x00, 0x16, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x00, 0x01, 0x56,
-        0x65, 0x0d, 0x10, 0x09, 0x62, 0x32, 0x82, 0x39, 0x40, 0x12, 0x00, 0x07, 0xfb, 0x00, 0xad, 0x0e,
-        0xbf, 0x97, 0x85, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
+    const std::vector<std::uint8_t> png = {0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d,
+                                           0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02,
+                                           0x10, 0x02, 0x00, 0x00, 0x00, 0xad, 0x44, 0x38, 0x42, 0x50, 0x53, 0x00,
+                                           0x16, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x00, 0x01, 0x56,
+                                           0x65, 0x0d, 0x10, 0x09, 0x62, 0x32, 0x82, 0x39, 0x40, 0x12, 0x00, 0x07,
+                                           0xfb, 0x00, 0xad, 0x0e, 0xbf, 0x97, 0x85, 0x00, 0x00, 0x00, 0x00, 0x49,
+                                           0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
     CHECK(png_defect(png.data(), png.size()) == "chunk IDAT of 1347616790 bytes runs past the end of the file");
     CHECK(error_of(png).find("truncated or corrupt PNG") != std::string::npos);
     // A PNG cut anywhere is refused the same way; a whole one has no defect.
@@ -190,7 +188,7 @@ TEST_CASE("a JPEG Huffman table of more than 256 codes is refused before stb_ima
     const std::size_t length = 2 + 17 + 300;
     jpeg.push_back(std::uint8_t(length >> 8));
     jpeg.push_back(std::uint8_t(length & 0xFF));
-    jpeg.push_back(0x00);                    // class 0, table 0
+    jpeg.push_back(0x00);  // class 0, table 0
     for (int k = 0; k < 14; ++k) jpeg.push_back(0);
     jpeg.push_back(150), jpeg.push_back(150);  // 300 codes of 15 and 16 bits
     jpeg.insert(jpeg.end(), 300, 0x01);
@@ -204,10 +202,10 @@ TEST_CASE("a JPEG Huffman table of more than 256 codes is refused before stb_ima
 
 TEST_CASE("an image over the pixel limit is refused from its header") {
     // 8192 x 8192: each side within 16384, but 64 Mpx, twice kMaxImagePixels.
-    std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0,    0, 0,
-                                     13,   'I', 'H', 'D', 'R',  0,    0,    0x20, 0,    0, 0,
-                                     0x20, 0,   8,   2,   0,    0,    0,    0,    0,    0, 0,
-                                     0,    0,   0,   0,   'I',  'E',  'N',  'D',  0xAE, 0x42, 0x60, 0x82};
+    std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0,   0, 0,    13,
+                                     'I',  'H', 'D', 'R', 0,    0,    0x20, 0,    0,   0, 0x20, 0,
+                                     8,    2,   0,   0,   0,    0,    0,    0,    0,   0, 0,    0,
+                                     0,    'I', 'E', 'N', 'D',  0xAE, 0x42, 0x60, 0x82};
     CHECK(error_of(png).find("more than the limit of 33554432 pixels") != std::string::npos);
 }
 
@@ -219,9 +217,11 @@ TEST_CASE("a picture that cannot be written (a full disk) is an Error naming the
         MESSAGE("skipped: RLIMIT_FSIZE cannot be lowered here");
         return;
     }
-    CHECK_THROWS_WITH_AS(save_png(im, dir / "a.png"), doctest::Contains(("cannot write " + (dir / "a.png") + ": File too large").c_str()),
+    CHECK_THROWS_WITH_AS(save_png(im, dir / "a.png"),
+                         doctest::Contains(("cannot write " + (dir / "a.png") + ": File too large").c_str()),
                          focal::Error);
-    CHECK_THROWS_WITH_AS(save_jpeg(im, dir / "a.jpg"), doctest::Contains(("cannot write " + (dir / "a.jpg") + ": File too large").c_str()),
+    CHECK_THROWS_WITH_AS(save_jpeg(im, dir / "a.jpg"),
+                         doctest::Contains(("cannot write " + (dir / "a.jpg") + ": File too large").c_str()),
                          focal::Error);
     CHECK(!std::filesystem::exists(dir / "a.png"));  // no half-written picture left
     CHECK(!std::filesystem::exists(dir / "a.jpg"));

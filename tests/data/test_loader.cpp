@@ -96,8 +96,7 @@ TEST_CASE("same seed, same batches: with 0, 1 or 2 workers and any prefetch") {
     o.seed = 11;
     o.workers = 0;
     const std::vector<Batch> reference = epoch(ds, o, 2);
-    for (const auto& [workers, prefetch] :
-         {std::pair{1, 1}, std::pair{2, 1}, std::pair{2, 4}, std::pair{3, 2}}) {
+    for (const auto& [workers, prefetch] : {std::pair{1, 1}, std::pair{2, 1}, std::pair{2, 4}, std::pair{3, 2}}) {
         o.workers = workers;
         o.prefetch = prefetch;
         CHECK(same(epoch(ds, o, 2), reference));

@@ -59,8 +59,7 @@ TEST_CASE("the written set opens as VOC, with its classes.txt and four splits") 
     // Rewriting into the same folder is fine; into a folder of other things, refused.
     CHECK_NOTHROW(write_shapes_dataset(dir / "s", o));
     focal::test::write_file(dir / "other/notes.txt", "mine");
-    CHECK_THROWS_WITH_AS(write_shapes_dataset(dir / "other", o), doctest::Contains("not empty"),
-                         focal::Error);
+    CHECK_THROWS_WITH_AS(write_shapes_dataset(dir / "other", o), doctest::Contains("not empty"), focal::Error);
     o.size = 8;
     CHECK_THROWS_AS(write_shapes_dataset(dir / "t", o), focal::Error);
 }
@@ -121,8 +120,8 @@ TEST_CASE("boxes hold their objects: every pixel an object changed is inside, an
                 ++changed;
                 bool inside = false;
                 for (const Object& obj : s.annotation.objects)
-                    inside = inside || (x >= obj.box.x1 && x + 1 <= obj.box.x2 && y >= obj.box.y1 &&
-                                        y + 1 <= obj.box.y2);
+                    inside =
+                        inside || (x >= obj.box.x1 && x + 1 <= obj.box.x2 && y >= obj.box.y1 && y + 1 <= obj.box.y2);
                 CHECK_MESSAGE(inside, "scene ", i, " pixel ", x, ",", y);
             }
         // ...and each box is tight: its border rows and columns hold object pixels (counted
@@ -171,6 +170,7 @@ TEST_CASE("the marker focal-shapes.txt: written, read back, and refused when wro
     };
     for (const auto& [text, message] : bad) {
         CAPTURE(text);
-        CHECK_THROWS_WITH_AS(parse_shapes_marker(text, "focal-shapes.txt"), doctest::Contains(message.c_str()), focal::Error);
+        CHECK_THROWS_WITH_AS(parse_shapes_marker(text, "focal-shapes.txt"), doctest::Contains(message.c_str()),
+                             focal::Error);
     }
 }

@@ -139,10 +139,8 @@ TEST_CASE("after a letterbox, jitter touches the picture and leaves the padding 
     for (int y = 0; y < 100; ++y)
         for (int x = 0; x < 100; ++x) {
             const bool same = std::equal(s.image.at(x, y), s.image.at(x, y) + 3, before.at(x, y));
-            if (y < 25 || y >= 75)
-                CHECK(same);
-            else
-                changed_inside += !same;
+            if (y < 25 || y >= 75) CHECK(same);
+            else changed_inside += !same;
         }
     CHECK(changed_inside > 2500);
 }

@@ -1,11 +1,11 @@
 // Helpers for the data tests: a scratch folder that cleans up after itself, small file
 // writers, and the location of the real VOC sample (absent in a fresh clone).
 #pragma once
+#include <unistd.h>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
 namespace focal::test {
 

@@ -16,13 +16,12 @@ std::string object_xml(const std::string& name, const std::string& box, const st
 
 std::string box_xml(const std::string& xmin, const std::string& ymin, const std::string& xmax,
                     const std::string& ymax) {
-    return "<xmin>" + xmin + "</xmin><ymin>" + ymin + "</ymin><xmax>" + xmax + "</xmax><ymax>" + ymax +
-           "</ymax>";
+    return "<xmin>" + xmin + "</xmin><ymin>" + ymin + "</ymin><xmax>" + xmax + "</xmax><ymax>" + ymax + "</ymax>";
 }
 
-std::string annotation_xml(const std::string& objects, const std::string& size =
-                                                           "<size><width>100</width>"
-                                                           "<height>80</height><depth>3</depth></size>") {
+std::string annotation_xml(const std::string& objects,
+                           const std::string& size = "<size><width>100</width>"
+                                                     "<height>80</height><depth>3</depth></size>") {
     return "<annotation><filename>a.jpg</filename>" + size + objects + "</annotation>";
 }
 
@@ -69,8 +68,7 @@ TEST_CASE("element order does not matter and optional fields may be absent") {
 }
 
 TEST_CASE("decimal coordinates, a 0-based <xmin>0, a one-pixel box and nested <part> boxes") {
-    const std::string part =
-        "<part><name>head</name><bndbox>" + box_xml("1", "1", "2", "2") + "</bndbox></part>";
+    const std::string part = "<part><name>head</name><bndbox>" + box_xml("1", "1", "2", "2") + "</bndbox></part>";
     const Annotation a =
         parse_voc_annotation(annotation_xml(object_xml("person", box_xml("0", "0.5", "12.5", "3"), part) +
                                             object_xml("cat", box_xml("5", "5", "5", "5"))),
@@ -91,9 +89,8 @@ TEST_CASE("bad annotations name the file, the line and the problem") {
     SUBCASE("empty file") { CHECK(error_of("").find("malformed XML") != std::string::npos); }
     SUBCASE("wrong root") { CHECK(error_of("<html/>").find("expected <annotation>") != std::string::npos); }
     SUBCASE("non-numeric coordinate") {
-        const std::string e = error_of(
-            "<annotation>\n<object><name>dog</name>\n<bndbox>\n<xmin>abc</xmin>"
-            "<ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object></annotation>");
+        const std::string e = error_of("<annotation>\n<object><name>dog</name>\n<bndbox>\n<xmin>abc</xmin>"
+                                       "<ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object></annotation>");
         CHECK(e == "[voc] Annotations/x.xml line 4: <xmin> is not a number ('abc')");
     }
     SUBCASE("missing coordinate") {
@@ -107,8 +104,8 @@ TEST_CASE("bad annotations name the file, the line and the problem") {
               std::string::npos);
     }
     SUBCASE("x2 < x1") {
-        CHECK(error_of(annotation_xml(object_xml("dog", box_xml("9", "1", "5", "5"))))
-                  .find("<xmax> 5 < <xmin> 9") != std::string::npos);
+        CHECK(error_of(annotation_xml(object_xml("dog", box_xml("9", "1", "5", "5")))).find("<xmax> 5 < <xmin> 9") !=
+              std::string::npos);
     }
     SUBCASE("outside the image") {
         CHECK(error_of(annotation_xml(object_xml("dog", box_xml("1", "1", "101", "5"))))
@@ -117,30 +114,27 @@ TEST_CASE("bad annotations name the file, the line and the problem") {
               std::string::npos);
     }
     SUBCASE("implausible numbers") {
-        CHECK(error_of(annotation_xml(object_xml("dog", box_xml("1", "1", "1e300", "5"))))
-                  .find("not a plausible") != std::string::npos);
-        CHECK(
-            error_of(annotation_xml(object_xml("dog", box_xml("nan", "1", "5", "5")))).find("not a number") !=
-            std::string::npos);
+        CHECK(error_of(annotation_xml(object_xml("dog", box_xml("1", "1", "1e300", "5")))).find("not a plausible") !=
+              std::string::npos);
+        CHECK(error_of(annotation_xml(object_xml("dog", box_xml("nan", "1", "5", "5")))).find("not a number") !=
+              std::string::npos);
         CHECK(error_of(annotation_xml("", "<size><width>-3</width><height>5</height></size>"))
                   .find("not an image size") != std::string::npos);
         CHECK(error_of(annotation_xml("", "<size><width>100000000</width><height>5</height></size>"))
                   .find("not an image size") != std::string::npos);
     }
     SUBCASE("bad flag") {
-        CHECK(error_of(annotation_xml(
-                           object_xml("dog", box_xml("1", "1", "5", "5"), "<difficult>maybe</difficult>")))
+        CHECK(error_of(annotation_xml(object_xml("dog", box_xml("1", "1", "5", "5"), "<difficult>maybe</difficult>")))
                   .find("should be 0 or 1") != std::string::npos);
     }
 }
 
 TEST_CASE("with a skip list, a bad object is dropped and noted, the good ones kept") {
     std::vector<std::string> skipped;
-    const Annotation a =
-        parse_voc_annotation(annotation_xml(object_xml("dog", box_xml("1", "1", "5", "5")) +
-                                            object_xml("cat", box_xml("x", "1", "5", "5")) +
-                                            object_xml("cow", box_xml("1", "1", "500", "5"))),
-                             "x.xml", &skipped);
+    const Annotation a = parse_voc_annotation(annotation_xml(object_xml("dog", box_xml("1", "1", "5", "5")) +
+                                                             object_xml("cat", box_xml("x", "1", "5", "5")) +
+                                                             object_xml("cow", box_xml("1", "1", "500", "5"))),
+                                              "x.xml", &skipped);
     REQUIRE(a.objects.size() == 1);
     CHECK(a.objects[0].name == "dog");
     REQUIRE(skipped.size() == 2);

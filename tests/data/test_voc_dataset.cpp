@@ -18,21 +18,18 @@ std::string xml(int w, int h, const std::string& objects) {
 }
 
 std::string obj(const std::string& name, int x1, int y1, int x2, int y2, bool difficult = false) {
-    return "<object><name>" + name + "</name><difficult>" + (difficult ? "1" : "0") +
-           "</difficult><bndbox><xmin>" + std::to_string(x1) + "</xmin><ymin>" + std::to_string(y1) +
-           "</ymin><xmax>" + std::to_string(x2) + "</xmax><ymax>" + std::to_string(y2) +
-           "</ymax></bndbox></object>";
+    return "<object><name>" + name + "</name><difficult>" + (difficult ? "1" : "0") + "</difficult><bndbox><xmin>" +
+           std::to_string(x1) + "</xmin><ymin>" + std::to_string(y1) + "</ymin><xmax>" + std::to_string(x2) +
+           "</xmax><ymax>" + std::to_string(y2) + "</ymax></bndbox></object>";
 }
 
 // root/{Annotations, JPEGImages, ImageSets/Main/train.txt}: three 32 x 24 images.
 void make_voc(const std::string& root) {
-    write_file(root + "/Annotations/a.xml",
-               xml(32, 24, obj("dog", 1, 1, 10, 10) + obj("cat", 5, 5, 32, 24, true)));
+    write_file(root + "/Annotations/a.xml", xml(32, 24, obj("dog", 1, 1, 10, 10) + obj("cat", 5, 5, 32, 24, true)));
     write_file(root + "/Annotations/b.xml", xml(32, 24, obj("person", 2, 3, 4, 5)));
     write_file(root + "/Annotations/c.xml", xml(32, 24, ""));
     std::filesystem::create_directories(root + "/JPEGImages");
-    for (const char* id : {"a", "b", "c"})
-        save_jpeg(Image(32, 24, 3, 90), root + "/JPEGImages/" + id + ".jpg");
+    for (const char* id : {"a", "b", "c"}) save_jpeg(Image(32, 24, 3, 90), root + "/JPEGImages/" + id + ".jpg");
     write_file(root + "/ImageSets/Main/train.txt", "a\nb\r\n\n  c  \n");
     write_file(root + "/ImageSets/Main/dog_train.txt", "a  1\nb -1\n");  // per-class files are not splits
 }
@@ -107,12 +104,10 @@ TEST_CASE("split problems: missing, empty, duplicate ids, path-like ids") {
     CHECK(missing.find("splits here: train)") != std::string::npos);
 
     write_file(root + "/ImageSets/Main/empty.txt", "\n  \n");
-    CHECK(open_error(root, split("empty")).find("ImageSets/Main/empty.txt lists no image ids") !=
-          std::string::npos);
+    CHECK(open_error(root, split("empty")).find("ImageSets/Main/empty.txt lists no image ids") != std::string::npos);
 
     write_file(root + "/ImageSets/Main/dup.txt", "a\nb\na\n");
-    CHECK(open_error(root, split("dup")) ==
-          "[voc] ImageSets/Main/dup.txt line 3: duplicate id 'a' (first on line 1)");
+    CHECK(open_error(root, split("dup")) == "[voc] ImageSets/Main/dup.txt line 3: duplicate id 'a' (first on line 1)");
     DatasetOptions skip = split("dup");
     skip.skip_bad = true;
     const Dataset ds = Dataset::open(root, skip);
@@ -162,11 +157,10 @@ TEST_CASE("bad files: each a clear error, or with skip_bad a warning and a count
     make_voc(root);
     write_file(root + "/Annotations/b.xml", "<annotation><object>");  // malformed
     std::filesystem::remove(root + "/JPEGImages/c.jpg");              // missing image
-    write_file(root + "/Annotations/a.xml",
-               xml(32, 24, obj("dog", 1, 1, 10, 10) + obj("cat", 20, 1, 10, 10)));
+    write_file(root + "/Annotations/a.xml", xml(32, 24, obj("dog", 1, 1, 10, 10) + obj("cat", 20, 1, 10, 10)));
 
-    CHECK(open_error(root, split("train"))
-              .find("Annotations/a.xml line 1: object 'cat' has <xmax> 10 < <xmin> 20") != std::string::npos);
+    CHECK(open_error(root, split("train")).find("Annotations/a.xml line 1: object 'cat' has <xmax> 10 < <xmin> 20") !=
+          std::string::npos);
     DatasetOptions o = split("train");
     o.skip_bad = true;
     std::string e = open_error(root, o);
@@ -177,8 +171,7 @@ TEST_CASE("bad files: each a clear error, or with skip_bad a warning and a count
     CHECK(ds.skipped_objects() == 1);
     REQUIRE(ds.warnings().size() == 3);
     CHECK(ds.warnings()[1].find("Annotations/b.xml") != std::string::npos);
-    CHECK(ds.warnings()[2] ==
-          "[voc] JPEGImages/c.jpg: missing image (annotated by Annotations/c.xml) (image skipped)");
+    CHECK(ds.warnings()[2] == "[voc] JPEGImages/c.jpg: missing image (annotated by Annotations/c.xml) (image skipped)");
     CHECK(ds.skip_summary() == "[voc] --skip-bad: skipped 2 of 3 images and 1 object (3 warnings)");
 
     std::filesystem::remove(root + "/JPEGImages/a.jpg");
@@ -193,8 +186,7 @@ TEST_CASE("check_images finds truncated images and size mismatches up front") {
     const std::string root = dir / "VOC2007";
     make_voc(root);
     const std::vector<std::uint8_t> jpg = read_file(root + "/JPEGImages/a.jpg");
-    write_file(root + "/JPEGImages/a.jpg",
-               std::string(jpg.begin(), jpg.begin() + std::ptrdiff_t(jpg.size() / 2)));
+    write_file(root + "/JPEGImages/a.jpg", std::string(jpg.begin(), jpg.begin() + std::ptrdiff_t(jpg.size() / 2)));
     save_jpeg(Image(24, 32, 3), root + "/JPEGImages/b.jpg");
     DatasetOptions o = split("train");
     CHECK(Dataset::open(root, o).size() == 3);  // headers are not read when <size> is given
@@ -203,8 +195,7 @@ TEST_CASE("check_images finds truncated images and size mismatches up front") {
     o.skip_bad = true;
     const Dataset ds = Dataset::open(root, o);
     CHECK(ds.size() == 1);
-    CHECK(ds.warnings()[1].find("JPEGImages/b.jpg is 24x32 but Annotations/b.xml says 32x24") !=
-          std::string::npos);
+    CHECK(ds.warnings()[1].find("JPEGImages/b.jpg is 24x32 but Annotations/b.xml says 32x24") != std::string::npos);
 
     // Without the check, the loader-side decode still refuses them, naming the file.
     o.check_images = o.skip_bad = false;
@@ -218,9 +209,8 @@ TEST_CASE("an export without <size> or split files: --split all, sizes from the 
     const std::string root = dir / "export";
     make_voc(root);
     std::filesystem::remove_all(root + "/ImageSets");
-    write_file(root + "/Annotations/a.xml", "<annotation><filename>a.jpg</filename>" +
-                                                obj("dog", 1, 1, 32, 24) + obj("dog", 1, 1, 33, 24) +
-                                                "</annotation>");
+    write_file(root + "/Annotations/a.xml", "<annotation><filename>a.jpg</filename>" + obj("dog", 1, 1, 32, 24) +
+                                                obj("dog", 1, 1, 33, 24) + "</annotation>");
     CHECK(open_error(root).find("splits here: none; try --split all") != std::string::npos);
     CHECK(open_error(root, split("all")).find("outside the 32x24 image") != std::string::npos);
     DatasetOptions o = split("all");
@@ -263,8 +253,8 @@ TEST_CASE("the genuine VOC 2007 sample") {
 TEST_CASE("split and class lists parse from memory as from their files") {
     const std::vector<std::string> ids = parse_split_list("000005\r\n\n  000007 1\n000009", "train.txt");
     CHECK(ids == std::vector<std::string>{"000005", "000007", "000009"});
-    CHECK_THROWS_WITH_AS(parse_split_list(std::string("a\0b\n", 4), "train.txt"),
-                         doctest::Contains("train.txt line 1"), focal::Error);
+    CHECK_THROWS_WITH_AS(parse_split_list(std::string("a\0b\n", 4), "train.txt"), doctest::Contains("train.txt line 1"),
+                         focal::Error);
     CHECK_THROWS_WITH_AS(parse_split_list(" \n\r\n", "train.txt"), doctest::Contains("lists no image ids"),
                          focal::Error);
     std::vector<std::string> skipped;

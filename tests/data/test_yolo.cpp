@@ -2,8 +2,8 @@
 // ignore regions, the YAML subset, and every malformed line named by file and line.
 #include <doctest/doctest.h>
 
-#include "data/yolo.h"
 #include "data/image.h"
+#include "data/yolo.h"
 #include "engine/error.h"
 #include "test_util.h"
 
@@ -122,7 +122,8 @@ TEST_CASE("YOLO: a missing image, a bad line with --skip-bad, no class names") {
 
 TEST_CASE("the YAML subset: lists and mappings, quotes, comments; what it refuses") {
     const YamlSubset y = parse_yaml_subset(
-        "path: ../data  # where\nnames: ['a b', \"c\\\"d\", e]\nval:\nm: {1: y, 0: x}\nl:\n  - p\n  - 'q # r'\n", "d.yaml");
+        "path: ../data  # where\nnames: ['a b', \"c\\\"d\", e]\nval:\nm: {1: y, 0: x}\nl:\n  - p\n  - 'q # r'\n",
+        "d.yaml");
     CHECK(y.scalars.at("path") == "../data");
     CHECK(y.lists.at("names") == std::vector<std::string>{"a b", "c\"d", "e"});
     CHECK(y.scalars.at("val").empty());

@@ -47,8 +47,8 @@ TEST_CASE("box coder: encode/decode round trip, tensor decode, clamp") {
     CHECK(back.y2 == doctest::Approx(target.y2));
     // Tensor decoding matches the host one, on a batch of two images.
     Tensor anchors = Tensor::from_vector(std::vector<float>{10, 20, 50, 40, 0, 0, 8, 8}, {2, 4});
-    Tensor deltas = Tensor::from_vector(std::vector<float>{d[0], d[1], d[2], d[3], 0.1f, -0.2f, 0.3f, 0.0f,
-                                                           0, 0, 0, 0, 0, 0, 100.0f, 0},
+    Tensor deltas = Tensor::from_vector(std::vector<float>{d[0], d[1], d[2], d[3], 0.1f, -0.2f, 0.3f, 0.0f, 0, 0, 0, 0,
+                                                           0, 0, 100.0f, 0},
                                         {2, 2, 4});
     std::vector<float> boxes = coder.decode(anchors, deltas).to_vector<float>();
     CHECK(boxes[0] == doctest::Approx(target.x1));
@@ -72,7 +72,7 @@ TEST_CASE("matcher: positives, background, ignored, best anchor kept, difficult 
     CHECK(m[1] == 0);                 // IoU 100/120 = .83
     CHECK(m[2] == kMatchBackground);  // IoU 25/175 = .14
     CHECK(m[3] == kMatchBackground);
-    CHECK(m[4] == 1);                 // IoU 100/1600 = .06, but the best anchor box 1 has
+    CHECK(m[4] == 1);  // IoU 100/1600 = .06, but the best anchor box 1 has
     config.keep_best_anchor = false;
     CHECK(match_anchors(anchors, truth, {}, config)[4] == kMatchBackground);
     // Between the thresholds: ignored.

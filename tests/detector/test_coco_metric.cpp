@@ -22,17 +22,20 @@ CocoMetrics score(const json& c) {
         std::vector<Detection> dets;
         for (const json& g : im.at("gt"))
             truth.push_back({{g[0].get<float>(), g[1].get<float>(), g[2].get<float>(), g[3].get<float>()},
-                             g[4].get<int>(), g[5].get<int>() != 0, g[6].get<double>()});
+                             g[4].get<int>(),
+                             g[5].get<int>() != 0,
+                             g[6].get<double>()});
         for (const json& d : im.at("dt"))
             dets.push_back({{d[0].get<float>(), d[1].get<float>(), d[2].get<float>(), d[3].get<float>()},
-                            d[4].get<int>(), d[5].get<float>()});
+                            d[4].get<int>(),
+                            d[5].get<float>()});
         ev.add_image(truth, dets);
     }
     return ev.compute();
 }
 
 std::vector<double> stats(const CocoMetrics& m) {
-    return {m.ap, m.ap50, m.ap75, m.ap_small, m.ap_medium, m.ap_large,
+    return {m.ap,  m.ap50, m.ap75,  m.ap_small, m.ap_medium, m.ap_large,
             m.ar1, m.ar10, m.ar100, m.ar_small, m.ar_medium, m.ar_large};
 }
 

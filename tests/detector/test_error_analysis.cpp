@@ -6,8 +6,8 @@
 #include <random>
 
 #include "detector/error_analysis.h"
-#include "voc_test_boxes.h"
 #include "engine/error.h"
+#include "voc_test_boxes.h"
 
 using namespace focal::detector;
 
@@ -70,7 +70,8 @@ TEST_CASE("property: unremoved AP equals the VOC metric, and each removal never 
                 truth.push_back(gt(x, y, x + s, y + s, label(rng), score(rng) < .1f));
                 // a noisy detection of it, sometimes of the wrong class
                 const float jx = x + size(rng) / 5 - 3, jy = y + size(rng) / 5 - 3;
-                dets.push_back(det(jx, jy, jx + s, jy + s, score(rng), score(rng) < .7f ? truth.back().label : label(rng)));
+                dets.push_back(
+                    det(jx, jy, jx + s, jy + s, score(rng), score(rng) < .7f ? truth.back().label : label(rng)));
             }
             for (int i = count(rng); i > 0; --i) {  // clutter
                 const float x = pos(rng), y = pos(rng), s = size(rng);

@@ -38,7 +38,8 @@ TEST_CASE("NMS keeps exactly what the brute-force definition keeps") {
         std::vector<int> expected;
         for (int i : order) {
             bool suppressed = false;
-            for (int k : expected) suppressed = suppressed || (labels[k] == labels[i] && box_iou(boxes[k], boxes[i]) > 0.5f);
+            for (int k : expected)
+                suppressed = suppressed || (labels[k] == labels[i] && box_iou(boxes[k], boxes[i]) > 0.5f);
             if (!suppressed) expected.push_back(i);
         }
         CHECK(kept == expected);
@@ -132,7 +133,8 @@ TEST_CASE("predict: detect() on one image equals the batched path on that image,
         data::Image image(w, h, 3);
         for (int y = 0; y < h; ++y)
             for (int x = 0; x < w; ++x)
-                for (int c = 0; c < 3; ++c) image.at(x, y)[c] = static_cast<uint8_t>((x * 7 + y * 13 + c * 50 + seed) % 256);
+                for (int c = 0; c < 3; ++c)
+                    image.at(x, y)[c] = static_cast<uint8_t>((x * 7 + y * 13 + c * 50 + seed) % 256);
         return image;
     };
     const std::vector<data::Image> images{make_image(96, 40, 0), make_image(30, 90, 1)};  // padded both ways

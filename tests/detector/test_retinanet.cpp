@@ -65,7 +65,8 @@ TEST_CASE("targets and loss: an anchor equal to a box is positive with zero delt
     // The loss: focal over non-ignored anchors / max(1, positives); box loss on positives.
     Generator gen(1);
     HeadOutputs out{(Tensor::randn({2, 16, 2}, gen) - 4.0f).requires_grad_(),
-                    (Tensor::randn({2, 16, 4}, gen) * 0.1f).requires_grad_(), {{4, 4}}};
+                    (Tensor::randn({2, 16, 4}, gen) * 0.1f).requires_grad_(),
+                    {{4, 4}}};
     for (const char* box : {"smooth_l1", "giou"}) {
         DetectionLoss loss = detection_loss(out, t, anchors_tensor(anchors), losses::make_cls_loss("focal"),
                                             losses::make_box_loss(box), BoxCoder{}, Normalizer::Positives);

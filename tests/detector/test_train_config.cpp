@@ -39,7 +39,7 @@ TEST_CASE("every training setting survives config.json, and none is missing from
     CHECK(static_cast<int>(train_settings().size()) == settings);
     const TrainConfig back = train_config_from_json(nlohmann::json::parse(j.dump()));
 #define FOCAL_COMPARE(type, name, value, flag, rule, help) \
-    CHECK_MESSAGE(back.name == c.name, #name);              \
+    CHECK_MESSAGE(back.name == c.name, #name);             \
     CHECK_MESSAGE(!(back.name == defaults.name), #name " kept its default");
     FOCAL_TRAIN_SETTINGS(FOCAL_COMPARE)
 #undef FOCAL_COMPARE
@@ -115,11 +115,11 @@ TEST_CASE("a model configuration with a missing or mistyped key is an Error nami
     CHECK(to_json(retinanet_config_from_json(m)) == m);
     json missing = m;
     missing["anchors"].erase("scales");
-    CHECK_THROWS_WITH_AS(retinanet_config_from_json(missing), doctest::Contains("model setting 'anchors.scales' is missing"),
-                         Error);
+    CHECK_THROWS_WITH_AS(retinanet_config_from_json(missing),
+                         doctest::Contains("model setting 'anchors.scales' is missing"), Error);
     json wrong = m;
     wrong["fpn"]["channels"] = 1e300;
-    CHECK_THROWS_WITH_AS(retinanet_config_from_json(wrong), doctest::Contains("model setting 'fpn.channels' must be an integer"),
-                         Error);
+    CHECK_THROWS_WITH_AS(retinanet_config_from_json(wrong),
+                         doctest::Contains("model setting 'fpn.channels' must be an integer"), Error);
     CHECK_THROWS_WITH_AS(retinanet_config_from_json(json::array()), doctest::Contains("must be an object"), Error);
 }

@@ -227,8 +227,9 @@ TEST_CASE("a log.jsonl that cannot be written (a full disk) stops training, nami
             MESSAGE("skipped: RLIMIT_FSIZE cannot be lowered here");
             return;
         }
-        CHECK_THROWS_WITH_AS(train(more), doctest::Contains(("cannot write " + (out / "log.jsonl").string() +
-                                                             ": File too large").c_str()),
+        CHECK_THROWS_WITH_AS(train(more),
+                             doctest::Contains(
+                                 ("cannot write " + (out / "log.jsonl").string() + ": File too large").c_str()),
                              Error);
     }
     CHECK(read(out / "checkpoint.safetensors") == before);  // epoch 1's weights, still loadable

@@ -9,15 +9,14 @@
 #include <nlohmann/json.hpp>
 
 #include "detector/voc_metric.h"
-#include "voc_test_boxes.h"
 #include "engine/error.h"
+#include "voc_test_boxes.h"
 
 using namespace focal::detector;
 
 namespace {
 
-VocMetrics evaluate(const std::vector<GroundTruth>& truth, const std::vector<Detection>& dets,
-                    int classes = 1) {
+VocMetrics evaluate(const std::vector<GroundTruth>& truth, const std::vector<Detection>& dets, int classes = 1) {
     VocEvaluator e(classes);
     e.add_image(truth, dets);
     return e.compute();
@@ -40,15 +39,13 @@ TEST_CASE("perfect detections score 1, none score 0") {
 TEST_CASE("11-point and area differ as they should: TP, FP, TP, one object missed") {
     // recall 1/3, 1/3, 2/3; precision 1, 1/2, 2/3.
     // area = 1/3 * 1 + 1/3 * 2/3 = 5/9; 11-point = (4 * 1 + 3 * 2/3) / 11 = 6/11.
-    const VocMetrics m =
-        evaluate({gt(0, 0, 10, 10), gt(20, 0, 30, 10), gt(40, 0, 50, 10)},
-                 {det(0, 0, 10, 10, .9f), det(60, 60, 70, 70, .8f), det(20, 0, 30, 10, .7f)});
+    const VocMetrics m = evaluate({gt(0, 0, 10, 10), gt(20, 0, 30, 10), gt(40, 0, 50, 10)},
+                                  {det(0, 0, 10, 10, .9f), det(60, 60, 70, 70, .8f), det(20, 0, 30, 10, .7f)});
     CHECK(m.per_class[0].ap_area == doctest::Approx(5.0 / 9).epsilon(1e-12));
     CHECK(m.per_class[0].ap_11point == doctest::Approx(6.0 / 11).epsilon(1e-12));
     // Ranking is by score, not by input order.
-    const VocMetrics shuffled =
-        evaluate({gt(0, 0, 10, 10), gt(20, 0, 30, 10), gt(40, 0, 50, 10)},
-                 {det(20, 0, 30, 10, .7f), det(0, 0, 10, 10, .9f), det(60, 60, 70, 70, .8f)});
+    const VocMetrics shuffled = evaluate({gt(0, 0, 10, 10), gt(20, 0, 30, 10), gt(40, 0, 50, 10)},
+                                         {det(20, 0, 30, 10, .7f), det(0, 0, 10, 10, .9f), det(60, 60, 70, 70, .8f)});
     CHECK(shuffled.per_class[0].ap_area == m.per_class[0].ap_area);
 }
 
@@ -142,12 +139,11 @@ TEST_CASE("agrees to 1e-6 with the devkit re-implementation on the VOC sample (g
         // The file keeps VOC's 1-based inclusive corners; ours are continuous (x1 - 1).
         std::vector<GroundTruth> truth;
         for (const auto& g : image["gt"])
-            truth.push_back(
-                gt(g[0].get<float>() - 1, g[1].get<float>() - 1, g[2], g[3], g[4], g[5].get<int>() != 0));
+            truth.push_back(gt(g[0].get<float>() - 1, g[1].get<float>() - 1, g[2], g[3], g[4], g[5].get<int>() != 0));
         std::vector<Detection> dets;
         for (const auto& d : image["det"])
-            dets.push_back(det(float(d[0].get<double>() - 1), float(d[1].get<double>() - 1), d[2], d[3],
-                               d[5].get<float>(), d[4]));
+            dets.push_back(
+                det(float(d[0].get<double>() - 1), float(d[1].get<double>() - 1), d[2], d[3], d[5].get<float>(), d[4]));
         detections += int(dets.size());
         evaluator.add_image(truth, dets);
     }

@@ -33,8 +33,7 @@ inline double weighted_sum(const Tensor& y, const std::vector<float>& w) {
 }
 
 // Returns true when every gradient element matches; reports the first mismatches.
-inline bool gradcheck(const std::string& name, const Fn& f, std::vector<Tensor> inputs,
-                      GradcheckOptions opt = {}) {
+inline bool gradcheck(const std::string& name, const Fn& f, std::vector<Tensor> inputs, GradcheckOptions opt = {}) {
     for (Tensor& x : inputs) x = x.detached().contiguous().clone().requires_grad_();
     Tensor y = f(inputs);
     Generator gen(1234);
@@ -46,8 +45,8 @@ inline bool gradcheck(const std::string& name, const Fn& f, std::vector<Tensor> 
     int reported = 0;
     for (size_t k = 0; k < inputs.size(); ++k) {
         Tensor grad = inputs[k].grad();
-        std::vector<float> analytic = grad.defined() ? grad.to_vector<float>()
-                                                     : std::vector<float>(inputs[k].numel(), 0.0f);
+        std::vector<float> analytic =
+            grad.defined() ? grad.to_vector<float>() : std::vector<float>(inputs[k].numel(), 0.0f);
         REQUIRE(analytic.size() == static_cast<size_t>(inputs[k].numel()));
         float* data = inputs[k].data<float>();
         for (int64_t i = 0; i < inputs[k].numel(); ++i) {
@@ -66,8 +65,8 @@ inline bool gradcheck(const std::string& name, const Fn& f, std::vector<Tensor> 
             if (!(diff <= opt.atol + opt.rtol * std::abs(numeric))) {
                 ok = false;
                 if (reported++ < 5)
-                    MESSAGE(name << ": input " << k << " element " << i << " analytic " << analytic[i]
-                                 << " numeric " << numeric);
+                    MESSAGE(name << ": input " << k << " element " << i << " analytic " << analytic[i] << " numeric "
+                                 << numeric);
             }
         }
     }

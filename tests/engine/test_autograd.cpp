@@ -121,10 +121,12 @@ TEST_CASE("backward from several outputs equals backward from the sum of their i
 TEST_CASE("backward from several outputs rejects mismatched seeds") {
     Tensor x = Tensor::ones({2}).requires_grad_();
     Tensor y = x * 2.0f;
-    CHECK_THROWS_WITH_AS(run_backward(std::vector{y}, std::vector<Tensor>{}), doctest::Contains("1 outputs but 0"), Error);
+    CHECK_THROWS_WITH_AS(run_backward(std::vector{y}, std::vector<Tensor>{}), doctest::Contains("1 outputs but 0"),
+                         Error);
     CHECK_THROWS_WITH_AS(run_backward(std::vector{y, y}, std::vector{Tensor::ones({2}), Tensor::ones({3})}),
                          doctest::Contains("output 1 of shape (2,)"), Error);
-    CHECK_THROWS_WITH_AS(run_backward(std::vector{y, Tensor::ones({2})}, std::vector{Tensor::ones({2}), Tensor::ones({2})}),
+    CHECK_THROWS_WITH_AS(run_backward(std::vector{y, Tensor::ones({2})},
+                                      std::vector{Tensor::ones({2}), Tensor::ones({2})}),
                          doctest::Contains("output 1 does not require grad"), Error);
     CHECK_FALSE(x.grad().defined());  // validation comes before any gradient is written
 }

@@ -60,16 +60,16 @@ std::string describe(const Case& s) {
 }
 
 const Case kCases[] = {
-    {1, 1, 3, 3, 1, 0, false},    // a single output pixel
-    {1, 1, 1, 1, 2, 1, true},     // a 1x1 image, all padding but the centre
-    {2, 3, 5, 7, 4, 1, true},     // odd sizes: edge tiles hang over
-    {3, 5, 8, 6, 7, 0, false},    // no padding
-    {1, 4, 9, 11, 3, 2, true},    // padding 2: output larger than the input
-    {2, 17, 13, 13, 19, 1, false}, // channels not multiples of anything
-    {1, 3, 6, 37, 5, 1, true},    // more tiles across than one lane block (16)
-    {2, 8, 70, 66, 6, 1, false},  // several lane blocks and odd tile counts
-    {4, 2, 2, 2, 3, 1, true},     // 2x2 images, batch 4
-    {1, 2, 4, 4, 2, 2, false},    // padding 2 on a small image
+    {1, 1, 3, 3, 1, 0, false},      // a single output pixel
+    {1, 1, 1, 1, 2, 1, true},       // a 1x1 image, all padding but the centre
+    {2, 3, 5, 7, 4, 1, true},       // odd sizes: edge tiles hang over
+    {3, 5, 8, 6, 7, 0, false},      // no padding
+    {1, 4, 9, 11, 3, 2, true},      // padding 2: output larger than the input
+    {2, 17, 13, 13, 19, 1, false},  // channels not multiples of anything
+    {1, 3, 6, 37, 5, 1, true},      // more tiles across than one lane block (16)
+    {2, 8, 70, 66, 6, 1, false},    // several lane blocks and odd tile counts
+    {4, 2, 2, 2, 3, 1, true},       // 2x2 images, batch 4
+    {1, 2, 4, 4, 2, 2, false},      // padding 2 on a small image
 };
 
 // The direct convolution and its gradients for L = sum(y * r), in double:
@@ -78,7 +78,8 @@ struct Direct {
     std::vector<double> y, dx, dw, db;
 };
 Direct direct_conv(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& r, Conv2dOptions opt) {
-    const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3), O = w.size(0), K = w.size(2), KW = w.size(3);
+    const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3), O = w.size(0), K = w.size(2),
+                  KW = w.size(3);
     const int64_t OH = conv_out_size(H, K, opt.stride, opt.padding, opt.dilation),
                   OW = conv_out_size(W, KW, opt.stride, opt.padding, opt.dilation);
     const std::vector<float> xs = x.to_vector<float>(), ws = w.to_vector<float>(), rs = r.to_vector<float>();
@@ -146,8 +147,8 @@ TEST_CASE("im2col paths equal a direct convolution: values and gradients") {
         CHECK(relative_error(w.grad().to_vector<float>(), want.dw) <= 1e-6);
         if (s.bias) CHECK(relative_error(b.grad().to_vector<float>(), want.db) <= 1e-6);
         // Auto picks the same path or Winograd; either way the same convolution.
-        Tensor y_auto = conv2d(x.detached(), w.detached(), s.bias ? b.detached() : Tensor(),
-                               {s.stride, s.padding, s.dilation});
+        Tensor y_auto =
+            conv2d(x.detached(), w.detached(), s.bias ? b.detached() : Tensor(), {s.stride, s.padding, s.dilation});
         CHECK(relative_error(y_auto.to_vector<float>(), want.y) <= 2e-5);
     }
 }
@@ -155,7 +156,8 @@ TEST_CASE("im2col paths equal a direct convolution: values and gradients") {
 TEST_CASE("Winograd F(2x2, 3x3) and F(4x4, 3x3) equal im2col: values and gradients") {
     for (const Case& s : kCases) {
         const Result ref = run(s, Conv2dAlgorithm::Im2col);
-        for (auto [algorithm, tol] : {std::pair{Conv2dAlgorithm::Winograd2, 2e-6}, std::pair{Conv2dAlgorithm::Winograd4, 2e-5}}) {
+        for (auto [algorithm, tol] :
+             {std::pair{Conv2dAlgorithm::Winograd2, 2e-6}, std::pair{Conv2dAlgorithm::Winograd4, 2e-5}}) {
             const Result got = run(s, algorithm);
             INFO(describe(s), (algorithm == Conv2dAlgorithm::Winograd2 ? ", F(2x2, 3x3)" : ", F(4x4, 3x3)"));
             CHECK(relative_error(got.y, ref.y) <= tol);
@@ -180,7 +182,8 @@ TEST_CASE("the Winograd kernels of every instruction set this CPU runs agree wit
             cpu::set_cpu_isa(CpuIsa::Baseline);
             const Result ref = run(s, Conv2dAlgorithm::Im2col);
             cpu::set_cpu_isa(isa);
-            for (auto [algorithm, tol] : {std::pair{Conv2dAlgorithm::Winograd2, 2e-6}, std::pair{Conv2dAlgorithm::Winograd4, 2e-5}}) {
+            for (auto [algorithm, tol] :
+                 {std::pair{Conv2dAlgorithm::Winograd2, 2e-6}, std::pair{Conv2dAlgorithm::Winograd4, 2e-5}}) {
                 const Result got = run(s, algorithm);
                 INFO(cpu::cpu_isa_name(isa), ", ", describe(s));
                 CHECK(relative_error(got.y, ref.y) <= tol);
@@ -192,9 +195,11 @@ TEST_CASE("the Winograd kernels of every instruction set this CPU runs agree wit
     cpu::set_cpu_isa(saved);
     for (CpuIsa isa : {CpuIsa::Baseline, CpuIsa::Avx2, CpuIsa::Avx512})
         CHECK(cpu::cpu_isa_from_name(cpu::cpu_isa_name(isa)) == isa);
-    CHECK_THROWS_WITH_AS(cpu::cpu_isa_from_name("avx-512"), doctest::Contains("unknown instruction set 'avx-512'"), Error);
+    CHECK_THROWS_WITH_AS(cpu::cpu_isa_from_name("avx-512"), doctest::Contains("unknown instruction set 'avx-512'"),
+                         Error);
     if (isas.back() != CpuIsa::Avx512)
-        CHECK_THROWS_WITH_AS(cpu::set_cpu_isa(CpuIsa::Avx512), doctest::Contains("cannot run the avx512 kernels"), Error);
+        CHECK_THROWS_WITH_AS(cpu::set_cpu_isa(CpuIsa::Avx512), doctest::Contains("cannot run the avx512 kernels"),
+                             Error);
 }
 
 TEST_CASE("Auto uses Winograd for 3x3 stride-1 convs, im2col elsewhere, and agrees with both") {
@@ -225,10 +230,15 @@ TEST_CASE("gradcheck: conv2d through im2col one image at a time") {
     Generator gen(9);
     auto randn = [&](const Shape& s) { return Tensor::randn(s, gen); };
     const testing::GradcheckOptions opt{5e-2, 1e-3, 1e-2};  // linear in each input: see below
-    CHECK(gradcheck("3x3 stride 2, 16x16 output", [](const In& in) { return conv2d(in[0], in[1], in[2], {2, 1, 1}); },
-                    {randn({2, 2, 32, 31}), randn({2, 2, 3, 3}), randn({2})}, opt));
-    CHECK(gradcheck("1x1 on 16x16", [](const In& in) { return conv2d(in[0], in[1], in[2]); },
-                    {randn({2, 3, 16, 16}), randn({2, 3, 1, 1}), randn({2})}, opt));
+    CHECK(gradcheck(
+        "3x3 stride 2, 16x16 output",
+        [](const In& in) {
+        return conv2d(in[0], in[1], in[2], {2, 1, 1});
+        },
+        {randn({2, 2, 32, 31}), randn({2, 2, 3, 3}), randn({2})}, opt));
+    CHECK(gradcheck(
+        "1x1 on 16x16", [](const In& in) { return conv2d(in[0], in[1], in[2]); },
+        {randn({2, 3, 16, 16}), randn({2, 3, 1, 1}), randn({2})}, opt));
 }
 
 TEST_CASE("gradcheck: conv2d through Winograd") {
@@ -240,22 +250,38 @@ TEST_CASE("gradcheck: conv2d through Winograd") {
     const testing::GradcheckOptions opt{5e-2, 1e-3, 1e-2};
     for (Conv2dAlgorithm algorithm : {Conv2dAlgorithm::Winograd2, Conv2dAlgorithm::Winograd4}) {
         INFO((algorithm == Conv2dAlgorithm::Winograd2 ? "F(2x2, 3x3)" : "F(4x4, 3x3)"));
-        CHECK(gradcheck("pad 1 + bias", [=](const In& in) { return conv2d(in[0], in[1], in[2], {1, 1, 1, algorithm}); },
-                        {randn({2, 3, 5, 6}), randn({4, 3, 3, 3}), randn({4})}, opt));
-        CHECK(gradcheck("pad 0, odd size", [=](const In& in) { return conv2d(in[0], in[1], {}, {1, 0, 1, algorithm}); },
-                        {randn({1, 2, 7, 5}), randn({3, 2, 3, 3})}, opt));
-        CHECK(gradcheck("pad 2", [=](const In& in) { return conv2d(in[0], in[1], {}, {1, 2, 1, algorithm}); },
-                        {randn({1, 2, 4, 3}), randn({2, 2, 3, 3})}, opt));
-        CHECK(gradcheck("permuted input", [=](const In& in) {
-                  return conv2d(in[0].permute({0, 1, 3, 2}), in[1], in[2], {1, 1, 1, algorithm});
-              }, {randn({2, 2, 4, 5}), randn({2, 2, 3, 3}), randn({2})}, opt));
+        CHECK(gradcheck(
+            "pad 1 + bias",
+            [=](const In& in) {
+            return conv2d(in[0], in[1], in[2], {1, 1, 1, algorithm});
+            },
+            {randn({2, 3, 5, 6}), randn({4, 3, 3, 3}), randn({4})}, opt));
+        CHECK(gradcheck(
+            "pad 0, odd size",
+            [=](const In& in) {
+            return conv2d(in[0], in[1], {}, {1, 0, 1, algorithm});
+            },
+            {randn({1, 2, 7, 5}), randn({3, 2, 3, 3})}, opt));
+        CHECK(gradcheck(
+            "pad 2",
+            [=](const In& in) {
+            return conv2d(in[0], in[1], {}, {1, 2, 1, algorithm});
+            },
+            {randn({1, 2, 4, 3}), randn({2, 2, 3, 3})}, opt));
+        CHECK(gradcheck(
+            "permuted input",
+            [=](const In& in) {
+            return conv2d(in[0].permute({0, 1, 3, 2}), in[1], in[2], {1, 1, 1, algorithm});
+            },
+            {randn({2, 2, 4, 5}), randn({2, 2, 3, 3}), randn({2})}, opt));
     }
 }
 
 TEST_CASE("conv2d is bitwise identical across runs and thread counts, on every path") {
     const Case s{3, 9, 23, 35, 11, 1, true};  // 23x35 outputs: im2col runs one image at a time
     const int saved = num_threads();
-    for (Conv2dAlgorithm algorithm : {Conv2dAlgorithm::Winograd2, Conv2dAlgorithm::Winograd4, Conv2dAlgorithm::Im2col}) {
+    for (Conv2dAlgorithm algorithm :
+         {Conv2dAlgorithm::Winograd2, Conv2dAlgorithm::Winograd4, Conv2dAlgorithm::Im2col}) {
         set_num_threads(2);
         const Result a = run(s, algorithm), b = run(s, algorithm);
         set_num_threads(1);

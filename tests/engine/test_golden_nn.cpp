@@ -25,8 +25,8 @@ void backward_weighted(const Tensor& y) {
     sum(y * Tensor::from_vector(r, y.shape())).backward();
 }
 
-void check_matches(const char* what, const Tensor& got, const std::vector<float>& want,
-                   double rtol = 1e-4, double atol = 1e-5) {
+void check_matches(const char* what, const Tensor& got, const std::vector<float>& want, double rtol = 1e-4,
+                   double atol = 1e-5) {
     std::vector<float> v = got.to_vector<float>();
     REQUIRE_MESSAGE(v.size() == want.size(), std::string(what));
     for (size_t i = 0; i < v.size(); ++i)

@@ -34,24 +34,25 @@ TEST_CASE("gradcheck: unary math") {
     CHECK(gradcheck("tanh", [](const In& in) { return tanh(in[0]); }, {randn({4, 5})}));
     CHECK(gradcheck("softplus", [](const In& in) { return softplus(in[0]); }, {randn({4, 5}) * 3.0f}));
     CHECK(gradcheck("log_sigmoid", [](const In& in) { return log_sigmoid(in[0]); }, {randn({4, 5}) * 3.0f}));
-    CHECK(gradcheck("scalar ops", [](const In& in) { return (2.0f - in[0] * 3.0f + 1.0f) / 4.0f; },
-                    {randn({4})}));
+    CHECK(gradcheck("scalar ops", [](const In& in) { return (2.0f - in[0] * 3.0f + 1.0f) / 4.0f; }, {randn({4})}));
 }
 
 TEST_CASE("gradcheck: unary ops on non-contiguous views") {
-    CHECK(gradcheck("sigmoid(x^T)", [](const In& in) { return sigmoid(in[0].transpose(0, 1)); },
-                    {randn({3, 5})}));
-    CHECK(gradcheck("exp(slice)", [](const In& in) { return exp(in[0].slice(1, 1, 6, 2)); },
-                    {randn({3, 7})}));
-    CHECK(gradcheck("softplus(permute)", [](const In& in) { return softplus(in[0].permute({2, 0, 1})); },
-                    {randn({2, 3, 4})}));
+    CHECK(gradcheck("sigmoid(x^T)", [](const In& in) { return sigmoid(in[0].transpose(0, 1)); }, {randn({3, 5})}));
+    CHECK(gradcheck("exp(slice)", [](const In& in) { return exp(in[0].slice(1, 1, 6, 2)); }, {randn({3, 7})}));
+    CHECK(gradcheck(
+        "softplus(permute)",
+        [](const In& in) {
+        return softplus(in[0].permute({2, 0, 1}));
+        },
+        {randn({2, 3, 4})}));
 }
 
 TEST_CASE("gradcheck: binary ops with broadcasting") {
     CHECK(gradcheck("add (3,4)+(4,)", [](const In& in) { return in[0] + in[1]; }, {randn({3, 4}), randn({4})}));
     CHECK(gradcheck("sub (3,1)-(1,4)", [](const In& in) { return in[0] - in[1]; }, {randn({3, 1}), randn({1, 4})}));
-    CHECK(gradcheck("mul (2,3,4)*(3,1)", [](const In& in) { return in[0] * in[1]; },
-                    {randn({2, 3, 4}), randn({3, 1})}));
+    CHECK(
+        gradcheck("mul (2,3,4)*(3,1)", [](const In& in) { return in[0] * in[1]; }, {randn({2, 3, 4}), randn({3, 1})}));
     CHECK(gradcheck("div (3,4)/(4,)", [](const In& in) { return in[0] / in[1]; }, {randn({3, 4}), positive({4})}));
     CHECK(gradcheck("maximum", [](const In& in) { return maximum(in[0], in[1]); }, {randn({3, 4}), randn({3, 4})}));
     CHECK(gradcheck("minimum bcast", [](const In& in) { return minimum(in[0], in[1]); }, {randn({3, 4}), randn({4})}));
@@ -62,8 +63,7 @@ TEST_CASE("gradcheck: binary ops with broadcasting") {
 
 TEST_CASE("gradcheck: where") {
     Tensor mask = gt(randn({3, 4}), 0.0f);
-    CHECK(gradcheck("where", [mask](const In& in) { return where(mask, in[0], in[1]); },
-                    {randn({3, 4}), randn({4})}));
+    CHECK(gradcheck("where", [mask](const In& in) { return where(mask, in[0], in[1]); }, {randn({3, 4}), randn({4})}));
 }
 
 TEST_CASE("gradcheck: reductions") {
@@ -74,18 +74,22 @@ TEST_CASE("gradcheck: reductions") {
     CHECK(gradcheck("max dim", [](const In& in) { return max(in[0], {1}); }, {randn({3, 5})}));
     CHECK(gradcheck("max all keepdim", [](const In& in) { return max(in[0], {}, true); }, {randn({3, 5})}));
     CHECK(gradcheck("min dim 0", [](const In& in) { return min(in[0], {0}); }, {randn({4, 3})}));
-    CHECK(gradcheck("sum of permuted", [](const In& in) { return sum(in[0].permute({1, 0, 2}), {0}); },
-                    {randn({2, 3, 4})}));
+    CHECK(gradcheck(
+        "sum of permuted",
+        [](const In& in) {
+        return sum(in[0].permute({1, 0, 2}), {0});
+        },
+        {randn({2, 3, 4})}));
     CHECK(gradcheck("sum_to", [](const In& in) { return sum_to(in[0], {3, 1}); }, {randn({2, 3, 4})}));
 }
 
 TEST_CASE("gradcheck: matmul") {
     CHECK(gradcheck("2-D", [](const In& in) { return matmul(in[0], in[1]); }, {randn({3, 4}), randn({4, 5})}));
-    CHECK(gradcheck("transposed operands", [](const In& in) {
-              return matmul(in[0].transpose(0, 1), in[1].transpose(0, 1));
-          }, {randn({4, 3}), randn({5, 4})}));
-    CHECK(gradcheck("batched", [](const In& in) { return matmul(in[0], in[1]); },
-                    {randn({2, 3, 4}), randn({2, 4, 2})}));
+    CHECK(gradcheck("transposed operands",
+                    [](const In& in) { return matmul(in[0].transpose(0, 1), in[1].transpose(0, 1)); },
+                    {randn({4, 3}), randn({5, 4})}));
+    CHECK(
+        gradcheck("batched", [](const In& in) { return matmul(in[0], in[1]); }, {randn({2, 3, 4}), randn({2, 4, 2})}));
     CHECK(gradcheck("batched, broadcast b", [](const In& in) { return matmul(in[0], in[1]); },
                     {randn({2, 3, 4}), randn({4, 2})}));
     CHECK(gradcheck("batch broadcast both", [](const In& in) { return matmul(in[0], in[1]); },
@@ -108,8 +112,12 @@ TEST_CASE("gradcheck: shape ops") {
     CHECK(gradcheck("flatten", [](const In& in) { return in[0].flatten(1); }, {randn({2, 3, 4})}));
     CHECK(gradcheck("contiguous", [](const In& in) { return in[0].transpose(0, 1).contiguous(); }, {randn({2, 3})}));
     CHECK(gradcheck("clone", [](const In& in) { return in[0].clone(); }, {randn({2, 3})}));
-    CHECK(gradcheck("cat", [](const In& in) { return cat({in[0], in[1].transpose(0, 1)}, 1); },
-                    {randn({3, 2}), randn({4, 3})}));
+    CHECK(gradcheck(
+        "cat",
+        [](const In& in) {
+        return cat({in[0], in[1].transpose(0, 1)}, 1);
+        },
+        {randn({3, 2}), randn({4, 3})}));
     CHECK(gradcheck("stack", [](const In& in) { return stack({in[0], in[1]}, 1); }, {randn({3, 2}), randn({3, 2})}));
 }
 
@@ -118,20 +126,21 @@ TEST_CASE("gradcheck: indexing") {
     Tensor index = Tensor::from_vector(rows, {4});
     CHECK(gradcheck("index_select dim 0", [index](const In& in) { return index_select(in[0], 0, index); },
                     {randn({3, 5})}));
-    CHECK(gradcheck("index_select dim 1 of view", [index](const In& in) {
-              return index_select(in[0].transpose(0, 1), 1, index);
-          }, {randn({3, 2})}));
+    CHECK(gradcheck("index_select dim 1 of view",
+                    [index](const In& in) { return index_select(in[0].transpose(0, 1), 1, index); }, {randn({3, 2})}));
     std::vector<int32_t> picks{0, 2, 1, 1, 2, 0};
     Tensor gather_index = Tensor::from_vector(picks, {3, 2});
-    CHECK(gradcheck("gather dim 1", [gather_index](const In& in) {
-              return gather(in[0], 1, gather_index);
-          }, {randn({3, 3})}));
+    CHECK(gradcheck("gather dim 1", [gather_index](const In& in) { return gather(in[0], 1, gather_index); },
+                    {randn({3, 3})}));
 }
 
 TEST_CASE("gradcheck: a small network") {
-    CHECK(gradcheck("mlp + bce", [](const In& in) {
-              Tensor h = tanh(matmul(in[0], in[1]) + in[2]);
-              Tensor z = matmul(h, in[3]);
-              return mean(softplus(z) - z * 0.3f);
-          }, {randn({5, 3}), randn({3, 4}), randn({4}), randn({4, 1})}));
+    CHECK(gradcheck(
+        "mlp + bce",
+        [](const In& in) {
+        Tensor h = tanh(matmul(in[0], in[1]) + in[2]);
+        Tensor z = matmul(h, in[3]);
+        return mean(softplus(z) - z * 0.3f);
+        },
+        {randn({5, 3}), randn({3, 4}), randn({4}), randn({4, 1})}));
 }

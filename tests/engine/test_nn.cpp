@@ -37,8 +37,7 @@ TEST_CASE("pooling and upsampling values") {
     CHECK(values(max_pool2d(neg, 3, 1, 1)) == std::vector<float>{-1, -1, -1, -1});
     CHECK(values(avg_pool2d(Tensor::ones({1, 1, 2, 2}), 3, 1, 1))[0] == doctest::Approx(4.0 / 9));
     Tensor small = Tensor::arange(0, 4).reshape({1, 1, 2, 2});
-    CHECK(values(upsample_nearest2x(small)) ==
-          std::vector<float>{0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 3, 3, 2, 2, 3, 3});
+    CHECK(values(upsample_nearest2x(small)) == std::vector<float>{0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 3, 3, 2, 2, 3, 3});
 }
 
 TEST_CASE("batch_norm: batch statistics in training, running statistics in eval") {

@@ -21,17 +21,32 @@ Tensor spread(const Shape& s) {
 TEST_CASE("gradcheck: conv2d") {
     // This one runs Winograd F(2x2, 3x3), whose transforms round a little differently at
     // x and x +- eps; conv2d is linear in each input, so a large step costs no accuracy.
-    CHECK(gradcheck("3x3 pad 1 + bias", [](const In& in) { return conv2d(in[0], in[1], in[2], {1, 1, 1}); },
-                    {randn({2, 3, 5, 5}), randn({4, 3, 3, 3}), randn({4})}, {5e-2, 1e-3, 1e-2}));
-    CHECK(gradcheck("3x3 stride 2 no bias", [](const In& in) { return conv2d(in[0], in[1], {}, {2, 1, 1}); },
-                    {randn({2, 2, 7, 6}), randn({3, 2, 3, 3})}));
-    CHECK(gradcheck("dilation 2", [](const In& in) { return conv2d(in[0], in[1], {}, {1, 2, 2}); },
-                    {randn({1, 2, 6, 6}), randn({2, 2, 3, 3})}));
+    CHECK(gradcheck(
+        "3x3 pad 1 + bias",
+        [](const In& in) {
+        return conv2d(in[0], in[1], in[2], {1, 1, 1});
+        },
+        {randn({2, 3, 5, 5}), randn({4, 3, 3, 3}), randn({4})}, {5e-2, 1e-3, 1e-2}));
+    CHECK(gradcheck(
+        "3x3 stride 2 no bias",
+        [](const In& in) {
+        return conv2d(in[0], in[1], {}, {2, 1, 1});
+        },
+        {randn({2, 2, 7, 6}), randn({3, 2, 3, 3})}));
+    CHECK(gradcheck(
+        "dilation 2",
+        [](const In& in) {
+        return conv2d(in[0], in[1], {}, {1, 2, 2});
+        },
+        {randn({1, 2, 6, 6}), randn({2, 2, 3, 3})}));
     CHECK(gradcheck("1x1 lateral", [](const In& in) { return conv2d(in[0], in[1], in[2]); },
                     {randn({2, 4, 3, 3}), randn({2, 4, 1, 1}), randn({2})}));
-    CHECK(gradcheck("non-square kernel on permuted input", [](const In& in) {
-              return conv2d(in[0].permute({0, 1, 3, 2}), in[1], {}, {1, 1, 1});
-          }, {randn({1, 2, 5, 4}), randn({3, 2, 3, 2})}));
+    CHECK(gradcheck(
+        "non-square kernel on permuted input",
+        [](const In& in) {
+        return conv2d(in[0].permute({0, 1, 3, 2}), in[1], {}, {1, 1, 1});
+        },
+        {randn({1, 2, 5, 4}), randn({3, 2, 3, 2})}));
 }
 
 TEST_CASE("gradcheck: pooling and upsampling") {
@@ -41,21 +56,21 @@ TEST_CASE("gradcheck: pooling and upsampling") {
     CHECK(gradcheck("avg_pool2d 3 s2 p1", [](const In& in) { return avg_pool2d(in[0], 3, 2, 1); },
                     {randn({1, 2, 5, 5})}));
     CHECK(gradcheck("global_avg_pool2d", [](const In& in) { return global_avg_pool2d(in[0]); }, {randn({2, 3, 3, 4})}));
-    CHECK(gradcheck("upsample_nearest2x", [](const In& in) { return upsample_nearest2x(in[0]); },
-                    {randn({2, 2, 3, 2})}));
+    CHECK(
+        gradcheck("upsample_nearest2x", [](const In& in) { return upsample_nearest2x(in[0]); }, {randn({2, 2, 3, 2})}));
 }
 
 TEST_CASE("gradcheck: normalisation") {
-    CHECK(gradcheck("batch_norm train", [](const In& in) {
-              return batch_norm(in[0], in[1], in[2], Tensor::zeros({3}), Tensor::ones({3}), true);
-          }, {randn({4, 3, 2, 2}), randn({3}), randn({3})}));
-    CHECK(gradcheck("batch_norm train, no affine, 2-D", [](const In& in) {
-              return batch_norm(in[0], {}, {}, {}, {}, true);
-          }, {randn({5, 3})}));
+    CHECK(gradcheck(
+        "batch_norm train",
+        [](const In& in) { return batch_norm(in[0], in[1], in[2], Tensor::zeros({3}), Tensor::ones({3}), true); },
+        {randn({4, 3, 2, 2}), randn({3}), randn({3})}));
+    CHECK(gradcheck("batch_norm train, no affine, 2-D",
+                    [](const In& in) { return batch_norm(in[0], {}, {}, {}, {}, true); }, {randn({5, 3})}));
     Tensor rm = randn({3}), rv = abs(randn({3})) + 0.5f;
-    CHECK(gradcheck("batch_norm eval", [rm, rv](const In& in) {
-              return batch_norm(in[0], in[1], in[2], rm, rv, false);
-          }, {randn({2, 3, 2, 2}), randn({3}), randn({3})}));
+    CHECK(gradcheck("batch_norm eval",
+                    [rm, rv](const In& in) { return batch_norm(in[0], in[1], in[2], rm, rv, false); },
+                    {randn({2, 3, 2, 2}), randn({3}), randn({3})}));
     CHECK(gradcheck("group_norm", [](const In& in) { return group_norm(in[0], 2, in[1], in[2]); },
                     {randn({2, 4, 2, 3}), randn({4}), randn({4})}));
 }
@@ -68,8 +83,11 @@ TEST_CASE("gradcheck: linear") {
 }
 
 TEST_CASE("gradcheck: dropout with a fixed mask") {
-    CHECK(gradcheck("dropout", [](const In& in) {
-              Generator g(5);  // the same mask at every evaluation
-              return dropout(in[0], 0.3f, true, g);
-          }, {randn({4, 5})}));
+    CHECK(gradcheck(
+        "dropout",
+        [](const In& in) {
+        Generator g(5);  // the same mask at every evaluation
+        return dropout(in[0], 0.3f, true, g);
+        },
+        {randn({4, 5})}));
 }

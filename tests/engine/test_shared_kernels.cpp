@@ -65,16 +65,16 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
 // Convolution windows: strides, paddings (up to more than half the kernel), dilations,
 // rectangular kernels, 1x1, a window as large as the padded input, and outputs of 1.
 const std::vector<Window> kConvWindows = {
-    {2, 3, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1},  {1, 2, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1},  {2, 1, 8, 11, 3, 2, 3, 2, 2, 0, 1, 1},
-    {1, 3, 10, 7, 3, 3, 1, 2, 2, 1, 2, 3}, {3, 2, 5, 5, 1, 1, 1, 1, 0, 0, 1, 1},  {2, 2, 6, 6, 1, 1, 2, 2, 0, 0, 1, 1},
-    {1, 1, 4, 4, 5, 5, 1, 1, 2, 2, 1, 1},  {2, 2, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1},  {1, 4, 12, 5, 2, 4, 2, 1, 1, 3, 2, 1},
+    {2, 3, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1},  {1, 2, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1}, {2, 1, 8, 11, 3, 2, 3, 2, 2, 0, 1, 1},
+    {1, 3, 10, 7, 3, 3, 1, 2, 2, 1, 2, 3}, {3, 2, 5, 5, 1, 1, 1, 1, 0, 0, 1, 1}, {2, 2, 6, 6, 1, 1, 2, 2, 0, 0, 1, 1},
+    {1, 1, 4, 4, 5, 5, 1, 1, 2, 2, 1, 1},  {2, 2, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1}, {1, 4, 12, 5, 2, 4, 2, 1, 1, 3, 2, 1},
     {1, 1, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1},  {2, 3, 6, 9, 3, 3, 1, 1, 4, 3, 3, 2},
 };
 
 // Pooling windows (count_include_pad, so padding up to half the kernel), and dilated ones.
 const std::vector<Window> kPoolWindows = {
-    {2, 3, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1}, {1, 2, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1}, {2, 1, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1},
-    {1, 2, 9, 6, 3, 2, 3, 1, 1, 0, 1, 1}, {1, 1, 6, 6, 2, 2, 1, 1, 1, 1, 2, 2}, {2, 2, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1},
+    {2, 3, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1}, {1, 2, 7, 9, 3, 3, 2, 2, 1, 1, 1, 1},   {2, 1, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1},
+    {1, 2, 9, 6, 3, 2, 3, 1, 1, 0, 1, 1}, {1, 1, 6, 6, 2, 2, 1, 1, 1, 1, 2, 2},   {2, 2, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1},
     {1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1}, {1, 3, 10, 10, 5, 5, 2, 3, 2, 2, 1, 1},
 };
 
@@ -130,8 +130,10 @@ TEST_CASE("col2im is im2col's adjoint: <im2col(x), c> = <x, col2im(c)>") {
         const std::vector<float> x = random_values(s.n * s.c * s.h * s.w, 3);
         const std::vector<float> c = random_values(s.c * s.kh * s.kw * s.n * g.out_plane(), 4);
         double lhs = 0, rhs = 0;
-        for (int64_t t = 0; t < static_cast<int64_t>(c.size()); ++t) lhs += double(math::im2col_at(g, x.data(), t)) * c[t];
-        for (int64_t p = 0; p < static_cast<int64_t>(x.size()); ++p) rhs += double(x[p]) * math::col2im_at(g, c.data(), p);
+        for (int64_t t = 0; t < static_cast<int64_t>(c.size()); ++t)
+            lhs += double(math::im2col_at(g, x.data(), t)) * c[t];
+        for (int64_t p = 0; p < static_cast<int64_t>(x.size()); ++p)
+            rhs += double(x[p]) * math::col2im_at(g, c.data(), p);
         CHECK(lhs == doctest::Approx(rhs).epsilon(1e-5));
     }
 }
@@ -159,8 +161,8 @@ TEST_CASE("max pool: the shared window and gather equal the CPU kernels, ties, N
         cpu().max_pool2d_backward(g, dy.data(), at.data(), dx.data());
         for (int64_t p = 0; p < static_cast<int64_t>(dx0.size()); ++p) {
             const int64_t nc = p / plane, q = p % plane;
-            dx_shared[p] = math::max_pool_grad_pixel(g, dy.data() + nc * out_plane, at.data() + nc * out_plane,
-                                                     q / s.w, q % s.w, dx0[p]);
+            dx_shared[p] = math::max_pool_grad_pixel(g, dy.data() + nc * out_plane, at.data() + nc * out_plane, q / s.w,
+                                                     q % s.w, dx0[p]);
         }
         CHECK(same_bits(dx, dx_shared));
     }
@@ -241,7 +243,8 @@ T tree_reduce(int64_t n, int64_t group, int64_t chunk, T identity, Take take, Me
     std::vector<T> partials;
     for (int64_t begin = 0; begin < std::max<int64_t>(n, 1); begin += chunk) {
         std::vector<T> lanes(group, identity);
-        for (int64_t j = begin; j < std::min(n, begin + chunk); ++j) lanes[(j - begin) % group] = take(lanes[(j - begin) % group], j);
+        for (int64_t j = begin; j < std::min(n, begin + chunk); ++j)
+            lanes[(j - begin) % group] = take(lanes[(j - begin) % group], j);
         partials.push_back(tree(lanes));
     }
     if (partials.size() == 1) return partials[0];
@@ -274,7 +277,8 @@ TEST_CASE("reduce_merge: every tree grouping gives the CPU's sum, max and min") 
                     const int64_t n = static_cast<int64_t>(row.size());
                     auto take = [&](double acc, int64_t j) { return math::reduce_merge(op, acc, row[j]); };
                     auto merge = [&](double a, double b) { return math::reduce_merge(op, a, b); };
-                    const float tree = static_cast<float>(tree_reduce(n, group, chunk, math::reduce_identity(op), take, merge));
+                    const float tree =
+                        static_cast<float>(tree_reduce(n, group, chunk, math::reduce_identity(op), take, merge));
                     const float expected = cpu_reduce(op, row);
                     INFO("op ", int(op), " n ", n, " group ", group, " chunk ", chunk);
                     if (std::isnan(expected)) CHECK(std::isnan(tree));
@@ -285,9 +289,9 @@ TEST_CASE("reduce_merge: every tree grouping gives the CPU's sum, max and min") 
 TEST_CASE("argmax_merge: every tree grouping gives the CPU's first maximum, NaN and ties included") {
     const float inf = std::numeric_limits<float>::infinity(), nan = std::nanf("");
     std::vector<std::vector<float>> rows = {
-        {1, 3, 3, 2},         {-inf, -inf, -inf},    {-0.0f, 0.0f, 0.0f},  {0.0f, -0.0f},
-        {nan, 5, 7},          {2, nan, 7, 1},        {2, nan, nan},        {-inf, nan, -inf, -1},
-        {nan, nan},           {4},                   {-1, -2, -1, -3, -1}, tied_values(300, 18),
+        {1, 3, 3, 2},         {-inf, -inf, -inf},   {-0.0f, 0.0f, 0.0f},   {0.0f, -0.0f}, {nan, 5, 7},
+        {2, nan, 7, 1},       {2, nan, nan},        {-inf, nan, -inf, -1}, {nan, nan},    {4},
+        {-1, -2, -1, -3, -1}, tied_values(300, 18),
     };
     std::vector<float> with_nan = tied_values(5000, 19);
     with_nan[17] = nan;

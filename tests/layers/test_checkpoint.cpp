@@ -28,9 +28,7 @@ std::string read_bytes(const fs::path& path) {
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-void write_bytes(const fs::path& path, const std::string& bytes) {
-    std::ofstream(path, std::ios::binary) << bytes;
-}
+void write_bytes(const fs::path& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
 
 // A valid file whose header we then edit: 8-byte length + JSON + data.
 std::string with_header(const std::string& json, size_t data_bytes) {
@@ -104,23 +102,32 @@ TEST_CASE("hostile and broken files fail cleanly, naming the file and the proble
         {"not an object", with_header("[1, 2]", 8), "not a JSON object"},
         {"unknown dtype", with_header(R"({"w":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}})", 8), "dtype F16"},
         {"shape vs span", with_header(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8), "spans 8 bytes"},
-        {"negative shape", with_header(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8), "invalid shape"},
+        {"negative shape", with_header(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8),
+         "invalid shape"},
         {"huge shape", with_header(R"({"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,8]}})", 8),
          "larger than the file"},
-        {"overlap", with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                                R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12), "overlap"},
+        {"overlap",
+         with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                     R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                     12),
+         "overlap"},
         {"missing field", with_header(R"({"w":{"dtype":"F32","shape":[2]}})", 8), "lacks dtype"},
         {"bad metadata", with_header(R"({"__metadata__":{"a":1}})", 0), "not a string"},
         {"shape not a list", with_header(R"({"w":{"dtype":"F32","shape":2,"data_offsets":[0,8]}})", 8), "not a list"},
         {"dtype not a string", with_header(R"({"w":{"dtype":7,"shape":[2],"data_offsets":[0,8]}})", 8), "not a string"},
         // A zero dim does not excuse the others: their product would overflow the strides.
-        {"huge shape with a 0", with_header(R"({"w":{"dtype":"F32","shape":[0,4611686018427387904,4611686018427387904],)"
-                                            R"("data_offsets":[0,0]}})", 0), "larger than the file"},
+        {"huge shape with a 0",
+         with_header(R"({"w":{"dtype":"F32","shape":[0,4611686018427387904,4611686018427387904],)"
+                     R"("data_offsets":[0,0]}})",
+                     0),
+         "larger than the file"},
         // An empty tensor between two that overlap must not hide the overlap (the old check
         // compared neighbours only; regression seed fuzz/corpus/safetensors/overlap_behind_empty.safetensors).
         {"overlap behind an empty span",
          with_header(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[0],)"
-                     R"("data_offsets":[4,4]},"c":{"dtype":"F32","shape":[1],"data_offsets":[6,10]}})", 12), "overlap"},
+                     R"("data_offsets":[4,4]},"c":{"dtype":"F32","shape":[1],"data_offsets":[6,10]}})",
+                     12),
+         "overlap"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
@@ -139,7 +146,8 @@ TEST_CASE("hostile and broken files fail cleanly, naming the file and the proble
         write_bytes(dir / "random.safetensors", bytes);
         CHECK_THROWS_AS(load_safetensors((dir / "random.safetensors").string()), Error);
     }
-    CHECK_THROWS_WITH_AS(load_safetensors((dir / "absent.safetensors").string()), doctest::Contains("cannot open"), Error);
+    CHECK_THROWS_WITH_AS(load_safetensors((dir / "absent.safetensors").string()), doctest::Contains("cannot open"),
+                         Error);
     fs::remove_all(dir.parent_path());
 }
 
@@ -205,8 +213,8 @@ TEST_CASE("model + optimizer checkpoint: save, load, validate keys") {
     // A checkpoint of another architecture names the first key that does not fit.
     Linear small(3, 2, gen);
     save_safetensors(paths.model, small.state());
-    CHECK_THROWS_WITH_AS(load_checkpoint(paths, restored, nullptr), doctest::Contains("missing key 'backbone.stem.0.weight'"),
-                         Error);
+    CHECK_THROWS_WITH_AS(load_checkpoint(paths, restored, nullptr),
+                         doctest::Contains("missing key 'backbone.stem.0.weight'"), Error);
     fs::remove_all(dir.parent_path());
 }
 

@@ -95,7 +95,8 @@ TEST_CASE("a small CNN learns to tell shapes apart") {
     for (size_t i = 0; i < p.size(); ++i) correct += p[i] == t[i];
     const double accuracy = correct / 300.0;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    MESSAGE("loss " << first_loss << " -> " << last_loss << ", held-out accuracy " << accuracy << " in " << seconds << " s");
+    MESSAGE("loss " << first_loss << " -> " << last_loss << ", held-out accuracy " << accuracy << " in " << seconds
+                    << " s");
     CHECK(last_loss < first_loss * 0.3f);
     CHECK(accuracy >= 0.95);
     CHECK(seconds < 30.0);

@@ -15,8 +15,8 @@ TEST_CASE("parameters and buffers are named like a PyTorch state_dict") {
     seq.push_back(std::make_shared<Linear>(4, 2, gen));
     std::vector<std::string> names;
     for (auto& [name, t] : seq.state()) names.push_back(name);
-    CHECK(names == std::vector<std::string>{"0.weight", "1.weight", "1.bias", "3.weight", "3.bias",
-                                            "1.running_mean", "1.running_var"});
+    CHECK(names == std::vector<std::string>{"0.weight", "1.weight", "1.bias", "3.weight", "3.bias", "1.running_mean",
+                                            "1.running_var"});
     CHECK(seq.num_parameters() == 3 * 4 * 9 + 4 + 4 + 4 * 2 + 2);
     for (const Tensor& p : seq.parameters()) CHECK(p.requires_grad());
     for (auto& [name, b] : seq.named_buffers()) CHECK_FALSE(b.requires_grad());

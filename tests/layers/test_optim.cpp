@@ -67,7 +67,8 @@ TEST_CASE("optimizer state round-trips through its named tensors") {
     CHECK(run(false) == run(true));
     SGD sgd({{"w", Tensor::ones({2}).requires_grad_()}}, SgdOptions{0.1f, 0.9f});
     SafetensorsFile wrong{{{"step", Tensor::from_vector(std::vector<int32_t>{1}, {1})},
-                           {"w.momentum_buffer", Tensor::ones({3})}}, {}};
+                           {"w.momentum_buffer", Tensor::ones({3})}},
+                          {}};
     CHECK_THROWS_WITH_AS(sgd.load_state(wrong, "opt.safetensors"),
                          doctest::Contains("'w.momentum_buffer' has shape (3,)"), Error);
 }

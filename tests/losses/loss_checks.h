@@ -67,13 +67,12 @@ inline void check_cls_loss(const std::string& name, const std::map<std::string, 
     Tensor valid = Tensor::ones({N, A});
     valid.data<float>()[4] = 0.0f;  // one anchor ignored by the mask as well as by a label
     Tensor one_hot = eq(labels.to(DType::F32).unsqueeze(-1), Tensor::arange(0, K));  // (N, A, K)
-    Tensor counted = valid * ne(labels.to(DType::F32), Tensor::scalar(float(kIgnore)));  // what one-hot needs for kIgnore
+    Tensor counted =
+        valid * ne(labels.to(DType::F32), Tensor::scalar(float(kIgnore)));  // what one-hot needs for kIgnore
 
     // gradients, through labels and the mask, with a normaliser
     auto fn = [&](const Tensor& targets, Reduction r, float normalizer) {
-        return [=](const std::vector<Tensor>& in) {
-            return loss(ClsLossInput{in[0], targets, valid, normalizer, r});
-        };
+        return [=](const std::vector<Tensor>& in) { return loss(ClsLossInput{in[0], targets, valid, normalizer, r}); };
     };
     CHECK(gradcheck(name + " sum", fn(labels, Reduction::Sum, 3.0f), {logits}));
     CHECK(gradcheck(name + " none", fn(labels, Reduction::None, 1.0f), {logits}));
@@ -118,7 +117,8 @@ inline void check_cls_loss(const std::string& name, const std::map<std::string, 
 
     // bad targets name the loss
     Tensor bad = Tensor::zeros({N, A, K + 2});
-    CHECK_THROWS_WITH_AS(loss({logits, bad, valid, 1.0f, Reduction::Sum}), doctest::Contains(("[" + name + "]").c_str()), Error);
+    CHECK_THROWS_WITH_AS(loss({logits, bad, valid, 1.0f, Reduction::Sum}),
+                         doctest::Contains(("[" + name + "]").c_str()), Error);
 }
 
 // A box loss: gradients, reductions with per-box weights, and errors naming the loss.
@@ -136,9 +136,12 @@ inline void check_box_loss(const std::string& name, const std::map<std::string, 
     Tensor weight = Tensor::from_vector(std::vector<float>{1, 0, 1, 1, 0, 1, 1}, {7});
     for (Reduction r : {Reduction::None, Reduction::Sum, Reduction::Mean}) {
         const float normalizer = r == Reduction::Mean ? 1.0f : 3.0f;
-        CHECK(gradcheck(name + " " + reduction_name(r), [&](const std::vector<Tensor>& in) {
+        CHECK(gradcheck(
+            name + " " + reduction_name(r),
+            [&](const std::vector<Tensor>& in) {
             return loss(BoxLossInput{in[0], target, weight, normalizer, r});
-        }, {pred}));
+            },
+            {pred}));
     }
     Tensor none = loss({pred, target, weight, 1.0f, Reduction::None});
     CHECK(none.shape() == Shape{7});

@@ -14,7 +14,9 @@ TEST_CASE("asl: passes the shared checks") {
 TEST_CASE("asl: with no margin and one gamma it is the focal loss (alpha off)") {
     Generator gen(31);
     Tensor x = Tensor::randn({4, 5, 3}, gen) * 3.0f;
-    Tensor labels = Tensor::from_vector(std::vector<int32_t>{0, -1, 2, -1, 1, -1, -1, 0, -1, -1, 1, 2, -1, -1, -1, 0, -1, 2, -1, -1}, {4, 5});
+    Tensor labels = Tensor::from_vector(std::vector<int32_t>{0, -1, 2,  -1, 1,  -1, -1, 0, -1, -1,
+                                                             1, 2,  -1, -1, -1, 0,  -1, 2, -1, -1},
+                                        {4, 5});
     const float asl = make_cls_loss("asl", {{"gamma_pos", 2}, {"gamma_neg", 2}, {"margin", 0}})({x, labels}).item();
     const float fl = make_cls_loss("focal", {{"gamma", 2}, {"alpha", -1}})({x, labels}).item();
     CHECK(asl == doctest::Approx(fl).epsilon(1e-5));

@@ -12,7 +12,9 @@ using namespace focal::losses;
 
 namespace {
 
-bool close(float a, float b, float rtol = 1e-5f, float atol = 1e-7f) { return std::abs(a - b) <= atol + rtol * std::abs(b); }
+bool close(float a, float b, float rtol = 1e-5f, float atol = 1e-7f) {
+    return std::abs(a - b) <= atol + rtol * std::abs(b);
+}
 
 struct Result {
     std::vector<float> value, grad;
@@ -55,7 +57,8 @@ TEST_CASE("fused = composed over a grid of logits, targets, alpha and gamma") {
                 CAPTURE(alpha);
                 CAPTURE(gamma);
                 CAPTURE(reduction_name(r));
-                CHECK(mismatches(run(true, logits, targets, alpha, gamma, r), run(false, logits, targets, alpha, gamma, r)) == 0);
+                CHECK(mismatches(run(true, logits, targets, alpha, gamma, r),
+                                 run(false, logits, targets, alpha, gamma, r)) == 0);
                 ++cases;
             }
     CHECK(cases == 120);

@@ -53,6 +53,8 @@ using Impl = std::function<Tensor(const Case&)>;
 
 // Every focal implementation of each reference function in the golden file.
 const std::map<std::string, std::vector<std::pair<std::string, Impl>>>& implementations() {
+    // One row per implementation reads best as a table:
+    // clang-format off
     static const std::map<std::string, std::vector<std::pair<std::string, Impl>>> table = {
         {"sigmoid_focal",
          {{"composed", [](const Case& c) { return sigmoid_focal_loss(c.in.at("logits"), c.in.at("targets"), c.p("alpha"), c.p("gamma"), c.reduction); }},
@@ -74,6 +76,7 @@ const std::map<std::string, std::vector<std::pair<std::string, Impl>>>& implemen
         {"dense_ce", {{"registry ce", [](const Case& c) { return make_cls_loss("ce", {{"alpha", c.p("alpha")}})({c.in.at("logits"), c.in.at("labels"), c.in.at("valid"), c.p("normalizer"), c.reduction}); }}}},
         {"dense_smooth_l1", {{"registry smooth_l1", [](const Case& c) { return make_box_loss("smooth_l1", {{"beta", c.p("beta")}})({c.in.at("pred"), c.in.at("target"), c.in.at("weight"), c.p("normalizer"), c.reduction}); }}}},
     };
+    // clang-format on
     return table;
 }
 

@@ -11,7 +11,8 @@ using namespace focal::losses;
 namespace {
 
 Tensor vec(std::vector<float> v) { return Tensor::from_vector(v, {int64_t(v.size())}); }
-std::vector<float> picked(const Tensor& loss, const Tensor& pos, const Tensor& valid, float ratio, int64_t min_neg = 0) {
+std::vector<float> picked(const Tensor& loss, const Tensor& pos, const Tensor& valid, float ratio,
+                          int64_t min_neg = 0) {
     return ohem_select(loss, pos, valid, ratio, min_neg).to_vector<float>();
 }
 
@@ -34,8 +35,8 @@ TEST_CASE("ohem: all positives, the highest-loss negatives, ties to the lower in
 }
 
 TEST_CASE("ohem: per image, no positives, min_negatives, nan") {
-    Tensor loss = Tensor::from_vector(std::vector<float>{3, 1, 2, 0,  /**/ 1, 1, 1, 1}, {2, 4});
-    Tensor pos = Tensor::from_vector(std::vector<float>{0, 0, 0, 1,  /**/ 0, 0, 0, 0}, {2, 4});
+    Tensor loss = Tensor::from_vector(std::vector<float>{3, 1, 2, 0, /**/ 1, 1, 1, 1}, {2, 4});
+    Tensor pos = Tensor::from_vector(std::vector<float>{0, 0, 0, 1, /**/ 0, 0, 0, 0}, {2, 4});
     Tensor valid = Tensor::ones({2, 4});
     // image 0: 1 positive -> 1 negative (anchor 0); image 1: no positive -> none by ratio
     CHECK(ohem_select(loss, pos, valid, 1.0f).to_vector<float>() == std::vector<float>{1, 0, 0, 1, 0, 0, 0, 0});
@@ -53,7 +54,7 @@ TEST_CASE("ohem: per image, no positives, min_negatives, nan") {
 
 TEST_CASE("ohem loss: BCE over exactly the selected anchors") {
     // logits (1, 6, 2); anchor 0 is positive (class 1); the hardest negatives are 4 then 2
-    Tensor x = Tensor::from_vector(std::vector<float>{-1, 2,  0, 0,  1, 1,  -3, -3,  4, 0,  -2, -2}, {1, 6, 2});
+    Tensor x = Tensor::from_vector(std::vector<float>{-1, 2, 0, 0, 1, 1, -3, -3, 4, 0, -2, -2}, {1, 6, 2});
     Tensor labels = Tensor::from_vector(std::vector<int32_t>{1, -1, -1, -1, -1, -1}, {1, 6});
     ClassificationLoss ohem = make_cls_loss("ohem", {{"ratio", 2}});
     Tensor per_elem = binary_cross_entropy_with_logits(x, eq(labels.to(DType::F32).unsqueeze(-1), Tensor::arange(0, 2)),

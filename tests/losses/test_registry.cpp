@@ -18,7 +18,8 @@ TEST_CASE("registry: the built-in losses, each registered from its own file") {
     for (const char* name : {"asl", "bce", "ce", "fl_star", "focal", "focal_composed", "ohem", "poly_focal", "qfl",
                              "softmax_focal", "varifocal"})
         CHECK_MESSAGE(std::count(cls.begin(), cls.end(), name) == 1, name);
-    for (const char* name : {"giou", "l1", "smooth_l1"}) CHECK_MESSAGE(std::count(box.begin(), box.end(), name) == 1, name);
+    for (const char* name : {"giou", "l1", "smooth_l1"})
+        CHECK_MESSAGE(std::count(box.begin(), box.end(), name) == 1, name);
     for (const LossInfo& info : registered_losses()) {
         CHECK_FALSE(info.summary.empty());
         CHECK_FALSE(info.reference.empty());
@@ -60,12 +61,15 @@ TEST_CASE("registry: unknown names and parameters are named, with what is known"
                          doctest::Contains(("unknown classification loss 'focl'; known: " + known).c_str()), Error);
     CHECK_THROWS_WITH_AS(make_cls_loss("focal", {{"gama", 2}}),
                          "[losses] focal has no parameter 'gama'; its parameters: alpha, gamma", Error);
-    CHECK_THROWS_WITH_AS(make_box_loss("l1", {{"beta", 1}}), "[losses] l1 has no parameter 'beta'; its parameters: none", Error);
+    CHECK_THROWS_WITH_AS(make_box_loss("l1", {{"beta", 1}}),
+                         "[losses] l1 has no parameter 'beta'; its parameters: none", Error);
     CHECK_THROWS_WITH_AS(make_cls_loss("giou"), "[losses] giou is a box loss, not a classification loss", Error);
     CHECK_THROWS_WITH_AS(make_box_loss("focal"), doctest::Contains("focal is a classification loss"), Error);
     CHECK_THROWS_WITH_AS(make_cls_loss("focal", {{"gamma", -2}}), "[focal] gamma must be >= 0, got -2", Error);
-    CHECK_THROWS_WITH_AS(make_cls_loss("focal", {{"alpha", 2}}), doctest::Contains("[focal] alpha must be in [0, 1]"), Error);
-    CHECK_THROWS_WITH_AS(make_cls_loss("fl_star", {{"gamma", 0}}), doctest::Contains("[fl_star] gamma must be > 0"), Error);
+    CHECK_THROWS_WITH_AS(make_cls_loss("focal", {{"alpha", 2}}), doctest::Contains("[focal] alpha must be in [0, 1]"),
+                         Error);
+    CHECK_THROWS_WITH_AS(make_cls_loss("fl_star", {{"gamma", 0}}), doctest::Contains("[fl_star] gamma must be > 0"),
+                         Error);
     CHECK_THROWS_WITH_AS(make_cls_loss("ohem", {{"min_negatives", 1.5f}}), doctest::Contains("whole number"), Error);
     CHECK_THROWS_WITH_AS(make_box_loss("smooth_l1", {{"beta", -1}}), doctest::Contains("[smooth_l1] beta"), Error);
     CHECK_THROWS_WITH_AS(make_cls_loss("focal", {{"gamma", INFINITY}}), doctest::Contains("must be finite"), Error);
@@ -79,7 +83,8 @@ TEST_CASE("registry: key=value parameters from a command line") {
     CHECK(make_cls_loss("focal", parse_loss_params({"gamma=1"})).name() == "focal");
     CHECK_THROWS_WITH_AS(parse_loss_params({"gamma"}), doctest::Contains("'gamma' is not key=value"), Error);
     CHECK_THROWS_WITH_AS(parse_loss_params({"=2"}), doctest::Contains("has no name"), Error);
-    CHECK_THROWS_WITH_AS(parse_loss_params({"gamma=two"}), "[losses] loss parameter gamma='two' is not a finite number", Error);
+    CHECK_THROWS_WITH_AS(parse_loss_params({"gamma=two"}), "[losses] loss parameter gamma='two' is not a finite number",
+                         Error);
     CHECK_THROWS_WITH_AS(parse_loss_params({"gamma=2x"}), doctest::Contains("not a finite number"), Error);
     CHECK_THROWS_WITH_AS(parse_loss_params({"gamma="}), doctest::Contains("not a finite number"), Error);
     CHECK_THROWS_WITH_AS(parse_loss_params({"gamma=nan"}), doctest::Contains("not a finite number"), Error);
@@ -101,5 +106,6 @@ TEST_CASE("registry: `focal losses` lists what the library registered (whole-arc
     char buffer[4096];
     while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
     CHECK(pclose(pipe) == 0);
-    for (const LossInfo& info : registered_losses()) CHECK_MESSAGE(out.find("\"" + info.name + "\"") != std::string::npos, info.name);
+    for (const LossInfo& info : registered_losses())
+        CHECK_MESSAGE(out.find("\"" + info.name + "\"") != std::string::npos, info.name);
 }

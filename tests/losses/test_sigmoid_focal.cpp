@@ -21,7 +21,8 @@ struct Grid {
     Tensor logits, targets;
 };
 Grid grid() {
-    const std::vector<float> xs = {-100, -50, -20, -10, -5, -2, -1, -0.5f, -0.1f, 0, 0.1f, 0.5f, 1, 2, 5, 10, 20, 50, 100};
+    const std::vector<float> xs = {-100, -50,  -20, -10, -5, -2, -1, -0.5f, -0.1f, 0,
+                                   0.1f, 0.5f, 1,   2,   5,  10, 20, 50,    100};
     std::vector<float> x, t;
     for (float target : {0.0f, 1.0f, 0.3f})
         for (float v : xs) x.push_back(v), t.push_back(target);
@@ -38,8 +39,10 @@ std::vector<float> grad_of(const std::function<Tensor(const Tensor&)>& f, const 
 using FocalFn = std::function<Tensor(const Tensor&, const Tensor&, float alpha, float gamma, Reduction)>;
 const std::vector<std::pair<std::string, FocalFn>>& focal_impls() {
     static const std::vector<std::pair<std::string, FocalFn>> impls = {
-        {"composed", [](const Tensor& x, const Tensor& t, float a, float g, Reduction r) { return sigmoid_focal_loss(x, t, a, g, r); }},
-        {"fused", [](const Tensor& x, const Tensor& t, float a, float g, Reduction r) { return sigmoid_focal_loss_fused(x, t, a, g, r); }},
+        {"composed", [](const Tensor& x, const Tensor& t, float a, float g,
+                        Reduction r) { return sigmoid_focal_loss(x, t, a, g, r); }},
+        {"fused", [](const Tensor& x, const Tensor& t, float a, float g,
+                     Reduction r) { return sigmoid_focal_loss_fused(x, t, a, g, r); }},
     };
     return impls;
 }
@@ -58,7 +61,8 @@ TEST_CASE("focal loss <= BCE, element-wise, for every gamma and alpha") {
         for (float alpha : {-1.0f, 0.25f, 0.75f}) {
             CAPTURE(gamma);
             CAPTURE(alpha);
-            std::vector<float> bce = binary_cross_entropy_with_logits(g.logits, g.targets, alpha, Reduction::None).to_vector<float>();
+            std::vector<float> bce =
+                binary_cross_entropy_with_logits(g.logits, g.targets, alpha, Reduction::None).to_vector<float>();
             std::vector<float> fl = sigmoid_focal_loss(g.logits, g.targets, alpha, gamma).to_vector<float>();
             std::vector<float> fused = sigmoid_focal_loss_fused(g.logits, g.targets, alpha, gamma).to_vector<float>();
             for (size_t i = 0; i < bce.size(); ++i) {
@@ -74,10 +78,14 @@ TEST_CASE("gamma = 0 with alpha off is BCE exactly, gradients included") {
     Tensor bce = binary_cross_entropy_with_logits(g.logits, g.targets, -1.0f, Reduction::None);
     CHECK(sigmoid_focal_loss(g.logits, g.targets, -1.0f, 0.0f).to_vector<float>() == bce.to_vector<float>());
     CHECK(sigmoid_focal_loss_fused(g.logits, g.targets, -1.0f, 0.0f).to_vector<float>() == bce.to_vector<float>());
-    auto bce_fn = [&](const Tensor& x) { return binary_cross_entropy_with_logits(x, g.targets, -1.0f, Reduction::None); };
+    auto bce_fn = [&](const Tensor& x) {
+        return binary_cross_entropy_with_logits(x, g.targets, -1.0f, Reduction::None);
+    };
     const std::vector<float> expected = grad_of(bce_fn, g.logits);
-    CHECK(grad_of([&](const Tensor& x) { return sigmoid_focal_loss(x, g.targets, -1.0f, 0.0f); }, g.logits) == expected);
-    CHECK(grad_of([&](const Tensor& x) { return sigmoid_focal_loss_fused(x, g.targets, -1.0f, 0.0f); }, g.logits) == expected);
+    CHECK(grad_of([&](const Tensor& x) { return sigmoid_focal_loss(x, g.targets, -1.0f, 0.0f); }, g.logits) ==
+          expected);
+    CHECK(grad_of([&](const Tensor& x) { return sigmoid_focal_loss_fused(x, g.targets, -1.0f, 0.0f); }, g.logits) ==
+          expected);
     // and alpha-balanced FL at gamma 0 is alpha-balanced BCE (Lin et al. 2017, eq. 3)
     CHECK(sigmoid_focal_loss(g.logits, g.targets, 0.25f, 0.0f).to_vector<float>() ==
           binary_cross_entropy_with_logits(g.logits, g.targets, 0.25f, Reduction::None).to_vector<float>());
@@ -91,7 +99,7 @@ TEST_CASE("exact at logits of +-100: softplus forms, no log(0)") {
         std::vector<float> v = fl(x, t, 0.25f, 2.0f, Reduction::None).to_vector<float>();
         CHECK(v[0] == 75.0f);  // (1 - alpha) * 1^2 * 100: the wrong side costs exactly |x|
         CHECK(v[1] == 25.0f);
-        CHECK(v[2] == 0.0f);   // 0.25 * (e^-100)^2 * e^-100 underflows to 0, and is not nan
+        CHECK(v[2] == 0.0f);  // 0.25 * (e^-100)^2 * e^-100 underflows to 0, and is not nan
         CHECK(v[3] == 0.0f);
     }
     // BCE of a confident right answer is e^-100 = 3.7e-44 (a float32 denormal), not log(1) = 0
@@ -112,10 +120,11 @@ TEST_CASE("gradients stay finite for gamma < 1 as p_t -> 1, and vanish") {
         CAPTURE(gamma);
         for (const auto& [name, fl] : focal_impls()) {
             CAPTURE(name);
-            std::vector<float> g = grad_of([&](const Tensor& in) { return fl(in, t, 0.25f, gamma, Reduction::None); }, x);
+            std::vector<float> g =
+                grad_of([&](const Tensor& in) { return fl(in, t, 0.25f, gamma, Reduction::None); }, x);
             CHECK(finite(g));
             for (size_t i = 1; i < g.size(); ++i) {
-                CHECK(g[i] <= 0.0f);                     // more confident, lower loss
+                CHECK(g[i] <= 0.0f);                          // more confident, lower loss
                 CHECK(std::abs(g[i]) <= std::abs(g[i - 1]));  // and a smaller push
             }
             CHECK(g.back() == 0.0f);
@@ -126,20 +135,23 @@ TEST_CASE("gradients stay finite for gamma < 1 as p_t -> 1, and vanish") {
 TEST_CASE("no nan for any finite input") {
     // The fused op: every finite float. The composed one: |x| <= 1e37; beyond, its chain rule
     // multiplies ce * gamma * q^(gamma - 1) (which overflows) by dq/dx = 0 (see the header).
-    const std::vector<float> xs = {-1e37f, -1e30f, -1e4f, -103.5f, -88, 1e-40f, -0.0f, 0, 1e-30f, 88, 103.5f, 1e4f, 1e30f, 1e37f};
+    const std::vector<float> xs = {-1e37f, -1e30f, -1e4f, -103.5f, -88,  1e-40f, -0.0f,
+                                   0,      1e-30f, 88,    103.5f,  1e4f, 1e30f,  1e37f};
     for (const auto& [name, fl] : focal_impls()) {
         std::vector<float> x, t;
         for (float target : {0.0f, 1.0f, 0.5f, 1e-30f}) {
             for (float v : xs) x.push_back(v), t.push_back(target);
             if (name == "fused") x.push_back(FLT_MAX), x.push_back(-FLT_MAX), t.push_back(target), t.push_back(target);
         }
-        Tensor logits = Tensor::from_vector(x, {int64_t(x.size())}), targets = Tensor::from_vector(t, {int64_t(t.size())});
+        Tensor logits = Tensor::from_vector(x, {int64_t(x.size())}),
+               targets = Tensor::from_vector(t, {int64_t(t.size())});
         for (float gamma : {0.0f, 0.5f, 2.0f, 5.0f}) {
             CAPTURE(gamma);
             CAPTURE(name);
             std::vector<float> v = fl(logits, targets, 0.25f, gamma, Reduction::None).to_vector<float>();
             for (float f : v) CHECK((std::isfinite(f) && f >= 0.0f));
-            CHECK(finite(grad_of([&](const Tensor& in) { return fl(in, targets, 0.25f, gamma, Reduction::None); }, logits)));
+            CHECK(finite(
+                grad_of([&](const Tensor& in) { return fl(in, targets, 0.25f, gamma, Reduction::None); }, logits)));
         }
     }
 }
@@ -153,16 +165,20 @@ TEST_CASE("gradcheck: focal (composed and fused) and BCE") {
             for (float alpha : {-1.0f, 0.25f}) {
                 CAPTURE(gamma);
                 CAPTURE(alpha);
-                CHECK(gradcheck("focal", [&](const In& in) { return sigmoid_focal_loss(in[0], t, alpha, gamma); }, {x}));
-                CHECK(gradcheck("focal fused sum", [&](const In& in) {
-                    return sigmoid_focal_loss_fused(in[0], t, alpha, gamma, Reduction::Sum);
-                }, {x}));
-                CHECK(gradcheck("focal fused none", [&](const In& in) {
-                    return sigmoid_focal_loss_fused(in[0], t, alpha, gamma, Reduction::None);
-                }, {x}));
+                CHECK(
+                    gradcheck("focal", [&](const In& in) { return sigmoid_focal_loss(in[0], t, alpha, gamma); }, {x}));
+                CHECK(gradcheck(
+                    "focal fused sum",
+                    [&](const In& in) { return sigmoid_focal_loss_fused(in[0], t, alpha, gamma, Reduction::Sum); },
+                    {x}));
+                CHECK(gradcheck(
+                    "focal fused none",
+                    [&](const In& in) { return sigmoid_focal_loss_fused(in[0], t, alpha, gamma, Reduction::None); },
+                    {x}));
             }
     CHECK(gradcheck("bce mean", [&](const In& in) { return binary_cross_entropy_with_logits(in[0], soft); }, {x}));
-    CHECK(gradcheck("bce alpha", [&](const In& in) { return binary_cross_entropy_with_logits(in[0], hard, 0.25f); }, {x}));
+    CHECK(gradcheck("bce alpha", [&](const In& in) { return binary_cross_entropy_with_logits(in[0], hard, 0.25f); },
+                    {x}));
     // the composed loss also differentiates through soft targets
     CHECK(gradcheck("focal d/dt", [&](const In& in) { return sigmoid_focal_loss(x, in[0], 0.25f, 2.0f); }, {soft}));
 }
@@ -184,11 +200,15 @@ TEST_CASE("reductions: none / sum / mean") {
 
 TEST_CASE("bad input names the op and the value") {
     Tensor x = Tensor::zeros({2, 3});
-    CHECK_THROWS_WITH_AS(sigmoid_focal_loss(x, Tensor::zeros({2, 4})), doctest::Contains("[sigmoid_focal_loss] logits (2, 3) and targets (2, 4)"), Error);
+    CHECK_THROWS_WITH_AS(sigmoid_focal_loss(x, Tensor::zeros({2, 4})),
+                         doctest::Contains("[sigmoid_focal_loss] logits (2, 3) and targets (2, 4)"), Error);
     CHECK_THROWS_WITH_AS(sigmoid_focal_loss(x, x, 1.5f), doctest::Contains("alpha must be in [0, 1]"), Error);
-    CHECK_THROWS_WITH_AS(sigmoid_focal_loss(x, x, 0.25f, -1.0f), doctest::Contains("gamma must be finite and >= 0, got -1"), Error);
-    CHECK_THROWS_WITH_AS(sigmoid_focal_loss(x, Tensor::zeros({2, 3}, DType::I32)), doctest::Contains("targets must be float32"), Error);
-    CHECK_THROWS_WITH_AS(binary_cross_entropy_with_logits(x, x, NAN), doctest::Contains("[binary_cross_entropy_with_logits] alpha"), Error);
+    CHECK_THROWS_WITH_AS(sigmoid_focal_loss(x, x, 0.25f, -1.0f),
+                         doctest::Contains("gamma must be finite and >= 0, got -1"), Error);
+    CHECK_THROWS_WITH_AS(sigmoid_focal_loss(x, Tensor::zeros({2, 3}, DType::I32)),
+                         doctest::Contains("targets must be float32"), Error);
+    CHECK_THROWS_WITH_AS(binary_cross_entropy_with_logits(x, x, NAN),
+                         doctest::Contains("[binary_cross_entropy_with_logits] alpha"), Error);
     CHECK_THROWS_WITH_AS(sigmoid_focal_loss_fused(x, x, 0.25f, 2.0f, Reduction::Sum, Tensor::ones({3})),
                          doctest::Contains("weight has shape (3,)"), Error);
     Tensor t = Tensor::zeros({2, 3}).requires_grad_();

@@ -53,18 +53,22 @@ TEST_CASE("gradcheck: softmax CE and focal") {
     Tensor y = labels_of({0, 3, kIgnoreIndex, 1, 2});
     SoftmaxOptions weighted{kIgnoreIndex, {1.0f, 0.5f, 2.0f, 1.5f}};
     CHECK(gradcheck("ce", [&](const In& in) { return softmax_cross_entropy(in[0], y); }, {x}));
-    CHECK(gradcheck("ce weighted none", [&](const In& in) { return softmax_cross_entropy(in[0], y, weighted, Reduction::None); }, {x}));
+    CHECK(gradcheck("ce weighted none",
+                    [&](const In& in) { return softmax_cross_entropy(in[0], y, weighted, Reduction::None); }, {x}));
     for (float gamma : {0.5f, 2.0f})
-        CHECK(gradcheck("softmax focal", [&](const In& in) { return softmax_focal_loss(in[0], y, gamma, weighted); }, {x}));
+        CHECK(gradcheck("softmax focal", [&](const In& in) { return softmax_focal_loss(in[0], y, gamma, weighted); },
+                        {x}));
     CHECK(gradcheck("log_softmax", [&](const In& in) { return log_softmax(in[0]); }, {x}));
 }
 
 TEST_CASE("softmax: bad labels are named") {
     Tensor x = Tensor::zeros({2, 3});
-    CHECK_THROWS_WITH_AS(softmax_cross_entropy(x, labels_of({0, 3})),
-                         "[softmax_cross_entropy] label 3 at row 1 is out of range for 3 classes (ignore_index is -100)", Error);
+    CHECK_THROWS_WITH_AS(
+        softmax_cross_entropy(x, labels_of({0, 3})),
+        "[softmax_cross_entropy] label 3 at row 1 is out of range for 3 classes (ignore_index is -100)", Error);
     CHECK_THROWS_WITH_AS(softmax_cross_entropy(x, labels_of({0})), doctest::Contains("labels have shape (1,)"), Error);
-    CHECK_THROWS_WITH_AS(softmax_cross_entropy(x, Tensor::zeros({2})), doctest::Contains("labels must be int32"), Error);
+    CHECK_THROWS_WITH_AS(softmax_cross_entropy(x, Tensor::zeros({2})), doctest::Contains("labels must be int32"),
+                         Error);
     CHECK_THROWS_WITH_AS(softmax_focal_loss(x, labels_of({0, 1}), 2.0f, {kIgnoreIndex, {1, 2}}),
                          doctest::Contains("class_weight has 2 values for 3 classes"), Error);
 }

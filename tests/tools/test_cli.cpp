@@ -65,16 +65,26 @@ TEST_CASE("an out-of-range number is one short line naming the flag, and creates
 TEST_CASE("every command: a numeric flag out of range is one short line naming the flag, exit 2") {
     const std::string readme = std::string(FOCAL_SOURCE_DIR) + "/README.md";  // an existing file
     const std::vector<std::pair<std::string, std::string>> cases{
-        {"make-shapes --out x", "--images -1"},  {"make-shapes --out x", "--size 10"},
-        {"make-shapes --out x", "--quality 0"},  {"make-shapes --out x", "--threads -1"},
-        {"make-shapes --out x", "--max-objects -1"}, {"demo", "--epochs 0"},
-        {"demo", "--images -1"},                 {"demo", "--threads -1"},
-        {"eval --run x", "--batch 0"},           {"eval --run x", "--max-images -1"},
-        {"eval --run x", "--threads -1"},        {"detect --run x --out y " + readme, "--min-score 2"},
-        {"inspect --data x", "--show -1"},       {"inspect --data x", "--year -1"},
-        {"curves --out x", "--points 1"},        {"experiments", "--epochs 0"},
-        {"experiments", "--batch -1"},           {"experiments", "--images 5"},
-        {"experiments", "--ablation-epochs 0"},  {"experiments", "--threads -1"},
+        {"make-shapes --out x", "--images -1"},
+        {"make-shapes --out x", "--size 10"},
+        {"make-shapes --out x", "--quality 0"},
+        {"make-shapes --out x", "--threads -1"},
+        {"make-shapes --out x", "--max-objects -1"},
+        {"demo", "--epochs 0"},
+        {"demo", "--images -1"},
+        {"demo", "--threads -1"},
+        {"eval --run x", "--batch 0"},
+        {"eval --run x", "--max-images -1"},
+        {"eval --run x", "--threads -1"},
+        {"detect --run x --out y " + readme, "--min-score 2"},
+        {"inspect --data x", "--show -1"},
+        {"inspect --data x", "--year -1"},
+        {"curves --out x", "--points 1"},
+        {"experiments", "--epochs 0"},
+        {"experiments", "--batch -1"},
+        {"experiments", "--images 5"},
+        {"experiments", "--ablation-epochs 0"},
+        {"experiments", "--threads -1"},
         {"make-shapes --out x", "--images abc"},
     };
     for (const auto& [command, flag_value] : cases) {
@@ -144,16 +154,19 @@ int wait_status(pid_t pid) {
 
 }  // namespace
 
-TEST_CASE("SIGTERM during focal train: a checkpoint, exit 143, and --resume ends bitwise where an uninterrupted run does") {
+TEST_CASE(
+    "SIGTERM during focal train: a checkpoint, exit 143, and --resume ends bitwise where an uninterrupted run does") {
     const fs::path dir = fs::path(FOCAL_BINARY_DIR) / "test_cli_data";
     std::string output;
     if (!fs::exists(dir / "classes.txt"))
         REQUIRE(run_focal("make-shapes --out " + dir.string() + " --images 10 --size 64", output) == 0);
-    const fs::path whole = fs::path(FOCAL_BINARY_DIR) / "test_cli_whole", parts = fs::path(FOCAL_BINARY_DIR) / "test_cli_parts";
+    const fs::path whole = fs::path(FOCAL_BINARY_DIR) / "test_cli_whole",
+                   parts = fs::path(FOCAL_BINARY_DIR) / "test_cli_parts";
     fs::remove_all(whole), fs::remove_all(parts);
-    const std::vector<std::string> args{"train", "--data", dir.string(), "--split", "all", "--val-split", "",
-                                        "--preset", "demo", "--image-size", "64", "--batch", "2", "--epochs", "3",
-                                        "--workers", "1", "--threads", "1", "--log-every", "1", "--quiet"};
+    const std::vector<std::string> args{"train", "--data",      dir.string(), "--split",      "all", "--val-split",
+                                        "",      "--preset",    "demo",       "--image-size", "64",  "--batch",
+                                        "2",     "--epochs",    "3",          "--workers",    "1",   "--threads",
+                                        "1",     "--log-every", "1",          "--quiet"};
     const auto with = [&](std::vector<std::string> a, std::initializer_list<std::string> more) {
         a.insert(a.end(), more);
         return a;

@@ -6,7 +6,6 @@
 // Also: a checkpoint holds no device, and load_run builds the model where it is asked to.
 #include <doctest/doctest.h>
 
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -37,7 +36,8 @@ const fs::path& trained_run() {
         fs::create_directories(kDir);
         std::string output;
         REQUIRE(run_focal("make-shapes --out " + (kDir / "data").string() + " --images 10 --size 64", output) == 0);
-        REQUIRE_MESSAGE(run_focal("train --data " + (kDir / "data").string() + " --preset demo --epochs 1 --max-iters 1 " +
+        REQUIRE_MESSAGE(run_focal("train --data " + (kDir / "data").string() +
+                                      " --preset demo --epochs 1 --max-iters 1 " +
                                       "--batch 2 --val-split '' --workers 0 --quiet --out " + (kDir / "run").string(),
                                   output) == 0,
                         output);
@@ -54,11 +54,13 @@ struct Case {
 
 std::vector<Case> cuda_cases() {
     const fs::path run = trained_run(), data = kDir / "data";
-    const std::string image = (data / "JPEGImages").string() + "/" + fs::directory_iterator(data / "JPEGImages")->path().filename().string();
+    const std::string image =
+        (data / "JPEGImages").string() + "/" + fs::directory_iterator(data / "JPEGImages")->path().filename().string();
     return {
         {"train --data " + data.string() + " --preset demo --out " + (kDir / "cuda_run").string(), kDir / "cuda_run"},
         {"eval --run " + run.string() + " --split train", run / "metrics.json"},
-        {"detect --run " + run.string() + " --out " + (kDir / "cuda_detect").string() + " " + image, kDir / "cuda_detect"},
+        {"detect --run " + run.string() + " --out " + (kDir / "cuda_detect").string() + " " + image,
+         kDir / "cuda_detect"},
         {"demo --out " + (kDir / "cuda_demo").string(), kDir / "cuda_demo"},
         {"experiments --tiny --out " + (kDir / "cuda_experiments").string(), kDir / "cuda_experiments"},
     };
@@ -105,7 +107,8 @@ TEST_CASE("--device takes cpu or cuda, and says so") {
     CHECK(run_focal("eval --run " + trained_run().string() + " --device gpu", output) == 2);
     CHECK(output == "focal: error: --device: gpu not in {cpu,cuda}\n");
     CHECK(run_focal("train --data " + (kDir / "data").string() + " --out " + (kDir / "gpu_run").string() +
-                        " --device gpu", output) == 1);
+                        " --device gpu",
+                    output) == 1);
     CHECK(output == "focal: error: [device] unknown device 'gpu'; known: cpu, cuda\n");
     CHECK(!fs::exists(kDir / "gpu_run"));
     CHECK_THROWS_WITH_AS(parse_device("CUDA"), "[device] unknown device 'CUDA'; known: cpu, cuda", Error);
@@ -139,6 +142,5 @@ TEST_CASE("load_run builds the model on the device asked for; a checkpoint holds
     REQUIRE(a.size() == b.size());
     CHECK(!a.empty());
     for (size_t i = 0; i < a.size(); ++i) CHECK(a[i].score == b[i].score);
-    if (!cuda_available())
-        CHECK_THROWS_AS(detector::load_run(run.string(), "last", Device::CUDA), Error);
+    if (!cuda_available()) CHECK_THROWS_AS(detector::load_run(run.string(), "last", Device::CUDA), Error);
 }

@@ -95,7 +95,8 @@ TEST_CASE("focal experiments --tiny writes every figure's data, the tables and t
     for (const auto& row : errors) {
         INFO(row.at("run"));
         const double ap = std::stod(row.at("ap50")), no_loc = std::stod(row.at("without_localization")),
-                     no_conf = std::stod(row.at("without_confusion")), ceiling = std::stod(row.at("without_background"));
+                     no_conf = std::stod(row.at("without_confusion")),
+                     ceiling = std::stod(row.at("without_background"));
         for (const auto& result : main_results)
             if (result.at("run") == row.at("run")) CHECK(std::abs(ap - std::stod(result.at("test_ap50_area"))) < 1e-3);
         CHECK(no_loc >= ap - 1e-6);
@@ -157,8 +158,8 @@ TEST_CASE("focal experiments --tiny writes every figure's data, the tables and t
                                 "## 4. Where the loss goes", "## 5. Ablations"})
         CHECK_MESSAGE(report.find(section) != std::string::npos, section);
     if (matplotlib_present()) {
-        for (const char* png : {"curves/focal_curves.png", "snapshots.png", "ap_over_epochs.png", "loss_cdf.png",
-                                "loss_overlay.png"}) {
+        for (const char* png :
+             {"curves/focal_curves.png", "snapshots.png", "ap_over_epochs.png", "loss_cdf.png", "loss_overlay.png"}) {
             CHECK_MESSAGE(fs::exists(out / png), png);
             CHECK_MESSAGE(report.find(png) != std::string::npos, png);
         }
