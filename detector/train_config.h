@@ -70,6 +70,9 @@ using EpochList = std::vector<int>;
     /* run */                                                                                                         \
     X(std::string, out, "runs/train", "--out", NotEmpty, "run directory")                                             \
     X(bool, resume, false, "--resume", Any, "continue the run in --out from its last checkpoint")                     \
+    X(std::string, init_from, "", "--init-from", Any,                                                                 \
+      "start from a trained run's weights (RUN or a .safetensors file); another class count re-initialises the "      \
+      "classification head's last layer")                                                                             \
     X(uint64_t, seed, 0, "--seed", Any, "random seed (initialisation, shuffling, augmentation)")                      \
     X(int, threads, 0, "--threads", NonNegative, "compute threads (0: all cores)")                                    \
     X(int, eval_every, 1, "--eval-every", NonNegative, "evaluate on --val-split every N epochs (0: never)")           \

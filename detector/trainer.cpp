@@ -15,6 +15,7 @@
 
 #include "data/loader.h"
 #include "detector/data_parallel.h"
+#include "detector/init_from.h"
 #include "detector/run_lock.h"
 #include "detector/stop_request.h"
 #include "engine/device.h"
@@ -242,9 +243,19 @@ void start_data_parallel(TrainingRun& run) {
                      run.config.sync_bn ? "synchronised (--sync-bn)" : "per rank");
 }
 
-// A new run writes config.json; --resume reads the last checkpoint back.
+// A new run writes config.json (after --init-from's weights, read first so that a bad one
+// leaves nothing behind); --resume reads the last checkpoint back.
 Progress start_or_resume(TrainingRun& run) {
     const TrainConfig& c = run.config;
+    if (!c.resume && !c.init_from.empty()) {  // every rank: the start-up check compares their weights
+        const InitFromReport r = init_from_run(run.model, c.init_from, run.dataset.classes());
+        if (run.parallel.root())
+            std::fprintf(stderr, "initialised from %s: %zu tensors loaded%s%s\n", r.file.c_str(), r.loaded.size(),
+                         r.reinitialised.empty()
+                             ? ""
+                             : ("; re-initialised (other classes): " + join(r.reinitialised, ", ")).c_str(),
+                         r.skipped.empty() ? "" : ("; skipped (not in this model): " + join(r.skipped, ", ")).c_str());
+    }
     if (run.parallel.root()) run.lock.emplace(run.dir.string());  // before anything is read or written
     if (c.resume) {
         FOCAL_CHECK(fs::exists(run.paths.model) && fs::exists(run.paths.optimizer),
@@ -459,7 +470,12 @@ TrainResult train(const TrainConfig& c, const TrainHooks& hooks) {
         log.write(entry);
         result.epochs.push_back(record);
         const int stop = progress.epoch < c.epochs ? agreed_stop(run) : 0;  // asked during the epoch's last step
-        if (stop != 0) {
+        if (stop != 0) {  // the epoch's checkpoint above is the stop's; the log says so as a mid-epoch stop does
+            log.write({{"type", "stopped"},
+                       {"signal", stop},
+                       {"epoch", progress.epoch},
+                       {"iter", 0},
+                       {"step", progress.step}});
             result.stopped_by = stop;
             result.stopped_at_step = progress.step;
             break;
