@@ -137,10 +137,19 @@ pid_t spawn_focal(const std::vector<std::string>& args, const fs::path& log) {
     return pid;
 }
 
-// Waits (up to a minute) until `file` holds `needle`.
-bool wait_for(const fs::path& file, const std::string& needle) {
+// How many times `needle` stands in `file`.
+size_t count_in(const fs::path& file, const std::string& needle) {
+    const std::string text = read_text(file);
+    size_t n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+}
+
+// Waits (up to a minute) until `file` holds `needle` more than `before` times: a line that the
+// process just started wrote, not one an earlier run left in the same log.
+bool wait_for(const fs::path& file, const std::string& needle, size_t before = 0) {
     for (int i = 0; i < 600; ++i) {
-        if (read_text(file).find(needle) != std::string::npos) return true;
+        if (count_in(file, needle) > before) return true;
         ::usleep(100 * 1000);
     }
     return false;
@@ -182,8 +191,9 @@ TEST_CASE(
     CHECK(read_text(log).find("run the same command with --resume") != std::string::npos);
     CHECK(read_text(parts / "log.jsonl").find("\"type\":\"stopped\"") != std::string::npos);
     // Two signals at once, after an epoch: the second exits at once; what is on disk still resumes.
+    const size_t epochs_before = count_in(parts / "log.jsonl", "\"type\":\"epoch\"");
     pid = spawn_focal(with(args, {"--out", parts.string(), "--resume"}), log);
-    REQUIRE(wait_for(parts / "log.jsonl", "\"type\":\"epoch\""));
+    REQUIRE(wait_for(parts / "log.jsonl", "\"type\":\"epoch\"", epochs_before));
     ::kill(pid, SIGTERM), ::kill(pid, SIGTERM);
     CHECK(wait_status(pid) == 128 + SIGTERM);
     REQUIRE(wait_status(spawn_focal(with(args, {"--out", parts.string(), "--resume"}), log)) == 0);
