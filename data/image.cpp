@@ -28,19 +28,23 @@ std::vector<std::uint8_t> read_file(const std::string& path) {
 std::string jpeg_defect(const std::uint8_t* d, std::size_t n) {
     if (n < 4 || d[0] != 0xFF || d[1] != 0xD8) return "not a JPEG (no start-of-image marker)";
     std::size_t i = 2;
+    bool huffman_defined[2][4] = {};  // [class: 0 DC, 1 AC][table id], by the DHT segments so far
+    bool progressive = false;
     while (true) {
         if (i + 1 >= n) return "cut short: no end-of-image marker";
         if (d[i] != 0xFF) return "corrupt: expected a marker at byte " + std::to_string(i);
         const std::uint8_t m = d[i + 1];
+        // A fill byte before a marker.
         if (m == 0xFF) {
             ++i;
             continue;
-        }                          // fill byte before a marker
+        }
         if (m == 0xD9) return "";  // EOI
+        // Markers without a length field.
         if (m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {
             i += 2;
             continue;
-        }  // no length field
+        }
         if (i + 3 >= n) return "cut short in a header segment";
         const std::size_t length = (std::size_t(d[i + 2]) << 8) | d[i + 3];
         if (length < 2) return "corrupt: segment length " + std::to_string(length) + " at byte " + std::to_string(i);
@@ -54,7 +58,28 @@ std::string jpeg_defect(const std::uint8_t* d, std::size_t n) {
                 if (end - t < 17 || codes > 256 || end - t - 17 < codes)
                     return "corrupt: Huffman table at byte " + std::to_string(t) + " (" + std::to_string(codes) +
                            " codes)";
+                if ((d[t] >> 4) < 2 && (d[t] & 15) < 4) huffman_defined[d[t] >> 4][d[t] & 15] = true;
                 t += 17 + codes;
+            }
+        }
+        if (m == 0xC2) progressive = true;
+        if (m == 0xDA) {
+            // SOS: a count, then per component its id and (DC table << 4 | AC table), then the
+            // spectral selection Ss, Se and the approximation bits Ah << 4 | Al. stb_image 2.27
+            // decodes with a table no DHT defined, reading its uninitialised limits past their
+            // end (found by fuzz/fuzz_image.cpp), so a scan must name defined tables: the DC
+            // and AC ones in a baseline scan; in a progressive one, the DC table in a first DC
+            // scan, the AC table in an AC scan.
+            const std::size_t count = length >= 3 ? d[i + 4] : 0;
+            if (length < 6 + 2 * count) return "corrupt: scan header at byte " + std::to_string(i);
+            const std::uint8_t ss = d[i + 5 + 2 * count], ah = d[i + 7 + 2 * count] >> 4;
+            for (std::size_t k = 0; k < count; ++k) {
+                const std::uint8_t tables = d[i + 6 + 2 * k], dc = tables >> 4, ac = tables & 15;
+                const bool needs_dc = !progressive || (ss == 0 && ah == 0), needs_ac = !progressive || ss > 0;
+                if ((needs_dc && (dc > 3 || !huffman_defined[0][dc])) ||
+                    (needs_ac && (ac > 3 || !huffman_defined[1][ac])))
+                    return "corrupt: the scan at byte " + std::to_string(i) + " uses a Huffman table (DC " +
+                           std::to_string(dc) + ", AC " + std::to_string(ac) + ") that no DHT segment defined";
             }
         }
         i += 2 + length;

@@ -200,6 +200,31 @@ TEST_CASE("a JPEG Huffman table of more than 256 codes is refused before stb_ima
     CHECK(jpeg_defect(good.data(), good.size()).empty());
 }
 
+TEST_CASE("a JPEG scan that names a Huffman table no DHT defined is refused before stb_image reads it") {
+    // Found by fuzz_image (fuzz/corpus/image/regression_undefined_huffman.jpg): stb_image 2.27
+    // decodes with the table's uninitialised limits and reads past their end. Here focal's own
+    // JPEG with its AC table 0 renamed to table 2, which no scan asks for.
+    std::vector<std::uint8_t> jpeg = encode_jpeg(gradient(16, 16));
+    CHECK(jpeg_defect(jpeg.data(), jpeg.size()).empty());
+    std::size_t renamed = 0;
+    for (std::size_t i = 2; i + 4 < jpeg.size() && renamed == 0; ++i) {
+        if (jpeg[i] != 0xFF || jpeg[i + 1] != 0xC4) continue;
+        const std::size_t end = i + 2 + ((std::size_t(jpeg[i + 2]) << 8) | jpeg[i + 3]);
+        for (std::size_t t = i + 4; t + 17 <= end;) {  // each table: class byte, 16 counts, symbols
+            if (jpeg[t] == 0x10) jpeg[t] = 0x12, ++renamed;
+            std::size_t codes = 0;
+            for (int k = 1; k <= 16; ++k) codes += jpeg[t + k];
+            t += 17 + codes;
+        }
+    }
+    REQUIRE(renamed == 1);
+    CHECK(jpeg_defect(jpeg.data(), jpeg.size()).find("uses a Huffman table (DC 0, AC 0) that no DHT segment defined") !=
+          std::string::npos);
+    CHECK(error_of(jpeg).find("truncated or corrupt JPEG") != std::string::npos);
+    // A progressive JPEG's refinement and AC scans name no DC table: those pass (below, the
+    // VOC sample's 1,500 JPEGs and the shapes set all pass the gate).
+}
+
 TEST_CASE("an image over the pixel limit is refused from its header") {
     // 8192 x 8192: each side within 16384, but 64 Mpx, twice kMaxImagePixels.
     std::vector<std::uint8_t> png = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0,   0, 0,    13,
