@@ -46,7 +46,8 @@ inline std::string peer_script() {
 // FOCAL_BENCH_NO_PEER=1 skips the peer (to time ours alone).
 inline bool torch_available() {
     if (std::getenv("FOCAL_BENCH_NO_PEER")) return false;
-    return std::system(("'" + peer_python() + "' -c 'import torch' >/dev/null 2>&1").c_str()) == 0;
+    const std::string command = "'" + peer_python().append("' -c 'import torch' >/dev/null 2>&1");
+    return std::system(command.c_str()) == 0;
 }
 
 class TorchPeer {
