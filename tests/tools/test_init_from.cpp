@@ -68,8 +68,9 @@ TEST_CASE("--init-from loads a run's weights; other classes re-initialise the cl
     const std::string lists[2] = {"circle,square,triangle,star,cross,hexagon", "cross,star,triangle,square,circle"};
     for (const fs::path& run : {c, d}) {
         CAPTURE(run);
-        output = train(data, run, "--image-size 64 --lr 1e-30 --weight-decay 0 --classes " + lists[run == d] +
-                                      " --init-from " + a.string());
+        output = train(data, run,
+                       "--image-size 64 --lr 1e-30 --weight-decay 0 --classes " + lists[run == d] + " --init-from " +
+                           a.string());
         CHECK(output.find("re-initialised (other classes): head.cls_score.weight, head.cls_score.bias") !=
               std::string::npos);
         CHECK(same(tensor(run, "backbone.stem.0.weight"), tensor(a, "backbone.stem.0.weight")));
