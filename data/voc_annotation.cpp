@@ -97,6 +97,10 @@ public:
         const double xmax = number(bndbox, "xmax"), ymax = number(bndbox, "ymax");
         check(xmax >= xmin, at(bndbox), ": object '", object.name, "' has <xmax> ", xmax, " < <xmin> ", xmin);
         check(ymax >= ymin, at(bndbox), ": object '", object.name, "' has <ymax> ", ymax, " < <ymin> ", ymin);
+        // VOC's pixels start at 1: a box that ends before the first one is nowhere (and a 0-based
+        // <xmin> in [0, 1), mapped to the border, would be written back as 1, past its end).
+        check(xmax >= 1 && ymax >= 1, at(bndbox), ": object '", object.name, "' ends before the first pixel (<xmax> ",
+              xmax, ", <ymax> ", ymax, "; VOC's pixels start at 1)");
         object.box = from_voc(xmin, ymin, xmax, ymax);  // 1-based inclusive -> continuous (box.h)
         check(object.box.valid(), at(bndbox), ": object '", object.name, "' has an empty box");
         object.difficult = flag(node, "difficult");

@@ -107,6 +107,13 @@ TEST_CASE("bad annotations name the file, the line and the problem") {
         CHECK(error_of(annotation_xml(object_xml("dog", box_xml("9", "1", "5", "5")))).find("<xmax> 5 < <xmin> 9") !=
               std::string::npos);
     }
+    SUBCASE("ends before the first pixel") {
+        // Found by fuzz_voc_annotation (fuzz/corpus/voc_annotation/regression_before_first_pixel.xml):
+        // <ymin>0 <ymax>0.25 parsed, as [0, 0.25), and was written back as <ymin>1 <ymax>0.25.
+        CHECK(error_of(annotation_xml(object_xml("dog", box_xml("1", "0", "5", "0.25"))))
+                  .find("ends before the first pixel (<xmax> 5, <ymax> 0.25; VOC's pixels start at 1)") !=
+              std::string::npos);
+    }
     SUBCASE("outside the image") {
         CHECK(error_of(annotation_xml(object_xml("dog", box_xml("1", "1", "101", "5"))))
                   .find("outside the 100x80 image") != std::string::npos);
