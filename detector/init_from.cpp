@@ -17,7 +17,6 @@ namespace fs = std::filesystem;
 namespace {
 // The classification head's last layer: its shape follows the class count.
 bool is_class_layer(const std::string& name) { return name.rfind("head.cls_score.", 0) == 0; }
-}  // namespace
 
 // The class names RUN was trained on, from its config.json; empty when RUN is a bare file.
 std::vector<std::string> run_classes(const std::string& run) {
@@ -31,6 +30,8 @@ std::vector<std::string> run_classes(const std::string& run) {
         if (name.is_string()) names.push_back(name.get<std::string>());
     return names;
 }
+
+}  // namespace
 
 InitFromReport init_from_run(Module& model, const std::string& run, const std::vector<std::string>& classes) {
     InitFromReport report;

@@ -32,6 +32,16 @@ std::string train(const fs::path& data, const fs::path& out, const std::string& 
     return output;
 }
 
+// The shapes set every case trains on, made once.
+fs::path shapes_set() {
+    fs::create_directories(kWork);
+    const fs::path data = kWork / "shapes";
+    std::string output;
+    if (!fs::exists(data / "classes.txt"))
+        REQUIRE(run_focal("make-shapes --out " + data.string() + " --images 16 --size 64", output) == 0);
+    return data;
+}
+
 focal::Tensor tensor(const fs::path& run, const std::string& name) {
     return focal::load_safetensors((run / "checkpoint.safetensors").string()).at(name);
 }
@@ -43,11 +53,8 @@ bool same(const focal::Tensor& a, const focal::Tensor& b) {
 }  // namespace
 
 TEST_CASE("--init-from loads a run's weights; other classes re-initialise the class layer only") {
-    fs::create_directories(kWork);
-    const fs::path data = kWork / "shapes";
+    const fs::path data = shapes_set();
     std::string output;
-    if (!fs::exists(data / "classes.txt"))
-        REQUIRE(run_focal("make-shapes --out " + data.string() + " --images 16 --size 64", output) == 0);
     const fs::path a = kWork / "a", b = kWork / "b", c = kWork / "c";
     train(data, a, "--image-size 64");
 
@@ -83,11 +90,8 @@ TEST_CASE("--init-from loads a run's weights; other classes re-initialise the cl
 }
 
 TEST_CASE("--init-from a missing run or another model: one error line naming it, and no run folder") {
-    fs::create_directories(kWork);
-    const fs::path data = kWork / "shapes";
+    const fs::path data = shapes_set();
     std::string output;
-    if (!fs::exists(data / "classes.txt"))
-        REQUIRE(run_focal("make-shapes --out " + data.string() + " --images 16 --size 64", output) == 0);
     const fs::path out = kWork / "refused", demo = kWork / "a";
     fs::remove_all(out);
     const std::string base = "train --data " + data.string() + " --out " + out.string() + " --image-size 64 ";
