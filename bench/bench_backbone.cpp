@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     std::printf("OpenBLAS core: %s, kernels: %s, threads %d, batch %d, %dx%d\n", blas_core().c_str(),
                 cpu::cpu_isa_name(cpu::cpu_isa()), threads, batch, size, size);
     Generator gen(0);
-    Backbone backbone(BackboneConfig{}, gen);
+    PlainBackbone backbone(BackboneConfig{}, gen);
     Fpn fpn(FpnConfig{}, gen);
     Tensor x = Tensor::randn({batch, 3, size, size}, gen);
     auto forward = [&] {

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "layers/resnet.h"
+
 namespace focal::detector {
 
 float prior_bias(float pi) { return -std::log((1.0f - pi) / pi); }
@@ -26,7 +28,13 @@ RetinaNetConfig retinanet_preset(const std::string& name, int64_t num_classes) {
         c.head_norm_groups = 16;
         return c;
     }
-    fail("[retinanet] unknown preset '", name, "'; known: tiny, demo");
+    if (name == "resnet18" || name == "resnet34") {
+        // tiny's FPN and heads on torchvision's ResNet, for ImageNet weights (--backbone-weights).
+        c.backbone = resnet_config(name == "resnet18" ? 18 : 34);
+        c.fpn.in_channels = {128, 256, 512};
+        return c;
+    }
+    fail("[retinanet] unknown preset '", name, "'; known: tiny, demo, resnet18, resnet34");
 }
 
 RetinaNet::RetinaNet(const RetinaNetConfig& cfg, Generator& gen) : config(cfg) {
@@ -38,7 +46,7 @@ RetinaNet::RetinaNet(const RetinaNetConfig& cfg, Generator& gen) : config(cfg) {
                     static_cast<int64_t>(cfg.fpn.in_channels.size()) + cfg.fpn.extra_levels,
                 "[retinanet] ", cfg.anchors.strides.size(), " anchor strides for ",
                 cfg.fpn.in_channels.size() + cfg.fpn.extra_levels, " pyramid levels");
-    backbone_ = register_module("backbone", std::make_shared<Backbone>(cfg.backbone, gen));
+    backbone_ = register_module("backbone", make_backbone(cfg.backbone, gen));
     fpn_ = register_module("fpn", std::make_shared<Fpn>(cfg.fpn, gen));
     const int64_t a = cfg.anchors.per_location(), ch = cfg.head_channels;
     auto subnet = [&](int64_t in) {

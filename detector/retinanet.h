@@ -39,7 +39,8 @@ struct RetinaNetConfig {
 
 // "tiny": the pinned benchmark preset of docs/design.md (256 px, 9 anchors, P3..P7, 128-wide FPN
 // and heads). "demo": a smaller network for the synthetic shapes set, trained in minutes on
-// two cores. Throws naming the known presets otherwise.
+// two cores. "resnet18", "resnet34": tiny's FPN and heads on torchvision's ResNet (layers/resnet.h),
+// the presets for ImageNet weights. Throws naming the known presets otherwise.
 RetinaNetConfig retinanet_preset(const std::string& name, int64_t num_classes);
 
 // What the heads produce for a batch, all anchors of all levels concatenated (dim 1) in
@@ -57,6 +58,7 @@ public:
     // The anchors of an input of height x width, in the order of forward's outputs; made once
     // per size and kept.
     const std::vector<Box>& anchors(int64_t height, int64_t width);
+    Backbone& backbone() { return *backbone_; }
     const RetinaNetConfig config;
     const BoxCoder coder;  // box deltas <-> boxes, for the targets and for inference
 

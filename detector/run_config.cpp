@@ -175,7 +175,8 @@ json to_json(const RetinaNetConfig& c) {
     return {{"preset", c.preset},
             {"image_size", c.image_size},
             {"backbone",
-             {{"in_channels", c.backbone.in_channels},
+             {{"kind", c.backbone.kind},
+              {"in_channels", c.backbone.in_channels},
               {"stem_channels", c.backbone.stem_channels},
               {"stage_channels", c.backbone.stage_channels},
               {"blocks_per_stage", c.backbone.blocks_per_stage}}},
@@ -203,6 +204,7 @@ RetinaNetConfig retinanet_config_from_json(const json& j) {
     c.preset = model_setting<std::string>(j, "preset");
     c.image_size = model_setting<int64_t>(j, "image_size");
     const json& b = field(j, "backbone", "");
+    c.backbone.kind = b.contains("kind") ? model_setting<std::string>(b, "kind", "backbone") : "plain";  // older runs
     c.backbone.in_channels = model_setting<int64_t>(b, "in_channels", "backbone");
     c.backbone.stem_channels = model_setting<int64_t>(b, "stem_channels", "backbone");
     c.backbone.stage_channels = model_setting<V>(b, "stage_channels", "backbone");

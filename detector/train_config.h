@@ -41,12 +41,16 @@ using EpochList = std::vector<int>;
     X(float, max_zoom, 2.0f, "", Positive, "largest scale-crop zoom (--zoom MIN MAX)")                                \
     X(int, workers, 2, "--workers", NonNegative, "data loading threads")                                              \
     /* model */                                                                                                       \
-    X(std::string, preset, "demo", "--preset", NotEmpty, "model preset: demo or tiny")                                \
+    X(std::string, preset, "demo", "--preset", NotEmpty, "model preset: demo, tiny, resnet18 or resnet34")            \
     X(int64_t, image_size, 0, "--image-size", NonNegative, "input size (0: the preset's)")                            \
     X(nlohmann::json, model, nlohmann::json::object(), "", Any,                                                       \
       "JSON merge patch (RFC 7386) over the preset's model config (--model)")                                         \
     X(float, prior, 0.01f, "--prior", OpenFraction, "foreground prior pi of the classification bias")                 \
     X(bool, prior_bias, true, "!--no-prior", Any, "start the classification bias at 0 (the ablation)")                \
+    X(std::string, backbone_weights, "", "--backbone-weights", Any,                                                   \
+      "ImageNet weights for a resnet preset's backbone (scripts/import_torchvision.py); its batch norms are frozen")  \
+    X(int, freeze_stages, 0, "--freeze-stages", NonNegative,                                                          \
+      "keep the first N backbone stages fixed, the stem counting as 1 (2: stem and layer1, torchvision's default)")   \
     /* loss */                                                                                                        \
     X(std::string, cls_loss, "focal", "--cls-loss", NotEmpty, "classification loss (see `focal losses`)")             \
     X(ParamMap, cls_params, {}, "", Any, "classification loss parameters (--loss-param k=v, --gamma, --alpha)")       \

@@ -112,6 +112,7 @@ struct TrainingRun {
     data::Loader loader;
     const int64_t iters_per_epoch;
     const LrSchedule schedule;
+    std::vector<Tensor> trainable;  // the parameters the optimizer updates (all but frozen ones)
     std::unique_ptr<Optimizer> optimizer;
     std::optional<RunLock> lock;  // held by the rank that writes the run folder
 
@@ -133,7 +134,30 @@ struct TrainingRun {
                                           : static_cast<int64_t>(loader.batches_per_epoch())),
           schedule(make_schedule(c, iters_per_epoch * c.epochs)) {
         model.to(device);
-        optimizer = make_optimizer(c.optimizer, model.named_parameters(), {c.lr, c.momentum, c.weight_decay});
+        freeze_backbone(c, model);
+        NamedTensors named = model.named_trainable_parameters();
+        for (const auto& [name, p] : named) trainable.push_back(p);
+        optimizer = make_optimizer(c.optimizer, std::move(named), {c.lr, c.momentum, c.weight_decay});
+    }
+
+    // Before the optimizer is made, so that it holds only what trains: --backbone-weights
+    // freezes the backbone's batch norms, as torchvision's detection models do with an
+    // ImageNet backbone (FrozenBatchNorm2d), and --freeze-stages fixes its first stages.
+    static void freeze_backbone(const TrainConfig& c, RetinaNet& model) {
+        Backbone& backbone = model.backbone();
+        if (!c.backbone_weights.empty()) {
+            FOCAL_CHECK(backbone.config.kind == "resnet", "[train] --backbone-weights needs a resnet backbone ",
+                        "(--preset resnet18 or resnet34); preset '", c.preset, "' has a '", backbone.config.kind,
+                        "' one");
+            FOCAL_CHECK(c.init_from.empty(), "[train] --backbone-weights and --init-from both set the backbone's ",
+                        "weights; give one");
+            FOCAL_CHECK(fs::is_regular_file(c.backbone_weights), "[train] --backbone-weights: ", c.backbone_weights,
+                        " is not a file");
+            backbone.freeze_batch_norm();
+        }
+        FOCAL_CHECK(c.freeze_stages <= backbone.num_stages(), "[train] --freeze-stages ", c.freeze_stages,
+                    ": the backbone has ", backbone.num_stages(), " stages (the stem counts as one)");
+        backbone.freeze_stages(c.freeze_stages);
     }
 
     static data::Dataset open_dataset(const TrainConfig& c) {
@@ -256,6 +280,18 @@ Progress start_or_resume(TrainingRun& run) {
                              : ("; re-initialised (other classes): " + join(r.reinitialised, ", ")).c_str(),
                          r.skipped.empty() ? "" : ("; skipped (not in this model): " + join(r.skipped, ", ")).c_str());
     }
+    if (!c.resume && !c.backbone_weights.empty()) {  // every rank, as --init-from
+        const SafetensorsFile weights = load_safetensors(c.backbone_weights);
+        run.model.backbone().load_state(weights.tensors, false, c.backbone_weights);
+        if (run.parallel.root()) {
+            auto arch = weights.metadata.find("arch");
+            std::fprintf(stderr, "backbone initialised from %s (%zu tensors%s%s); batch norms frozen%s\n",
+                         c.backbone_weights.c_str(), weights.tensors.size(), arch == weights.metadata.end() ? "" : ", ",
+                         arch == weights.metadata.end() ? "" : arch->second.c_str(),
+                         c.freeze_stages > 0 ? (", first " + std::to_string(c.freeze_stages) + " stages fixed").c_str()
+                                             : "");
+        }
+    }
     if (run.parallel.root()) run.lock.emplace(run.dir.string());  // before anything is read or written
     if (c.resume) {
         FOCAL_CHECK(fs::exists(run.paths.model) && fs::exists(run.paths.optimizer),
@@ -355,8 +391,8 @@ std::optional<EpochRecord> train_one_epoch(TrainingRun& run, Progress& progress,
         Optimizer& optimizer = *run.optimizer;
         optimizer.zero_grad();
         loss.total.backward();
-        run.parallel.average_gradients(run.model.parameters());  // no-op in one process
-        if (c.clip_grad > 0) clip_grad_norm(run.model.parameters(), c.clip_grad);
+        run.parallel.average_gradients(run.trainable);  // no-op in one process
+        if (c.clip_grad > 0) clip_grad_norm(run.trainable, c.clip_grad);
         optimizer.set_lr(run.schedule.at(progress.step));
         optimizer.step();
         ++progress.step, ++it;
@@ -485,6 +521,18 @@ TrainResult train(const TrainConfig& c, const TrainHooks& hooks) {
     return result;
 }
 
+std::string run_weights_file(const std::string& run_dir, const std::string& weights) {
+    const fs::path run(run_dir);
+    fs::path file = run / "checkpoint.safetensors";
+    if (weights == "best" && fs::exists(run / "best.safetensors")) file = run / "best.safetensors";
+    else if (weights.rfind("epoch", 0) == 0) file = run / ("snapshot-" + weights + ".safetensors");
+    else
+        FOCAL_CHECK(weights == "best" || weights == "last", "[run] unknown weights '", weights,
+                    "'; known: best, last, epoch<E> (a snapshot)");
+    FOCAL_CHECK(fs::exists(file), "[run] ", file.string(), " does not exist");
+    return file.string();
+}
+
 LoadedRun load_run(const std::string& run_dir, const std::string& weights, Device device) {
     const fs::path run(run_dir);
     const json config = read_json((run / "config.json").string());
@@ -500,17 +548,11 @@ LoadedRun load_run(const std::string& run_dir, const std::string& weights, Devic
     }
     Generator gen(0);
     loaded.model = std::make_shared<RetinaNet>(loaded.model_config, gen);
-    fs::path file = run / "checkpoint.safetensors";
-    if (weights == "best" && fs::exists(run / "best.safetensors")) file = run / "best.safetensors";
-    else if (weights.rfind("epoch", 0) == 0) file = run / ("snapshot-" + weights + ".safetensors");
-    else
-        FOCAL_CHECK(weights == "best" || weights == "last", "[run] unknown weights '", weights,
-                    "'; known: best, last, epoch<E> (a snapshot)");
-    FOCAL_CHECK(fs::exists(file), "[run] ", file.string(), " does not exist");
+    const std::string file = run_weights_file(run_dir, weights);
     // A checkpoint holds host bytes whatever device wrote it (save_safetensors copies to the
     // host); they load on the CPU and then move, so a GPU run's weights load on the CPU and
     // the other way round.
-    loaded.model->load_state(load_safetensors(file.string()).tensors, false, file.string());
+    loaded.model->load_state(load_safetensors(file).tensors, false, file);
     loaded.model->to(device);
     loaded.model->eval();
     return loaded;

@@ -65,5 +65,7 @@ struct LoadedRun {
 // "epoch<E>" (snapshot-epoch<E>.safetensors, see TrainConfig::snapshot_epochs). The model
 // is built on `device`, whichever device the run trained on.
 LoadedRun load_run(const std::string& run_dir, const std::string& weights = "best", Device device = Device::CPU);
+// The file load_run reads for `weights`; throws naming it when it does not exist.
+std::string run_weights_file(const std::string& run_dir, const std::string& weights = "best");
 
 }  // namespace focal::detector

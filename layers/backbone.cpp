@@ -1,6 +1,30 @@
 #include "layers/backbone.h"
 
+#include "layers/resnet.h"
+
 namespace focal {
+
+void Backbone::freeze_stages(int64_t n) {
+    FOCAL_CHECK(n >= 0 && n <= num_stages(), "[backbone] cannot freeze ", n, " stages: this backbone has ",
+                num_stages(), " (the stem counts as one)");
+    for (int64_t i = 0; i < n; ++i)
+        stages_in_order_[i]->apply([](Module& m) {
+            for (auto& [name, p] : m.named_parameters()) p.requires_grad_(false);
+            if (auto* bn = dynamic_cast<BatchNorm2d*>(&m)) bn->freeze();
+        });
+}
+
+void Backbone::freeze_batch_norm() {
+    apply([](Module& m) {
+        if (auto* bn = dynamic_cast<BatchNorm2d*>(&m)) bn->freeze();
+    });
+}
+
+std::shared_ptr<Backbone> make_backbone(const BackboneConfig& config, Generator& gen) {
+    if (config.kind == "plain") return std::make_shared<PlainBackbone>(config, gen);
+    if (config.kind == "resnet") return std::make_shared<ResNet>(config, gen);
+    fail("[backbone] unknown kind '", config.kind, "'; known: plain, resnet");
+}
 
 std::shared_ptr<Sequential> conv_bn_relu(int64_t in, int64_t out, int64_t stride, Generator& gen) {
     auto seq = std::make_shared<Sequential>();
@@ -10,23 +34,31 @@ std::shared_ptr<Sequential> conv_bn_relu(int64_t in, int64_t out, int64_t stride
     return seq;
 }
 
-BasicBlock::BasicBlock(int64_t channels, Generator& gen) {
-    conv1_ = register_module("conv1", std::make_shared<Conv2d>(Conv2dSpec{channels, channels, 3, 1, 1, 1, false}, gen));
-    bn1_ = register_module("bn1", std::make_shared<BatchNorm2d>(channels));
-    conv2_ = register_module("conv2", std::make_shared<Conv2d>(Conv2dSpec{channels, channels, 3, 1, 1, 1, false}, gen));
-    bn2_ = register_module("bn2", std::make_shared<BatchNorm2d>(channels));
+BasicBlock::BasicBlock(int64_t in, int64_t out, int64_t stride, Generator& gen) {
+    conv1_ = register_module("conv1", std::make_shared<Conv2d>(Conv2dSpec{in, out, 3, stride, 1, 1, false}, gen));
+    bn1_ = register_module("bn1", std::make_shared<BatchNorm2d>(out));
+    conv2_ = register_module("conv2", std::make_shared<Conv2d>(Conv2dSpec{out, out, 3, 1, 1, 1, false}, gen));
+    bn2_ = register_module("bn2", std::make_shared<BatchNorm2d>(out));
+    if (stride != 1 || in != out) {
+        downsample_ = std::make_shared<Sequential>();
+        downsample_->push_back(std::make_shared<Conv2d>(Conv2dSpec{in, out, 1, stride, 0, 1, false}, gen));
+        downsample_->push_back(std::make_shared<BatchNorm2d>(out));
+        register_module("downsample", downsample_);
+    }
 }
 
 Tensor BasicBlock::forward(const Tensor& x) {
     Tensor y = relu(bn1_->forward(conv1_->forward(x)));
     y = bn2_->forward(conv2_->forward(y));
-    return relu(y + x);  // the residual connection
+    return relu(y + (downsample_ ? downsample_->forward(x) : x));  // the residual connection
 }
 
-Backbone::Backbone(const BackboneConfig& cfg, Generator& gen) : config(cfg) {
+PlainBackbone::PlainBackbone(const BackboneConfig& cfg, Generator& gen) : Backbone(cfg) {
     FOCAL_CHECK(!cfg.stage_channels.empty() && cfg.stage_channels.size() == cfg.blocks_per_stage.size(),
                 "[backbone] stage_channels and blocks_per_stage must be non-empty and of equal length");
     stem_ = register_module("stem", conv_bn_relu(cfg.in_channels, cfg.stem_channels, 2, gen));
+    stages_in_order_.push_back(stem_);
+    auto stage_list = std::make_shared<ModuleList>();
     int64_t channels = cfg.stem_channels;
     for (size_t i = 0; i < cfg.stage_channels.size(); ++i) {
         auto stage = std::make_shared<Sequential>();
@@ -34,17 +66,13 @@ Backbone::Backbone(const BackboneConfig& cfg, Generator& gen) : config(cfg) {
         channels = cfg.stage_channels[i];
         for (int64_t b = 0; b < cfg.blocks_per_stage[i]; ++b)
             stage->push_back(std::make_shared<BasicBlock>(channels, gen));  // "stages.i.1", ...
-        stages_.push_back(stage);
+        stages_.push_back(stage_list->append(stage));
+        stages_in_order_.push_back(stage);
     }
-    struct StageList : Module {
-        explicit StageList(const std::vector<std::shared_ptr<Sequential>>& list) {
-            for (size_t i = 0; i < list.size(); ++i) register_module(std::to_string(i), list[i]);
-        }
-    };
-    register_module("stages", std::make_shared<StageList>(stages_));
+    register_module("stages", stage_list);
 }
 
-std::vector<Tensor> Backbone::forward(const Tensor& x) {
+std::vector<Tensor> PlainBackbone::forward(const Tensor& x) {
     FOCAL_CHECK(x.dim() == 4 && x.size(1) == config.in_channels, "[backbone] expects (N, ", config.in_channels,
                 ", H, W) images, got ", shape_str(x.shape()));
     std::vector<Tensor> features;

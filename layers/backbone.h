@@ -1,8 +1,13 @@
-// A ResNet-style backbone (He et al. 2016): a strided 3x3 stem, then stages that each
-// halve the resolution with a strided 3x3 conv and refine with BasicBlocks. The `tiny`
-// preset of docs/design.md is the default configuration.
+// The backbones: a network that turns images into one feature map per stage, strides 4, 8,
+// 16 and 32, for the FPN to take C3..C5 from. Two kinds, picked by BackboneConfig::kind:
+//   "plain"  focal's own ResNet-style net (He et al. 2016): a strided 3x3 stem, then stages
+//            that each halve the resolution with a strided 3x3 conv and refine with
+//            BasicBlocks. The `tiny` preset of docs/design.md is the default configuration.
+//   "resnet" torchvision's ResNet-18/34 (layers/resnet.h), with its parameter names, so that
+//            ImageNet weights converted by scripts/import_torchvision.py load into it.
 #pragma once
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "layers/layers.h"
@@ -10,32 +15,60 @@
 namespace focal {
 
 struct BackboneConfig {
+    std::string kind = "plain";  // or "resnet"
     int64_t in_channels = 3;
     int64_t stem_channels = 32;
     std::vector<int64_t> stage_channels{64, 128, 256, 256};  // outputs at strides 4, 8, 16, 32
     std::vector<int64_t> blocks_per_stage{1, 1, 1, 1};
 };
 
-// conv3x3 + BN + ReLU, conv3x3 + BN, + identity, ReLU.
+class Backbone : public Module {
+public:
+    explicit Backbone(const BackboneConfig& config) : config(config) {}
+    // (N, in_channels, H, W) -> one feature map per stage, (N, stage_channels[i], H / 2^(i+2), W / 2^(i+2)).
+    virtual std::vector<Tensor> forward(const Tensor& x) = 0;
+
+    // Fine-tuning controls, as torchvision's and detectron2's detection recipes use them on
+    // an ImageNet-trained backbone:
+    // - freeze_stages(n) fixes the first n stages, the stem counting as stage 1 (detectron2's
+    //   FREEZE_AT; torchvision's trainable_backbone_layers is 5 - n): their parameters stop
+    //   requiring gradients and their batch norms are frozen. n = 0 changes nothing.
+    // - freeze_batch_norm() freezes every batch norm of the backbone (BatchNorm2d::freeze).
+    void freeze_stages(int64_t n);
+    void freeze_batch_norm();
+    int64_t num_stages() const { return static_cast<int64_t>(stages_in_order_.size()); }  // the stem included
+
+    const BackboneConfig config;
+
+protected:
+    std::vector<std::shared_ptr<Module>> stages_in_order_;  // the stem, then the stages; set by the subclass
+};
+
+// The backbone config.kind names; throws naming the known kinds otherwise.
+std::shared_ptr<Backbone> make_backbone(const BackboneConfig& config, Generator& gen);
+
+// conv3x3 + BN + ReLU, conv3x3 + BN, + identity (or, when the block changes the stride or the
+// width, + downsample(x) = BN(conv1x1 stride s (x)), torchvision's "option B"), ReLU.
 class BasicBlock : public Layer {
 public:
-    BasicBlock(int64_t channels, Generator& gen);
+    BasicBlock(int64_t in_channels, int64_t out_channels, int64_t stride, Generator& gen);
+    BasicBlock(int64_t channels, Generator& gen) : BasicBlock(channels, channels, 1, gen) {}
     Tensor forward(const Tensor& x) override;
 
 private:
     std::shared_ptr<Conv2d> conv1_, conv2_;
     std::shared_ptr<BatchNorm2d> bn1_, bn2_;
+    std::shared_ptr<Sequential> downsample_;  // null: the identity
 };
 
 // conv3x3 stride 2 (no bias) + BN + ReLU: the stem and each stage's entry.
 std::shared_ptr<Sequential> conv_bn_relu(int64_t in, int64_t out, int64_t stride, Generator& gen);
 
-class Backbone : public Module {
+// The "plain" kind. State names: stem.*, stages.<i>.0.* (the entry), stages.<i>.<b>.* (blocks).
+class PlainBackbone : public Backbone {
 public:
-    Backbone(const BackboneConfig& config, Generator& gen);
-    // (N, 3, H, W) -> one feature map per stage, (N, stage_channels[i], H / 2^(i+2), W / 2^(i+2)).
-    std::vector<Tensor> forward(const Tensor& x);
-    const BackboneConfig config;
+    PlainBackbone(const BackboneConfig& config, Generator& gen);
+    std::vector<Tensor> forward(const Tensor& x) override;
 
 private:
     std::shared_ptr<Sequential> stem_;

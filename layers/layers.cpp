@@ -28,7 +28,13 @@ BatchNorm2d::BatchNorm2d(int64_t channels, float momentum_, float eps_) : moment
 }
 
 Tensor BatchNorm2d::forward(const Tensor& x) {
-    return batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum, eps);
+    return batch_norm(x, weight, bias, running_mean, running_var, is_training() && !frozen_, momentum, eps);
+}
+
+void BatchNorm2d::freeze() {
+    frozen_ = true;
+    weight.requires_grad_(false);
+    bias.requires_grad_(false);
 }
 
 GroupNorm::GroupNorm(int64_t groups_, int64_t channels, float eps_) : groups(groups_), eps(eps_) {

@@ -30,8 +30,17 @@ class BatchNorm2d : public Layer {
 public:
     explicit BatchNorm2d(int64_t channels, float momentum = 0.1f, float eps = 1e-5f);
     Tensor forward(const Tensor& x) override;
+    // From now on a fixed per-channel affine map, in training too: the running statistics are
+    // used and no longer updated, weight and bias stop requiring gradients (torchvision's
+    // FrozenBatchNorm2d, what detection models put in an ImageNet-trained backbone: their
+    // batches are too small for good statistics).
+    void freeze();
+    bool frozen() const { return frozen_; }
     Tensor weight, bias, running_mean, running_var;
     const float momentum, eps;
+
+private:
+    bool frozen_ = false;
 };
 
 class GroupNorm : public Layer {

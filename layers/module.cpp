@@ -39,6 +39,18 @@ NamedTensors Module::named_parameters() const {
     return as_named(slots);
 }
 
+NamedTensors Module::named_trainable_parameters() const {
+    NamedTensors out;
+    for (auto& [name, t] : named_parameters())
+        if (t.requires_grad()) out.emplace_back(name, t);
+    return out;
+}
+
+void Module::apply(const std::function<void(Module&)>& fn) {
+    fn(*this);
+    for (auto& [name, child] : children_) child->apply(fn);
+}
+
 NamedTensors Module::named_buffers() const {
     std::vector<std::pair<std::string, Tensor*>> slots;
     collect("", false, true, slots);

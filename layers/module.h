@@ -4,6 +4,7 @@
 // dotted paths exactly like a PyTorch state_dict ("stages.1.blocks.0.conv1.weight"); a
 // PyTorch model of the same architecture loads focal's checkpoints key for key.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -22,8 +23,11 @@ public:
     Module& operator=(const Module&) = delete;
 
     NamedTensors named_parameters() const;  // trainable leaves, recursively
-    NamedTensors named_buffers() const;     // running statistics and other state
-    NamedTensors state() const;             // parameters then buffers: what a checkpoint holds
+    // The parameters that still require gradients: all of them unless some were frozen
+    // (Backbone::freeze_stages); what an optimizer and the gradient all-reduce are given.
+    NamedTensors named_trainable_parameters() const;
+    NamedTensors named_buffers() const;  // running statistics and other state
+    NamedTensors state() const;          // parameters then buffers: what a checkpoint holds
     std::vector<Tensor> parameters() const;
     int64_t num_parameters() const;
 
@@ -37,6 +41,8 @@ public:
     bool is_training() const { return training_; }
     void to(Device device);  // moves every parameter and buffer
     void zero_grad();
+    // Calls fn on this module and then on every descendant, depth first (torch's Module.apply).
+    void apply(const std::function<void(Module&)>& fn);
 
 protected:
     void register_parameter(std::string name, Tensor* slot);  // *slot must be a defined leaf

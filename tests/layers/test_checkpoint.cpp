@@ -39,7 +39,7 @@ std::string with_header(const std::string& json, size_t data_bytes) {
 
 struct BackboneFpn : Module {
     BackboneFpn(Generator& gen)
-        : backbone(register_module("backbone", std::make_shared<Backbone>(BackboneConfig{}, gen))),
+        : backbone(register_module("backbone", std::make_shared<PlainBackbone>(BackboneConfig{}, gen))),
           fpn(register_module("fpn", std::make_shared<Fpn>(FpnConfig{}, gen))) {}
     std::vector<Tensor> forward(const Tensor& x) {
         std::vector<Tensor> c = backbone->forward(x);

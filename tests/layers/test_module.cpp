@@ -57,7 +57,7 @@ TEST_CASE("load_state copies values and names what is missing or misshapen") {
 
 TEST_CASE("the tiny backbone + FPN: shapes, strides, parameter count") {
     Generator gen(3);
-    Backbone backbone(BackboneConfig{}, gen);
+    PlainBackbone backbone(BackboneConfig{}, gen);
     Fpn fpn(FpnConfig{}, gen);
     Tensor x = Tensor::randn({1, 3, 64, 64}, gen);
     std::vector<Tensor> c = backbone.forward(x);
@@ -83,7 +83,7 @@ TEST_CASE("the tiny backbone + FPN: shapes, strides, parameter count") {
 
 TEST_CASE("the FPN handles odd sizes by cropping the upsampled level") {
     Generator gen(4);
-    Backbone backbone(BackboneConfig{}, gen);
+    PlainBackbone backbone(BackboneConfig{}, gen);
     Fpn fpn(FpnConfig{}, gen);
     std::vector<Tensor> c = backbone.forward(Tensor::randn({1, 3, 72, 40}, gen));
     std::vector<Tensor> p = fpn.forward({c[1], c[2], c[3]});
