@@ -1,133 +1,53 @@
-"""The PyTorch peer of focal's `tiny` backbone + FPN (docs/design.md), built module for module
-with the same parameter names, so a focal checkpoint loads into it key for key.
+"""The PyTorch peer of focal's `tiny` preset (docs/design.md): tools/focal_torch.py's mirror of
+the model with the tiny configuration, so a focal checkpoint loads into it key for key.
 
-Used by the benchmarks (bench_conv, bench_backbone) and by the checkpoint test that loads
-a focal checkpoint in PyTorch. Requires Debian's python3-torch; run with /usr/bin/python3.
+Used by the benchmarks (bench_conv, bench_backbone, bench_train_step through torch_peer.py)
+and by the checkpoint test that loads a focal checkpoint in PyTorch. Requires Debian's
+python3-torch; run with /usr/bin/python3.
 """
-import json
 import math
-import struct
+import os
+import sys
 
-import numpy as np
-import torch
 from torch import nn
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from focal_torch import Fpn, PlainBackbone, RetinaNet, read_safetensors  # noqa: E402,F401
 
-def conv_bn_relu(cin, cout, stride):
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, channels):
-        super().__init__()
-        self.conv1 = nn.Conv2d(channels, channels, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(channels)
-        self.conv2 = nn.Conv2d(channels, channels, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(channels)
-
-    def forward(self, x):
-        y = torch.relu(self.bn1(self.conv1(x)))
-        return torch.relu(self.bn2(self.conv2(y)) + x)
-
-
-class Backbone(nn.Module):
-    def __init__(self, stem=32, stages=(64, 128, 256, 256), blocks=(1, 1, 1, 1)):
-        super().__init__()
-        self.stem = conv_bn_relu(3, stem, 2)
-        layers, cin = [], stem
-        for cout, n in zip(stages, blocks):
-            layers.append(nn.Sequential(conv_bn_relu(cin, cout, 2), *[BasicBlock(cout) for _ in range(n)]))
-            cin = cout
-        self.stages = nn.ModuleList(layers)
-
-    def forward(self, x):
-        out, y = [], self.stem(x)
-        for stage in self.stages:
-            y = stage(y)
-            out.append(y)
-        return out
-
-
-class Fpn(nn.Module):
-    def __init__(self, in_channels=(128, 256, 256), channels=128):
-        super().__init__()
-        self.lateral = nn.ModuleList(nn.Conv2d(c, channels, 1) for c in in_channels)
-        self.output = nn.ModuleList(nn.Conv2d(channels, channels, 3, 1, 1) for _ in in_channels)
-        self.p6 = nn.Conv2d(channels, channels, 3, 2, 1)
-        self.p7 = nn.Conv2d(channels, channels, 3, 2, 1)
-
-    def forward(self, features):
-        inner = [None] * len(features)
-        inner[-1] = self.lateral[-1](features[-1])
-        for i in range(len(features) - 2, -1, -1):
-            lateral = self.lateral[i](features[i])
-            up = nn.functional.interpolate(inner[i + 1], scale_factor=2, mode="nearest")
-            inner[i] = lateral + up[:, :, : lateral.shape[2], : lateral.shape[3]]
-        out = [conv(x) for conv, x in zip(self.output, inner)]
-        out.append(self.p6(out[-1]))
-        out.append(self.p7(torch.relu(out[-1])))
-        return out
+# detector/retinanet.cpp's "tiny" preset, as config.json writes it.
+TINY = {
+    "image_size": 256,
+    "backbone": {"kind": "plain", "in_channels": 3, "stem_channels": 32, "stage_channels": [64, 128, 256, 256],
+                 "blocks_per_stage": [1, 1, 1, 1]},
+    "fpn": {"in_channels": [128, 256, 256], "channels": 128, "extra_levels": 2},
+    "anchors": {"scales": [1.0, 2 ** (1 / 3), 2 ** (2 / 3)], "ratios": [0.5, 1.0, 2.0]},
+    "num_classes": 20,
+    "head_channels": 128,
+    "head_convs": 2,
+    "head_norm_groups": 0,
+    "softmax": False,
+}
 
 
 class BackboneFpn(nn.Module):
+    """The tiny backbone and FPN: images -> P3..P7."""
+
     def __init__(self):
         super().__init__()
-        self.backbone = Backbone()
-        self.fpn = Fpn()
+        self.backbone = PlainBackbone(TINY["backbone"])
+        self.fpn = Fpn(TINY["fpn"])
 
     def forward(self, x):
-        c = self.backbone(x)
-        return self.fpn(c[1:])
+        return self.fpn(self.backbone(x)[1:])
 
 
-class RetinaNetTiny(nn.Module):
-    """The tiny preset's RetinaNet: BackboneFpn plus the shared heads (2 x conv3x3 128 + ReLU,
-    then conv3x3 to A*K scores and A*4 deltas), N(0, 0.01) weights, prior bias on the scores."""
-
-    def __init__(self, num_classes=20, anchors=9, prior=0.01):
-        super().__init__()
-        self.body = BackboneFpn()
-        self.num_classes, self.anchors = num_classes, anchors
-
-        def subnet():
-            layers = []
-            for _ in range(2):
-                conv = nn.Conv2d(128, 128, 3, 1, 1)
-                nn.init.normal_(conv.weight, std=0.01)
-                nn.init.zeros_(conv.bias)
-                layers += [conv, nn.ReLU()]
-            return nn.Sequential(*layers)
-
-        self.cls_subnet, self.box_subnet = subnet(), subnet()
-        self.cls_score = nn.Conv2d(128, anchors * num_classes, 3, 1, 1)
-        self.box_pred = nn.Conv2d(128, anchors * 4, 3, 1, 1)
-        for conv in (self.cls_score, self.box_pred):
-            nn.init.normal_(conv.weight, std=0.01)
-            nn.init.zeros_(conv.bias)
-        nn.init.constant_(self.cls_score.bias, -math.log((1 - prior) / prior))
-
-    def forward(self, x):
-        cls, box = [], []
-        n = x.shape[0]
-        for p in self.body(x):
-            cls.append(self.cls_score(self.cls_subnet(p)).permute(0, 2, 3, 1).reshape(n, -1, self.num_classes))
-            box.append(self.box_pred(self.box_subnet(p)).permute(0, 2, 3, 1).reshape(n, -1, 4))
-        return torch.cat(cls, 1), torch.cat(box, 1)
-
-
-def read_safetensors(path):
-    """A plain reader (the safetensors package is not in Debian 12): name -> torch tensor."""
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8 : 8 + n])
-    body = data[8 + n :]
-    types = {"F32": np.float32, "I32": np.int32}
-    out = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = entry["data_offsets"]
-        array = np.frombuffer(body[begin:end], dtype=types[entry["dtype"]]).reshape(entry["shape"])
-        out[name] = torch.from_numpy(array.copy())
-    return out, header.get("__metadata__", {})
+def RetinaNetTiny(num_classes=20, prior=0.01):
+    """The tiny preset's RetinaNet initialised as focal does it: head weights N(0, 0.01), biases
+    0, the classification bias at the prior -log((1 - pi) / pi)."""
+    model = RetinaNet(dict(TINY, num_classes=num_classes))
+    for m in list(model.head.cls_subnet) + list(model.head.box_subnet) + [model.head.cls_score, model.head.box_pred]:
+        if isinstance(m, nn.Conv2d):
+            nn.init.normal_(m.weight, std=0.01)
+            nn.init.zeros_(m.bias)
+    nn.init.constant_(model.head.cls_score.bias, -math.log((1 - prior) / prior))
+    return model

@@ -18,6 +18,9 @@ packages=(build-essential cmake pkg-config libopenblas-openmp-dev libstb-dev lib
 [[ $what == test ]] && packages+=(clang libomp-dev clang-format)  # .ci/run's fuzz and format steps
 # Data-parallel training over MPI (optional for a build; tests/dist runs mpirun -np 2).
 [[ $what == test ]] && packages+=(openmpi-bin libopenmpi-dev)
+# The PyTorch references: torchvision's ResNet (tests/tools/test_backbone_weights.cpp,
+# scripts/import_torchvision.py) and ONNX export (tests/tools/test_export.cpp).
+[[ $what == test ]] && packages+=(python3-torch python3-torchvision python3-onnx)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -35,6 +38,15 @@ echo "== building in $BUILD_DIR"
 # shellcheck disable=SC2086
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release ${FOCAL_CMAKE_ARGS:-} >/dev/null
 cmake --build "$BUILD_DIR" -j "$JOBS"
+
+# ONNX Runtime for tests/tools/test_export.cpp, from npm (not packaged in Debian 12): its CPU
+# binaries are in the package, the CUDA download of its install script is not wanted. The test
+# skips when node or npm is missing or the install fails.
+if [[ $what == test && ! -d $BUILD_DIR/onnxruntime/node_modules/onnxruntime-node ]] && command -v npm >/dev/null; then
+  echo "== installing onnxruntime-node into $BUILD_DIR/onnxruntime (for the ONNX export test)"
+  ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm install --prefix "$BUILD_DIR/onnxruntime" --no-audit --no-fund \
+    --loglevel=error onnxruntime-node@1.30.0 || echo "   (failed: the ONNX export test will skip)"
+fi
 
 case "$what" in
   build) ;;

@@ -19,6 +19,7 @@ void add_convert(CLI::App& app);      // cmd_convert.cpp
 void add_train(CLI::App& app);        // cmd_train.cpp
 void add_eval(CLI::App& app);         // cmd_train.cpp
 void add_detect(CLI::App& app);       // cmd_detect.cpp
+void add_export(CLI::App& app);       // cmd_export.cpp
 void add_losses(CLI::App& app);       // cmd_losses.cpp
 void add_curves(CLI::App& app);       // cmd_curves.cpp
 void add_experiments(CLI::App& app);  // cmd_experiments.cpp

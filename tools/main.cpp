@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
     focal::cli::add_train(app);
     focal::cli::add_eval(app);
     focal::cli::add_detect(app);
+    focal::cli::add_export(app);
     focal::cli::add_losses(app);
     focal::cli::add_curves(app);
     focal::cli::add_experiments(app);
