@@ -154,12 +154,15 @@ void check_scene_options(const ShapesOptions& o) {
     check(o.size >= 32 && o.size <= 4096, "[shapes] image size must be 32..4096, got ", o.size);
     check(o.min_object >= 2 && o.min_object <= o.size / 2, "[shapes] min object size ", o.min_object, " must be 2..",
           o.size / 2);
+    check(o.max_object == 0 || (o.max_object >= o.min_object && o.max_object <= o.size / 2),
+          "[shapes] max object size ", o.max_object, " must be 0 (size / 2) or ", o.min_object, "..", o.size / 2);
 }
 
 Scene make_shape_scene(const ShapesOptions& o, int index) {
     check_scene_options(o);
     Rng rng(mix_seed(o.seed, std::uint64_t(index), std::uint64_t(o.size)));
     const float side = float(o.size);
+    const float largest = o.max_object > 0 ? float(o.max_object) : side / 2;
     Scene scene;
     scene.image = Image(o.size, o.size, 3);
     paint_background(scene.image, rng);
@@ -170,7 +173,7 @@ Scene make_shape_scene(const ShapesOptions& o, int index) {
     std::vector<Box> taken;
     const int distractors = rng.uniform_int(0, o.max_distractors);
     for (int i = 0; i < distractors; ++i) {
-        const float size = log_uniform(rng, std::max(12.0f, float(o.min_object)), side / 2);
+        const float size = log_uniform(rng, std::max(12.0f, float(o.min_object)), largest);
         const Point c{float(rng.uniform(0, side)), float(rng.uniform(0, side))};
         const Figure f = distractor_figure(c, size, rng);
         const Box box = f.box();
@@ -187,7 +190,7 @@ Scene make_shape_scene(const ShapesOptions& o, int index) {
     const int objects = o.max_objects <= 0 || rng.chance(0.08) ? 0 : rng.uniform_int(1, o.max_objects);
     for (int i = 0; i < objects; ++i) {
         const int label = draw_class(rng);
-        const float size = log_uniform(rng, float(o.min_object), side / 2);
+        const float size = log_uniform(rng, float(o.min_object), largest);
         const bool may_cross_border = rng.chance(0.1);
         for (int attempt = 0; attempt < 20; ++attempt) {
             const float margin = may_cross_border ? 0 : size / 2 + 1;

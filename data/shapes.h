@@ -23,6 +23,9 @@ struct ShapesOptions {
     int size = 128;  // square images, size x size
     std::uint64_t seed = 0;
     int min_object = 6;       // px, the smallest object extent
+    int max_object = 0;       // px, the largest object and distractor extent; 0 = size / 2. Set to
+                              // the smaller set's size / 2, a larger image holds the same objects
+                              // in more background (the imbalance sweep of `focal experiments`)
     int max_objects = 6;      // per image
     int max_distractors = 5;  // per image
     int jpeg_quality = 90;
@@ -37,14 +40,15 @@ struct Scene {
 
 // Scene number `index` of the dataset that `options` describes.
 Scene make_shape_scene(const ShapesOptions& options, int index);
-// The checks make_shape_scene makes on `options` (size 32..4096, min_object 2..size/2).
+// The checks make_shape_scene makes on `options` (size 32..4096, min_object 2..size/2,
+// max_object 0 or min_object..size/2).
 void check_scene_options(const ShapesOptions& options);
 
 // focal-shapes.txt, the marker of a generated set: "generator focal make-shapes 1", then one
-// "key value" line each for images, size, seed and min_object.
+// "key value" line each for images, size, seed and min_object, and max_object when it is set.
 std::string shapes_marker_text(const ShapesOptions& options);
 // Reads a marker's text back (`name` labels errors). Success guarantees each of the four
-// keys exactly once, in range (images >= 1, and what check_scene_options accepts), so the
+// keys exactly once (max_object at most once), in range (images >= 1, and what check_scene_options accepts), so the
 // scenes can be regenerated; anything else throws, naming the line.
 ShapesOptions parse_shapes_marker(std::string_view text, const std::string& name);
 

@@ -49,13 +49,15 @@ void prepare_folder(const fs::path& dir) {
 
 std::string shapes_marker_text(const ShapesOptions& o) {
     return "generator focal make-shapes 1\nimages " + std::to_string(o.images) + "\nsize " + std::to_string(o.size) +
-           "\nseed " + std::to_string(o.seed) + "\nmin_object " + std::to_string(o.min_object) + "\n";
+           "\nseed " + std::to_string(o.seed) + "\nmin_object " + std::to_string(o.min_object) + "\n" +
+           (o.max_object > 0 ? "max_object " + std::to_string(o.max_object) + "\n" : "");
 }
 
 ShapesOptions parse_shapes_marker(std::string_view text, const std::string& name) {
     ShapesOptions o;
-    bool seen[4] = {false, false, false, false};
-    const char* keys[4] = {"images", "size", "seed", "min_object"};
+    constexpr int kKeys = 5, kRequired = 4;  // max_object, the fifth, is optional
+    bool seen[kKeys] = {false, false, false, false, false};
+    const char* keys[kKeys] = {"images", "size", "seed", "min_object", "max_object"};
     int number = 0;
     for (std::size_t start = 0; start < text.size();) {
         const std::size_t newline = std::min(text.find('\n', start), text.size());
@@ -73,9 +75,9 @@ ShapesOptions parse_shapes_marker(std::string_view text, const std::string& name
         const std::string_view key = line.substr(0, space);
         const std::string_view digits = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
         int k = 0;
-        while (k < 4 && key != keys[k]) ++k;
-        check(space != std::string_view::npos && k < 4, "[shapes] ", name, " line ", number,
-              ": expected 'images N', 'size N', 'seed N' or 'min_object N'");
+        while (k < kKeys && key != keys[k]) ++k;
+        check(space != std::string_view::npos && k < kKeys, "[shapes] ", name, " line ", number,
+              ": expected 'images N', 'size N', 'seed N', 'min_object N' or 'max_object N'");
         check(!seen[k], "[shapes] ", name, " line ", number, ": ", keys[k], " is given twice");
         seen[k] = true;
         // Decimal digits only, at most 20 of them (uint64), no sign, no spaces.
@@ -93,9 +95,10 @@ ShapesOptions parse_shapes_marker(std::string_view text, const std::string& name
         if (k == 1) o.size = int(value);
         if (k == 2) o.seed = value;
         if (k == 3) o.min_object = int(value);
+        if (k == 4) o.max_object = int(value);
     }
     check(number >= 1, "[shapes] ", name, ": empty file");
-    for (int k = 0; k < 4; ++k) check(seen[k], "[shapes] ", name, ": no '", keys[k], "' line");
+    for (int k = 0; k < kRequired; ++k) check(seen[k], "[shapes] ", name, ": no '", keys[k], "' line");
     check(o.images >= 1, "[shapes] ", name, ": images must be at least 1");
     try {
         check_scene_options(o);

@@ -34,7 +34,8 @@ ResNet::ResNet(const BackboneConfig& cfg, Generator& gen) : Backbone(cfg) {
     FOCAL_CHECK(!cfg.stage_channels.empty() && cfg.stage_channels.size() == cfg.blocks_per_stage.size(),
                 "[resnet] stage_channels and blocks_per_stage must be non-empty and of equal length");
     conv1_ = register_module("conv1",
-                             std::make_shared<Conv2d>(Conv2dSpec{cfg.in_channels, cfg.stem_channels, 7, 2, 3, 1, false}, gen));
+                             std::make_shared<Conv2d>(Conv2dSpec{cfg.in_channels, cfg.stem_channels, 7, 2, 3, 1, false},
+                                                      gen));
     bn1_ = register_module("bn1", std::make_shared<BatchNorm2d>(cfg.stem_channels));
     stages_in_order_.push_back(std::make_shared<StemParts>(conv1_, bn1_));
     int64_t channels = cfg.stem_channels;

@@ -277,6 +277,8 @@ void add_experiments(CLI::App& app) {
     auto tiny = std::make_shared<bool>(false);
     auto no_plot = std::make_shared<bool>(false);
     auto no_ablations = std::make_shared<bool>(false);
+    auto sweep = std::make_shared<std::string>();
+    auto sweep_options = std::make_shared<experiments::SweepOptions>();
     CLI::App* cmd = app.add_subcommand(
         "experiments", "Reproduce the focal loss figures and ablations on the synthetic set (report.md, PNGs, CSVs)");
     cmd->add_option("--out", o->out, "output folder (re-running continues it)")->capture_default_str();
@@ -307,6 +309,16 @@ void add_experiments(CLI::App& app) {
     cmd->add_option("--python", o->python, "python with matplotlib")->capture_default_str();
     cmd->add_flag("--no-ablations", *no_ablations, "only the main runs and the figures");
     cmd->add_flag("--no-plot", *no_plot, "write CSV and JSON only");
+    cmd->add_option("--sweep", *sweep,
+                    "imbalance: instead of the above, FL vs CE (alpha .25, .75) vs OHEM at three levels of easy "
+                    "background, over --seeds seeds, into OUT/imbalance")
+        ->check(CLI::IsMember({"imbalance"}));
+    cmd->add_option("--seeds", sweep_options->seeds, "--sweep: training seeds per cell")
+        ->capture_default_str()
+        ->check(positive());
+    cmd->add_option("--sweep-epochs", sweep_options->epochs, "--sweep: epochs of every run")
+        ->capture_default_str()
+        ->check(positive());
     cmd->add_flag("--tiny", *tiny,
                   "40 images, 1-2 epochs of 2 iterations (overrides the budget flags): the pipeline in well under a "
                   "minute");
@@ -314,7 +326,8 @@ void add_experiments(CLI::App& app) {
         experiments::Options opt = *o;
         opt.plot = !*no_plot;
         opt.ablations = !*no_ablations;
-        experiments::run(opt, *tiny);
+        if (!sweep->empty()) experiments::run_imbalance_sweep(opt, *sweep_options, *tiny);
+        else experiments::run(opt, *tiny);
     });
 }
 

@@ -91,10 +91,9 @@ void add_export(CLI::App& app) {
     cmd->add_option("--opset", o->opset, "ONNX opset (torch.onnx.export's opset_version)")->check(CLI::Range(9, 17));
     cmd->add_option("--python", o->python, "python with Debian's python3-torch and python3-onnx");
     cmd->add_flag("--force", o->force, "replace an existing --onnx file");
-    cmd->footer(
-        "The consumer letterboxes and normalises the image (metadata focal.input), applies the scores'\n"
-        "activation (focal.scores), decodes box_deltas against anchors (focal.decode, focal.box_coder),\n"
-        "maps the boxes back to the original image and runs per-class NMS: README, 'Export to ONNX'.");
+    cmd->footer("The consumer letterboxes and normalises the image (metadata focal.input), applies the scores'\n"
+                "activation (focal.scores), decodes box_deltas against anchors (focal.decode, focal.box_coder),\n"
+                "maps the boxes back to the original image and runs per-class NMS: README, 'Export to ONNX'.");
     cmd->callback([o] { run_export(*o); });
 }
 

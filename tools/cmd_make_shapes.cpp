@@ -18,6 +18,11 @@ void add_make_shapes(CLI::App& app) {
     cmd->add_option("--size", opt->size, "image side in pixels")->capture_default_str()->check(in_range(32, 4096));
     cmd->add_option("--seed", opt->seed, "random seed (same seed, same bytes)")->capture_default_str();
     cmd->add_option("--min-object", opt->min_object, "smallest object extent in pixels")->capture_default_str();
+    cmd->add_option("--max-object", opt->max_object,
+                    "largest object and distractor extent in pixels (0: half the image); with a larger --size, "
+                    "the same objects in more background")
+        ->capture_default_str()
+        ->check(non_negative());
     cmd->add_option("--max-objects", opt->max_objects, "most objects per image")
         ->capture_default_str()
         ->check(non_negative());

@@ -27,6 +27,8 @@ std::string number_name(float v) {  // 0.25 -> "0.25", 2 -> "2"
     return s.str();
 }
 
+}  // namespace
+
 RunSpec focal_run(const std::string& name, float gamma, float alpha) {
     RunSpec r;
     r.name = name;
@@ -35,15 +37,26 @@ RunSpec focal_run(const std::string& name, float gamma, float alpha) {
     return r;
 }
 
-RunSpec ce_run(const std::string& name, bool prior) {
+RunSpec ce_run(const std::string& name, bool prior, float alpha) {
     RunSpec r;
     r.name = name;
-    r.label = prior ? "CE (α 0.25)" : "CE (α 0.25), no prior";
+    r.label = "CE (α " + number_name(alpha) + ")" + (prior ? "" : ", no prior");
     r.cls_loss = "bce";
-    r.cls_params = {{"alpha", 0.25f}};
+    r.cls_params = {{"alpha", alpha}};
     r.prior_bias = prior;
     return r;
 }
+
+RunSpec ohem_run(const std::string& name) {
+    RunSpec r;
+    r.name = name;
+    r.label = "OHEM 1:3 (CE)";
+    r.cls_loss = "ohem";
+    r.cls_params = {{"ratio", 3.0f}};
+    return r;
+}
+
+namespace {
 
 json read_json_file(const fs::path& path) {
     std::ifstream in(path);
@@ -74,6 +87,7 @@ json run_key(const detector::TrainConfig& c) {
             {"prior_bias", c.prior_bias},
             {"normalizer", c.normalizer},
             {"preset", c.preset},
+            {"image_size", c.image_size},
             {"model", c.model},
             {"snapshot_epochs", c.snapshot_epochs}};
 }
@@ -127,13 +141,7 @@ void read_log(const fs::path& dir, RunOutcome& r) {
 }  // namespace
 
 std::vector<RunSpec> main_runs() {
-    RunSpec fl = focal_run("focal", 2.0f, 0.25f);
-    RunSpec ohem;
-    ohem.name = "ohem";
-    ohem.label = "OHEM 1:3 (CE)";
-    ohem.cls_loss = "ohem";
-    ohem.cls_params = {{"ratio", 3.0f}};
-    return {fl, ce_run("ce", true), ohem, ce_run("ce_no_prior", false)};
+    return {focal_run("focal", 2.0f, 0.25f), ce_run("ce", true), ohem_run("ohem"), ce_run("ce_no_prior", false)};
 }
 
 std::vector<RunSpec> ablation_runs() {
@@ -160,8 +168,10 @@ std::vector<RunSpec> ablation_runs() {
 
 detector::TrainConfig run_config(const RunSpec& spec, const Options& opt, const std::string& data_dir,
                                  const std::string& run_dir) {
-    detector::TrainConfig c =
-        detector::demo_recipe(data_dir, run_dir, spec.ablation ? opt.ablation_epochs : opt.epochs, opt.seed);
+    const int epochs = spec.epochs > 0 ? spec.epochs : spec.ablation ? opt.ablation_epochs : opt.epochs;
+    detector::TrainConfig c = detector::demo_recipe(data_dir, run_dir, epochs, opt.seed + spec.seed_offset);
+    c.image_size = spec.image_size;
+    c.model = spec.model;
     c.cls_loss = spec.cls_loss;
     c.cls_params = spec.cls_params;
     c.prior_bias = spec.prior_bias;

@@ -59,6 +59,11 @@ struct RunSpec {
     bool prior_bias = true;
     std::string normalizer = "positives";
     bool ablation = false;  // the ablation budget instead of the main one
+    // Set by the imbalance sweep (experiment_sweep.cpp); the defaults leave the recipe as it is.
+    int epochs = 0;                                   // 0: --epochs (or --ablation-epochs)
+    int64_t image_size = 0;                           // 0: the preset's
+    nlohmann::json model = nlohmann::json::object();  // --model merge patch
+    int64_t seed_offset = 0;                          // training seed = --seed + this
 };
 
 struct StepPoint {  // one logged training step
@@ -84,7 +89,10 @@ struct RunOutcome {
     double seconds = 0;                                         // training and evaluation
 };
 
-std::vector<RunSpec> main_runs();      // FL, alpha-balanced CE, OHEM 1:3, CE without the prior
+std::vector<RunSpec> main_runs();  // FL, alpha-balanced CE, OHEM 1:3, CE without the prior
+RunSpec focal_run(const std::string& name, float gamma, float alpha);
+RunSpec ce_run(const std::string& name, bool prior, float alpha = 0.25f);  // alpha-balanced BCE
+RunSpec ohem_run(const std::string& name);                                 // OHEM 1:3 over CE
 std::vector<RunSpec> ablation_runs();  // gamma x alpha; the prior on/off; the normaliser
 
 // The training configuration of a run: the demo recipe, the spec's loss, the budget.
@@ -131,6 +139,15 @@ std::string write_loss_analysis(const std::string& run_dir, const std::string& d
 // background false positives removed in turn, in OUT/error_analysis.csv. Returns a markdown table.
 std::string write_error_analysis(const std::vector<RunOutcome>& runs, const std::string& data_dir,
                                  const std::string& out_dir, Device device);
+
+// `focal experiments --sweep imbalance` (experiment_sweep.cpp): FL, alpha-balanced CE (alpha
+// .25 and .75) and OHEM 1:3 over several seeds at three levels of easy background, into
+// OUT/imbalance (report.md, CSVs, PNGs). Resumable like the rest.
+struct SweepOptions {
+    int seeds = 3;
+    int epochs = 3;  // per run, at every level (equal iterations)
+};
+void run_imbalance_sweep(const Options& options, const SweepOptions& sweep, bool tiny);
 
 void write_text_file(const std::string& path, const std::string& text);
 std::string fmt(double v, int digits = 3);  // "%.*f", or "-" for a negative (missing) value

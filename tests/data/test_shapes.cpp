@@ -102,6 +102,30 @@ TEST_CASE("scenes: sizes from ~6 px to half the image, imbalanced classes, spars
     CHECK(foreground / (double(n) * 128 * 128) < 0.3);
 }
 
+TEST_CASE("max_object: a larger image holds objects of the smaller one's sizes, in more background") {
+    ShapesOptions small, large;
+    small.size = 128;
+    large.size = 256, large.max_object = 64;  // the 128 px set's largest, size / 2
+    int largest = 0, objects[2] = {0, 0};
+    double area[2] = {0, 0};
+    for (int i = 0; i < 300; ++i) {
+        int k = 0;
+        for (const ShapesOptions* o : {&small, &large}) {
+            for (const Object& obj : make_shape_scene(*o, i).annotation.objects) {
+                ++objects[k];
+                area[k] += obj.box.area();
+                if (k == 1) largest = std::max(largest, int(std::max(obj.box.width(), obj.box.height())));
+            }
+            ++k;
+        }
+    }
+    CHECK(largest <= 72);  // as at 128 px: a figure's box exceeds its nominal extent a little
+    CHECK(largest > 40);
+    // The same distributions of object count and size (different draws): within 10 %.
+    CHECK(std::abs(objects[1] - objects[0]) < objects[0] / 10);
+    CHECK(std::abs(area[1] / objects[1] - area[0] / objects[0]) < 0.1 * area[0] / objects[0]);
+}
+
 TEST_CASE("boxes hold their objects: every pixel an object changed is inside, and they are tight") {
     // The same scene without objects has the same background and distractors (they are drawn
     // first), so the difference between the two is the objects alone.
@@ -155,6 +179,10 @@ TEST_CASE("the marker focal-shapes.txt: written, read back, and refused when wro
     CHECK(back.size == 96);
     CHECK(back.seed == o.seed);
     CHECK(back.min_object == 8);
+    CHECK(back.max_object == 0);
+    CHECK(shapes_marker_text(o).find("max_object") == std::string::npos);  // older sets' markers, unchanged
+    o.max_object = 40;
+    CHECK(parse_shapes_marker(shapes_marker_text(o), "focal-shapes.txt").max_object == 40);
     const std::string head = "generator focal make-shapes 1\n";
     const std::vector<std::pair<std::string, std::string>> bad = {
         {"", "empty file"},
@@ -167,6 +195,8 @@ TEST_CASE("the marker focal-shapes.txt: written, read back, and refused when wro
         {head + "images 4\nsize 64\nseed 18446744073709551616\nmin_object 6\n", "seed must be a whole number"},
         {head + "images 4\nsize 64\nseed 0\nmin_object 6\ncolour red\n", "line 6: expected"},
         {head + "images 0\nsize 64\nseed 0\nmin_object 6\n", "images must be at least 1"},
+        {head + "images 4\nsize 64\nseed 0\nmin_object 6\nmax_object 40\n", "max object size 40 must be 0"},
+        {head + "images 4\nsize 64\nseed 0\nmin_object 6\nmax_object 3\nmax_object 3\n", "max_object is given twice"},
     };
     for (const auto& [text, message] : bad) {
         CAPTURE(text);

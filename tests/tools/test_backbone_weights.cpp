@@ -89,8 +89,8 @@ TEST_CASE("--backbone-weights: a short fine-tune keeps the frozen stages and sta
     const std::string common = "train --data " + data.string() +
                                " --batch 2 --max-iters 2 --eval-every 0 --workers 1 --threads 2 --quiet "
                                "--image-size 64 --optimizer adamw --lr 1e-3 ";
-    REQUIRE_MESSAGE(test::run_focal(common + "--preset resnet18 --out " + run.string() + " --backbone-weights " + weights.string() +
-                                        " --freeze-stages 2 --epochs 1",
+    REQUIRE_MESSAGE(test::run_focal(common + "--preset resnet18 --out " + run.string() + " --backbone-weights " +
+                                        weights.string() + " --freeze-stages 2 --epochs 1",
                                     output, kWork / "log.txt") == 0,
                     output);
     CHECK(output.find("backbone initialised from " + weights.string() + " (") != std::string::npos);
@@ -110,8 +110,8 @@ TEST_CASE("--backbone-weights: a short fine-tune keeps the frozen stages and sta
         CHECK_FALSE(same(trained.at("backbone." + std::string(name)), loaded.at(name)));
     }
     // --resume goes on with the same parts frozen (the optimizer holds only the trainable ones).
-    REQUIRE_MESSAGE(test::run_focal(common + "--preset resnet18 --out " + run.string() + " --backbone-weights " + weights.string() +
-                                        " --freeze-stages 2 --epochs 2 --resume",
+    REQUIRE_MESSAGE(test::run_focal(common + "--preset resnet18 --out " + run.string() + " --backbone-weights " +
+                                        weights.string() + " --freeze-stages 2 --epochs 2 --resume",
                                     output, kWork / "log.txt") == 0,
                     output);
     CHECK(same(load_safetensors((run / "checkpoint.safetensors").string()).at("backbone.layer1.0.conv1.weight"),
@@ -133,7 +133,8 @@ TEST_CASE("--backbone-weights: a short fine-tune keeps the frozen stages and sta
     for (const Case& c : cases) {
         CAPTURE(c.flags);
         fs::remove_all(bad);
-        CHECK(test::run_focal(common + "--epochs 1 --out " + bad.string() + " " + c.flags, output, kWork / "log.txt") != 0);
+        CHECK(test::run_focal(common + "--epochs 1 --out " + bad.string() + " " + c.flags, output, kWork / "log.txt") !=
+              0);
         CHECK_MESSAGE(output.find(c.message) != std::string::npos, output);
         CHECK_FALSE(fs::exists(bad));
     }

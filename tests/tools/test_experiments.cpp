@@ -183,3 +183,61 @@ TEST_CASE("focal experiments --tiny writes every figure's data, the tables and t
     fs::remove_all(out);
     for (const char* log : {".log", ".log2", ".log3"}) fs::remove(out.string() + log);
 }
+
+TEST_CASE("focal experiments --sweep imbalance --tiny: the levels, every run, mean and std, margins, report") {
+    REQUIRE_MESSAGE(fs::exists(kFocal), "build the focal binary first (make focal)");
+    const fs::path root = fs::temp_directory_path() / ("focal_sweep_" + std::to_string(::getpid()));
+    const fs::path out = root / "imbalance";
+    fs::remove_all(root);
+    const int status =
+        run_focal("experiments --sweep imbalance --tiny --threads 2 --out " + root.string(), root.string() + ".log");
+    INFO(read_text(root.string() + ".log"));
+    REQUIRE(status == 0);
+
+    // Three levels, the background growing: more anchors and more negatives per positive each.
+    const auto levels = read_csv(out / "sweep_levels.csv");
+    REQUIRE(levels.size() == 3);
+    for (size_t i = 1; i < levels.size(); ++i) {
+        CHECK(std::stoi(levels[i].at("anchors_per_image")) == 4 * std::stoi(levels[i - 1].at("anchors_per_image")));
+        CHECK(std::stod(levels[i].at("negatives_per_positive")) >
+              std::stod(levels[i - 1].at("negatives_per_positive")));
+    }
+    // Every (level, loss, seed) once; APs in [0, 1].
+    const auto runs = read_csv(out / "sweep_runs.csv");
+    CHECK(runs.size() == 3 * 4 * 2);
+    std::map<std::string, int> cells;
+    for (const auto& row : runs) {
+        ++cells[row.at("level") + "/" + row.at("loss") + "/" + row.at("seed")];
+        CHECK(fraction_or_missing(row.at("test_ap50")));
+        CHECK(fraction_or_missing(row.at("test_ap")));
+    }
+    CHECK(cells.size() == runs.size());
+    // Mean and std per (level, loss) over the 2 seeds; FL's margins over the 3 baselines.
+    const auto summary = read_csv(out / "sweep_summary.csv");
+    REQUIRE(summary.size() == 3 * 4);
+    for (const auto& row : summary) {
+        CHECK(row.at("seeds") == "2");
+        CHECK(fraction_or_missing(row.at("test_ap50_mean")));
+        CHECK(std::stod(row.at("test_ap50_std")) >= 0);
+    }
+    const auto margins = read_csv(out / "sweep_margins.csv");
+    REQUIRE(margins.size() == 3 * 3);
+    for (const auto& row : margins) CHECK(std::abs(std::stod(row.at("ap50_margin_mean"))) <= 1);
+    CHECK(read_csv(out / "sweep_ap_over_epochs.csv").size() == runs.size());  // one epoch each
+    for (const char* level : {"3k", "12k", "49k"})
+        CHECK_MESSAGE(fs::exists(out / "levels" / level / "analysis" / "loss_cdf.csv"), level);
+    const std::string report = read_text(out / "report.md");
+    CHECK(report.find("## Test AP50 by level") != std::string::npos);
+    CHECK(report.find("FL − OHEM") != std::string::npos);
+    if (matplotlib_present())
+        for (const char* png : {"sweep_margins.png", "sweep_ap_over_epochs.png", "sweep_loss_cdf.png"})
+            CHECK_MESSAGE(fs::exists(out / png), png);
+
+    // Resumable: a second call reuses every run.
+    REQUIRE(run_focal("experiments --sweep imbalance --tiny --no-plot --threads 2 --out " + root.string(),
+                      root.string() + ".log2") == 0);
+    const std::string second = read_text(root.string() + ".log2");
+    CHECK(second.find("training demo") == std::string::npos);
+    fs::remove_all(root);
+    for (const char* log : {".log", ".log2"}) fs::remove(root.string() + log);
+}

@@ -33,13 +33,12 @@ fs::path onnxruntime_node() {
 std::string missing() {
     if (test::shell("/usr/bin/python3 -c 'import torch, onnx' > /dev/null 2>&1") != 0)
         return "Debian's python3-torch and python3-onnx";
-    if (onnxruntime_node().empty()) return "node with onnxruntime-node (npm install --prefix build/onnxruntime onnxruntime-node)";
+    if (onnxruntime_node().empty())
+        return "node with onnxruntime-node (npm install --prefix build/onnxruntime onnxruntime-node)";
     return "";
 }
 
-int run_focal(const std::string& args, std::string& output) {
-    return test::run_focal(args, output, kWork / "log.txt");
-}
+int run_focal(const std::string& args, std::string& output) { return test::run_focal(args, output, kWork / "log.txt"); }
 
 // focal's outputs for a random batch of 2 from the run's weights, and the anchors.
 void write_probe(const fs::path& run, const fs::path& probe) {
@@ -53,7 +52,8 @@ void write_probe(const fs::path& run, const fs::path& probe) {
         out = loaded.model->forward(input);
     }
     std::vector<float> corners;
-    for (const data::Box& b : loaded.model->anchors(size, size)) corners.insert(corners.end(), {b.x1, b.y1, b.x2, b.y2});
+    for (const data::Box& b : loaded.model->anchors(size, size))
+        corners.insert(corners.end(), {b.x1, b.y1, b.x2, b.y2});
     save_safetensors(probe.string(), {{"input", input},
                                       {"cls_logits", out.cls_logits.contiguous()},
                                       {"box_deltas", out.box_deltas.contiguous()},
@@ -93,9 +93,9 @@ TEST_CASE("focal export: ONNX Runtime gives focal's outputs to 1e-4, with a dyna
         REQUIRE_MESSAGE(run_focal("export --run " + run.string() + " --onnx " + onnx.string(), output) == 0, output);
         CHECK(output.find("dynamic batch") != std::string::npos);
         write_probe(run, probe);
-        const std::string node = "NODE_PATH=" + onnxruntime_node().string() + " node " FOCAL_SOURCE_DIR
-                                 "/tests/tools/run_onnx.js " + onnx.string() + " " + probe.string() + " > " +
-                                 (kWork / "onnx.txt").string() + " 2>&1";
+        const std::string node = "NODE_PATH=" + onnxruntime_node().string() +
+                                 " node " FOCAL_SOURCE_DIR "/tests/tools/run_onnx.js " + onnx.string() + " " +
+                                 probe.string() + " > " + (kWork / "onnx.txt").string() + " 2>&1";
         const int status = test::shell(node);
         const std::string report = test::read_text(kWork / "onnx.txt");
         MESSAGE(c.name, ": ", report);
