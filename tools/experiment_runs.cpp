@@ -179,7 +179,7 @@ detector::TrainConfig run_config(const RunSpec& spec, const Options& opt, const 
     // AP over epochs of the main runs comes from log.jsonl; the ablations report their final
     // weights only, so they skip the per-epoch validation (a sixth of their time).
     c.eval_every = spec.ablation ? c.epochs : 1;
-    c.log_every = spec.ablation ? 10 : 1;
+    c.log_every = !spec.log_steps ? 0 : spec.ablation ? 10 : 1;
     // The recipe's 200 warm-up iterations would be nearly half of a short ablation run.
     if (spec.ablation)
         c.warmup_iters =

@@ -35,9 +35,9 @@ using nlohmann::json;
 namespace {
 
 struct Level {
-    std::string name;     // "3k", ...
-    int image_size;       // of the data and the model
-    json model;           // --model patch over the demo preset
+    std::string name;      // "3k", ...
+    int image_size;        // of the data and the model
+    json model;            // --model patch over the demo preset
     std::string data_dir;  // set once the data exists
 };
 
@@ -189,8 +189,8 @@ void run_imbalance_sweep(const Options& given, const SweepOptions& given_sweep, 
         const Imbalance n = count_imbalance(l, count_images);
         imbalance[l.name] = n;
         levels_csv += l.name + "," + std::to_string(l.image_size) + "," + std::to_string(n.anchors_per_image) + "," +
-                      std::to_string(n.images) + "," + std::to_string(n.positives) + "," +
-                      std::to_string(n.negatives) + "," + std::to_string(n.ignored) + "," +
+                      std::to_string(n.images) + "," + std::to_string(n.positives) + "," + std::to_string(n.negatives) +
+                      "," + std::to_string(n.ignored) + "," +
                       fmt(double(n.positives) / double(std::max<int64_t>(n.images, 1)), 2) + "," +
                       fmt(n.negatives_per_positive(), 1) + "\n";
         std::printf("   %-4s %6lld anchors/image, %.1f negatives per positive\n", l.name.c_str(),
@@ -211,6 +211,7 @@ void run_imbalance_sweep(const Options& given, const SweepOptions& given_sweep, 
                 spec.image_size = l.image_size;
                 spec.model = l.model;
                 spec.seed_offset = seed;
+                spec.log_steps = false;  // the epochs are what the sweep reads; a run's record stays small
                 std::printf("-- run %zu/%zu %s: %s, %s anchors, seed %d\n", cells.size() + 1, total, spec.name.c_str(),
                             loss.label.c_str(), l.name.c_str(), int(o.seed) + seed);
                 std::fflush(stdout);
@@ -232,9 +233,8 @@ void run_imbalance_sweep(const Options& given, const SweepOptions& given_sweep, 
                     fmt(c.outcome.diverged ? 0.0 : c.outcome.test_ap50_voc07, 4) + "," + fmt(test_ap(c), 4) + "," +
                     fmt(c.outcome.seconds, 1) + "\n";
         for (const EpochPoint& p : c.outcome.epochs)
-            epochs_csv += c.level + "," + c.loss + ",\"" + c.outcome.spec.label + "\"," + std::to_string(c.seed) +
-                          "," + std::to_string(p.epoch) + "," + fmt(p.map50_area, 4) + "," + fmt(p.map50_voc07, 4) +
-                          "\n";
+            epochs_csv += c.level + "," + c.loss + ",\"" + c.outcome.spec.label + "\"," + std::to_string(c.seed) + "," +
+                          std::to_string(p.epoch) + "," + fmt(p.map50_area, 4) + "," + fmt(p.map50_voc07, 4) + "\n";
     }
     write_text_file((out / "sweep_runs.csv").string(), runs_csv);
     write_text_file((out / "sweep_ap_over_epochs.csv").string(), epochs_csv);
@@ -271,8 +271,8 @@ void run_imbalance_sweep(const Options& given, const SweepOptions& given_sweep, 
                 if (c.level == l.name && c.loss == loss.name) minutes.push_back(c.outcome.seconds / 60);
             const Stats s50 = stats(ap50), s = stats(ap), m = stats(minutes);
             summary_csv += head + loss.name + ",\"" + loss.label + "\"," + std::to_string(ap50.size()) + "," +
-                           fmt(s50.mean, 4) + "," + fmt(s50.std, 4) + "," + fmt(s.mean, 4) + "," + fmt(s.std, 4) +
-                           "," + fmt(m.mean, 2) + "\n";
+                           fmt(s50.mean, 4) + "," + fmt(s50.std, 4) + "," + fmt(s.mean, 4) + "," + fmt(s.std, 4) + "," +
+                           fmt(m.mean, 2) + "\n";
             table += " " + pm(s50) + " |";
         }
         for (const RunSpec& baseline : losses) {
@@ -285,8 +285,8 @@ void run_imbalance_sweep(const Options& given, const SweepOptions& given_sweep, 
             for (auto [seed, v] : fl)
                 if (b.count(seed)) d.push_back(v - b.at(seed));
             const Stats m50 = stats(d50), m = stats(d);
-            margins_csv += head + baseline.name + "," + std::to_string(d50.size()) + "," + signed_fmt(m50.mean, 4) + "," + fmt(m50.std, 4) + "," + signed_fmt(m.mean, 4) + "," +
-                           fmt(m.std, 4) + "\n";
+            margins_csv += head + baseline.name + "," + std::to_string(d50.size()) + "," + signed_fmt(m50.mean, 4) +
+                           "," + fmt(m50.std, 4) + "," + signed_fmt(m.mean, 4) + "," + fmt(m.std, 4) + "\n";
             table += " " + pm(m50, true) + " |";
         }
         table += "\n";
@@ -294,18 +294,33 @@ void run_imbalance_sweep(const Options& given, const SweepOptions& given_sweep, 
     write_text_file((out / "sweep_summary.csv").string(), summary_csv);
     write_text_file((out / "sweep_margins.csv").string(), margins_csv);
 
-    // Where FL's loss goes at each level (the paper's Figure 4), from seed 0's FL run.
+    // Where FL's loss goes at each level (the paper's Figure 4), from seed 0's FL run. A sweep
+    // continued from a record of its runs (outcome.json, config.json, log.jsonl: no weights)
+    // keeps the analysis it made then.
     std::string loss_lines;
     for (const Level& l : all) {
-        std::printf("== where the loss goes at %s (%d val images)\n", l.name.c_str(), o.analysis_images);
-        const std::string run_dir = (out / "runs" / (l.name + "_fl_s0")).string();
-        loss_lines += "- **" + l.name + "**: " +
-                      write_loss_analysis(run_dir, l.data_dir, (out / "levels" / l.name).string(), o.analysis_images) +
-                      "\n";
+        const fs::path run_dir = out / "runs" / (l.name + "_fl_s0"), level_dir = out / "levels" / l.name;
+        const fs::path summary = level_dir / "loss_summary.txt";
+        std::string line;
+        if (fs::exists(run_dir / "checkpoint.safetensors")) {
+            std::printf("== where the loss goes at %s (%d val images)\n", l.name.c_str(), o.analysis_images);
+            line = write_loss_analysis(run_dir.string(), l.data_dir, level_dir.string(), o.analysis_images);
+            write_text_file(summary.string(), line);
+        } else {
+            FOCAL_CHECK(fs::exists(summary), "[experiments] ", run_dir.string(),
+                        " has no weights and there is no earlier loss analysis (", summary.string(), ")");
+            std::ifstream in(summary);
+            std::stringstream text;
+            text << in.rdbuf();
+            line = text.str();
+            std::printf("== where the loss goes at %s: kept from an earlier call (%s)\n", l.name.c_str(),
+                        summary.c_str());
+        }
+        loss_lines += "- **" + l.name + "**: " + line + "\n";
     }
 
-    const bool plot = o.plot && fs::exists(o.python) &&
-                      run_python(o.python, {"-c", "import matplotlib, numpy"}, "experiments") == 0;
+    const bool plot =
+        o.plot && fs::exists(o.python) && run_python(o.python, {"-c", "import matplotlib, numpy"}, "experiments") == 0;
     if (plot) {
         std::fflush(stdout);
         const int status = run_python(o.python, {tool_script("plot_sweep.py"), out.string()}, "experiments");
@@ -327,8 +342,8 @@ void run_imbalance_sweep(const Options& given, const SweepOptions& given_sweep, 
       << recipe.weight_decay << ", " << recipe.schedule << " schedule, warm-up " << recipe.warmup_iters
       << " iterations, batch " << (o.batch > 0 ? o.batch : recipe.batch) << "), " << sweep.epochs << " epoch(s)"
       << (o.max_iters > 0 ? " of at most " + std::to_string(o.max_iters) + " iterations" : "")
-      << ", the prior bias, training seeds " << o.seed << ".." << o.seed + uint64_t(sweep.seeds) - 1 << ". Data: "
-      << o.images << " synthetic images per image size (60 % train, 20 % val, 20 % test); the " << large
+      << ", the prior bias, training seeds " << o.seed << ".." << o.seed + uint64_t(sweep.seeds) - 1
+      << ". Data: " << o.images << " synthetic images per image size (60 % train, 20 % val, 20 % test); the " << large
       << " px set holds the " << small << " px set's objects (same count and pixel sizes, max_object " << small / 2
       << ") in four times the background. AP50: VOC AP at IoU .5 (all-point), AP: COCO AP over IoU .5:.95, on "
       << "the test split, final weights; mean ± sample std over seeds; margins are paired by seed.\n\n"

@@ -64,6 +64,7 @@ struct RunSpec {
     int64_t image_size = 0;                           // 0: the preset's
     nlohmann::json model = nlohmann::json::object();  // --model merge patch
     int64_t seed_offset = 0;                          // training seed = --seed + this
+    bool log_steps = true;                            // false: log.jsonl holds the epochs only
 };
 
 struct StepPoint {  // one logged training step
