@@ -24,6 +24,14 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+def save(fig, plt, out, name, top=1.0):
+    fig.tight_layout(rect=(0, 0, 1, top))
+    png = os.path.join(out, name)
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return png
+
+
 def plot_margins(out, plt):
     runs, levels = read_csv(os.path.join(out, "sweep_runs.csv")), read_csv(os.path.join(out, "sweep_levels.csv"))
     if not runs or not levels:
@@ -54,11 +62,7 @@ def plot_margins(out, plt):
     ax.set_title("Does FL's lead grow with the easy negatives? (lines: mean; dots: seeds)", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9)
-    fig.tight_layout()
-    png = os.path.join(out, "sweep_margins.png")
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
-    return png
+    return save(fig, plt, out, "sweep_margins.png")
 
 
 def plot_ap_over_epochs(out, plt):
@@ -84,11 +88,7 @@ def plot_ap_over_epochs(out, plt):
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("val AP50")
     axes[0][0].legend(fontsize=8)
-    fig.tight_layout()
-    png = os.path.join(out, "sweep_ap_over_epochs.png")
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
-    return png
+    return save(fig, plt, out, "sweep_ap_over_epochs.png")
 
 
 def plot_loss_cdf(out, plt):
@@ -120,11 +120,7 @@ def plot_loss_cdf(out, plt):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=9, loc="upper left")
     fig.suptitle("Where the loss goes at each level: FL-trained models (Lin et al. 2017, Fig. 4)", fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 0.94))
-    png = os.path.join(out, "sweep_loss_cdf.png")
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
-    return png
+    return save(fig, plt, out, "sweep_loss_cdf.png", top=0.94)
 
 
 def main(argv):
