@@ -36,7 +36,11 @@ std::vector<std::string> run_classes(const std::string& run) {
 InitFromReport init_from_run(Module& model, const std::string& run, const std::vector<std::string>& classes) {
     InitFromReport report;
     const bool bare_file = fs::path(run).extension() == ".safetensors";
-    report.file = bare_file ? run : (fs::path(run) / "checkpoint.safetensors").string();
+    // A run trained with --ema: its averaged weights, the ones it evaluated and saved as the model.
+    const fs::path averaged = fs::path(run) / "ema.safetensors";
+    report.file = bare_file              ? run
+                  : fs::exists(averaged) ? averaged.string()
+                                         : (fs::path(run) / "checkpoint.safetensors").string();
     FOCAL_CHECK(fs::exists(report.file), "[train] --init-from: ", report.file, " does not exist");
     const std::vector<std::string> trained_on = bare_file ? std::vector<std::string>{} : run_classes(run);
     const bool other_classes = !trained_on.empty() && trained_on != classes;

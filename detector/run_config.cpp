@@ -23,6 +23,7 @@ std::string rule_words(SettingRule rule) {
         case SettingRule::NonNegative: return ">= 0";
         case SettingRule::Fraction: return "in [0, 1]";
         case SettingRule::OpenFraction: return "in (0, 1)";
+        case SettingRule::FractionBelowOne: return "in [0, 1)";
     }
     return "?";
 }
@@ -41,6 +42,7 @@ void check_setting(const T& value, SettingRule rule, const char* name, const cha
         if (rule == SettingRule::NonNegative) ok = ok && v >= 0;
         if (rule == SettingRule::Fraction) ok = ok && v >= 0 && v <= 1;
         if (rule == SettingRule::OpenFraction) ok = ok && v > 0 && v < 1;
+        if (rule == SettingRule::FractionBelowOne) ok = ok && v >= 0 && v < 1;
         FOCAL_CHECK(ok, "[train] ", setting_name(name, flag), " must be ", rule_words(rule), ", got ", value);
     } else if constexpr (std::is_same_v<T, std::string>) {
         FOCAL_CHECK(rule != SettingRule::NotEmpty || !value.empty(), "[train] ", setting_name(name, flag),

@@ -18,7 +18,7 @@
 
 namespace focal::detector {
 
-enum class SettingRule { Any, NotEmpty, Positive, NonNegative, Fraction, OpenFraction };
+enum class SettingRule { Any, NotEmpty, Positive, NonNegative, Fraction, OpenFraction, FractionBelowOne };
 
 using ParamMap = std::map<std::string, float>;  // a loss's parameters by name
 using EpochList = std::vector<int>;
@@ -70,6 +70,10 @@ using EpochList = std::vector<int>;
     X(std::string, schedule, "step", "--schedule", NotEmpty,                                                          \
       "step (x0.1 at 2/3 and 8/9 of training), cosine or constant")                                                   \
     X(float, clip_grad, 0.0f, "--clip-grad", NonNegative, "clip the global gradient norm (0: off)")                   \
+    X(float, ema, 0.0f, "--ema", FractionBelowOne,                                                                    \
+      "evaluate and save an exponential moving average of the weights with this decay, e.g. 0.999 (0: off)")          \
+    X(int64_t, ema_ramp, 2000, "--ema-ramp", Positive,                                                                \
+      "steps over which the average's decay ramps up: decay x (1 - exp(-step / ramp))")                               \
     X(int64_t, max_iters, 0, "--max-iters", NonNegative, "stop each epoch after N iterations (smoke runs)")           \
     /* run */                                                                                                         \
     X(std::string, out, "runs/train", "--out", NotEmpty, "run directory")                                             \

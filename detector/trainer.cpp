@@ -18,6 +18,7 @@
 #include "detector/init_from.h"
 #include "detector/run_lock.h"
 #include "detector/stop_request.h"
+#include "detector/weight_average.h"
 #include "engine/device.h"
 #include "engine/util.h"
 #include "layers/checkpoint.h"
@@ -94,6 +95,8 @@ LrSchedule make_schedule(const TrainConfig& c, int64_t total_steps) {
     return s;
 }
 
+struct Progress;  // below: where training stands
+
 // Everything a run needs, built and checked before anything is written: a bad setting, an
 // unknown loss or optimizer or an unreadable dataset fails here and leaves no folder behind.
 struct TrainingRun {
@@ -114,7 +117,8 @@ struct TrainingRun {
     const LrSchedule schedule;
     std::vector<Tensor> trainable;  // the parameters the optimizer updates (all but frozen ones)
     std::unique_ptr<Optimizer> optimizer;
-    std::optional<RunLock> lock;  // held by the rank that writes the run folder
+    std::optional<WeightAverage> ema;  // --ema: the averaged weights, evaluated and saved as the model
+    std::optional<RunLock> lock;       // held by the rank that writes the run folder
 
     explicit TrainingRun(const TrainConfig& c)
         : config(c),
@@ -186,6 +190,13 @@ struct TrainingRun {
     }
 
     const std::vector<Box>& anchors() { return model.anchors(model_config.image_size, model_config.image_size); }
+
+    // The weights the run evaluates and saves as its model: the average with --ema, else its own.
+    NamedTensors model_state() const { return ema ? ema->state() : model.state(); }
+
+    // The checkpoint (weights, optimizer and the average, atomically) and, with --ema, the
+    // averaged weights as ema.safetensors, what `--weights last` loads.
+    void save_checkpoint_now(const Progress& progress);
 };
 
 // Where training stands: epochs and steps completed, the best validation mAP so far and,
@@ -213,6 +224,14 @@ Metadata to_metadata(const Progress& p, int ranks) {
                {"sum_box", exact(p.sum_box)},      {"images", std::to_string(p.images)}};
     if (ranks > 1) m["ranks"] = std::to_string(ranks);  // absent: 1
     return m;
+}
+
+void TrainingRun::save_checkpoint_now(const Progress& progress) {
+    save_checkpoint(paths, model, optimizer.get(), to_metadata(progress, parallel.size()),
+                    ema ? ema->checkpoint_state() : NamedTensors{});
+    if (ema)
+        save_safetensors((dir / "ema.safetensors").string(), ema->state(),
+                         {{"format", "pt"}, {"producer", "focal"}, {"step", std::to_string(progress.step)}});
 }
 
 Progress progress_from(const Metadata& m, const std::string& source) {
@@ -301,8 +320,13 @@ Progress start_or_resume(TrainingRun& run) {
                         ? " on rank " + std::to_string(run.parallel.rank()) +
                               ": every rank reads it, so --out must be on a filesystem all ranks share"
                         : std::string());
-        const Metadata saved = load_checkpoint(run.paths, run.model, run.optimizer.get());
+        NamedTensors training_state;
+        const Metadata saved = load_checkpoint(run.paths, run.model, run.optimizer.get(), &training_state);
         const Progress p = progress_from(saved, run.paths.optimizer);
+        if (c.ema > 0) {
+            run.ema.emplace(run.model, c.ema, c.ema_ramp);
+            run.ema->load_checkpoint_state(training_state, run.paths.optimizer);
+        }
         FOCAL_CHECK(p.iteration <= run.iters_per_epoch, "[train] --resume: the checkpoint stopped at iteration ",
                     p.iteration, " of epoch ", p.epoch + 1, ", which now has only ", run.iters_per_epoch);
         if (run.parallel.root() && p.iteration > 0)
@@ -314,7 +338,8 @@ Progress start_or_resume(TrainingRun& run) {
                          static_cast<long long>(p.step), resume_ranks_note(run, saved).c_str());
         return p;
     }
-    if (!run.parallel.root()) return {};  // rank 0 writes the run folder
+    if (c.ema > 0) run.ema.emplace(run.model, c.ema, c.ema_ramp);  // every rank: the same updates follow
+    if (!run.parallel.root()) return {};                           // rank 0 writes the run folder
     fs::create_directories(run.dir);
     const json config = {{"train", to_json(c)},
                          {"model", to_json(run.model_config)},
@@ -396,6 +421,7 @@ std::optional<EpochRecord> train_one_epoch(TrainingRun& run, Progress& progress,
         optimizer.set_lr(run.schedule.at(progress.step));
         optimizer.step();
         ++progress.step, ++it;
+        if (run.ema) run.ema->update(run.model, progress.step);
         progress.images += step.images;
         progress.sum_loss += total, progress.sum_cls += cls, progress.sum_box += box;
         result.step_losses.push_back(total);
@@ -419,8 +445,7 @@ std::optional<EpochRecord> train_one_epoch(TrainingRun& run, Progress& progress,
         const int stop = it < run.iters_per_epoch ? agreed_stop(run) : 0;  // at the epoch's end, train() checks
         if (stop != 0) {
             if (tty) std::fprintf(stderr, "\n");
-            if (run.parallel.root())
-                save_checkpoint(run.paths, run.model, run.optimizer.get(), to_metadata(progress, run.parallel.size()));
+            if (run.parallel.root()) run.save_checkpoint_now(progress);
             log.write({{"type", "stopped"}, {"signal", stop}, {"epoch", epoch}, {"iter", it}, {"step", progress.step}});
             result.stopped_by = stop;
             result.stopped_at_step = progress.step;
@@ -435,8 +460,11 @@ std::optional<EpochRecord> train_one_epoch(TrainingRun& run, Progress& progress,
     return record;
 }
 
-// Validation mAP after an epoch; best.safetensors follows the best VOC07 mAP.
+// Validation mAP after an epoch (of the averaged weights with --ema); best.safetensors
+// follows the best VOC07 mAP.
 void evaluate_epoch(TrainingRun& run, EpochRecord& record, Progress& progress) {
+    std::optional<SwappedWeights> averaged;
+    if (run.ema) averaged.emplace(run.model, run.ema->state());
     const TrainConfig& c = run.config;
     EvalOptions eo;
     eo.data = c.data, eo.split = c.val_split, eo.year = c.year, eo.batch = c.batch, eo.workers = c.workers;
@@ -449,7 +477,7 @@ void evaluate_epoch(TrainingRun& run, EpochRecord& record, Progress& progress) {
                  record.epoch, record.map50_voc07, record.map50_area, ev.images, ev.seconds);
     if (record.map50_voc07 > progress.best_map) {
         progress.best_map = record.map50_voc07;
-        save_safetensors((run.dir / "best.safetensors").string(), run.model.state(),
+        save_safetensors((run.dir / "best.safetensors").string(), run.model_state(),
                          {{"epoch", std::to_string(record.epoch)}, {"map50_voc07", std::to_string(progress.best_map)}});
     }
 }
@@ -457,10 +485,10 @@ void evaluate_epoch(TrainingRun& run, EpochRecord& record, Progress& progress) {
 // The checkpoint (weights + optimizer, atomically) and any snapshot the config asks for.
 void save_epoch(TrainingRun& run, const Progress& progress) {
     const std::string epoch = std::to_string(progress.epoch);
-    save_checkpoint(run.paths, run.model, run.optimizer.get(), to_metadata(progress, run.parallel.size()));
+    run.save_checkpoint_now(progress);
     const std::vector<int>& snapshots = run.config.snapshot_epochs;
     if (std::find(snapshots.begin(), snapshots.end(), progress.epoch) != snapshots.end())
-        save_safetensors((run.dir / ("snapshot-epoch" + epoch + ".safetensors")).string(), run.model.state(),
+        save_safetensors((run.dir / ("snapshot-epoch" + epoch + ".safetensors")).string(), run.model_state(),
                          {{"epoch", epoch}});
 }
 
@@ -524,6 +552,7 @@ TrainResult train(const TrainConfig& c, const TrainHooks& hooks) {
 std::string run_weights_file(const std::string& run_dir, const std::string& weights) {
     const fs::path run(run_dir);
     fs::path file = run / "checkpoint.safetensors";
+    if (fs::exists(run / "ema.safetensors")) file = run / "ema.safetensors";  // --ema: the averaged weights
     if (weights == "best" && fs::exists(run / "best.safetensors")) file = run / "best.safetensors";
     else if (weights.rfind("epoch", 0) == 0) file = run / ("snapshot-" + weights + ".safetensors");
     else

@@ -2,6 +2,8 @@
 //   config.json          everything needed to rebuild the model and repeat the run
 //   log.jsonl            one JSON object per logged step and per epoch
 //   checkpoint.safetensors + optimizer.safetensors   the last completed epoch (atomic)
+//   ema.safetensors      with --ema: the averaged weights at the last checkpoint, the model
+//                        that is evaluated and saved (detector/weight_average.h)
 //   best.safetensors     the weights with the best validation mAP so far
 //   snapshot-epoch<E>.safetensors   the weights after each epoch E of snapshot_epochs (atomic)
 //   metrics.json         the latest evaluation: mAP (VOC07 11-point and area), per class
@@ -61,7 +63,8 @@ struct LoadedRun {
     std::vector<std::string> class_names;
     std::shared_ptr<RetinaNet> model;
 };
-// weights: "best" (best.safetensors when present, else the last checkpoint), "last", or
+// weights: "best" (best.safetensors when present, else the last checkpoint), "last" (the
+// checkpoint's weights, or ema.safetensors for a run trained with --ema), or
 // "epoch<E>" (snapshot-epoch<E>.safetensors, see TrainConfig::snapshot_epochs). The model
 // is built on `device`, whichever device the run trained on.
 LoadedRun load_run(const std::string& run_dir, const std::string& weights = "best", Device device = Device::CPU);

@@ -36,17 +36,20 @@ void keep_previous(const CheckpointPaths& paths) {
 }  // namespace
 
 void save_checkpoint(const CheckpointPaths& paths, const Module& model, const Optimizer* optimizer,
-                     const Metadata& progress) {
+                     const Metadata& progress, const NamedTensors& extra) {
     Metadata model_metadata{{"format", "pt"}, {"producer", "focal"}};
     if (optimizer) {
         keep_previous(paths);
-        save_safetensors(paths.optimizer, optimizer->state(), progress);
+        NamedTensors state = optimizer->state();
+        state.insert(state.end(), extra.begin(), extra.end());
+        save_safetensors(paths.optimizer, state, progress);
         model_metadata["progress"] = progress_token(progress);
     }
     save_safetensors(paths.model, model.state(), model_metadata);
 }
 
-Metadata load_checkpoint(const CheckpointPaths& paths, Module& model, Optimizer* optimizer) {
+Metadata load_checkpoint(const CheckpointPaths& paths, Module& model, Optimizer* optimizer,
+                         NamedTensors* training_state) {
     SafetensorsFile weights = load_safetensors(paths.model);
     SafetensorsFile state;
     if (optimizer) {  // read both before changing anything
@@ -67,6 +70,7 @@ Metadata load_checkpoint(const CheckpointPaths& paths, Module& model, Optimizer*
     model.load_state(weights.tensors, false, paths.model);
     if (!optimizer) return {};
     optimizer->load_state(state, paths.optimizer);
+    if (training_state) *training_state = state.tensors;
     return state.metadata;
 }
 
