@@ -157,6 +157,10 @@ int main(int argc, char** argv) {
         return 0;
     }
     const int rounds = argc > 1 ? std::atoi(argv[1]) : 3, steps = 3;
+    if (rounds < 1) {
+        std::fprintf(stderr, "usage: bench_data_parallel [rounds >= 1, default 3]\n");
+        return 2;
+    }
     const std::string self = argv[0], work = " --worker ";
     const std::string mpirun = "OMP_NUM_THREADS=1 mpirun --allow-run-as-root --oversubscribe --bind-to none "
                                "--mca btl tcp,self --mca btl_tcp_if_include lo -np 2 ";

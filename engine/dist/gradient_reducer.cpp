@@ -36,12 +36,15 @@ void GradientReducer::average() {
     for (size_t b = 0; b < bucket_starts_.size(); ++b) {
         const int64_t end = b + 1 < bucket_starts_.size() ? bucket_starts_[b + 1] : flat_.numel();
         Tensor bucket = flat_.narrow(0, bucket_starts_[b], end - bucket_starts_[b]);
-        collective_.all_reduce_average(bucket);
+        collective_.all_reduce_sum(bucket);
     }
+    // Unpacking and dividing by the number of ranks in one pass over the sums.
+    const float inverse_ranks = 1.0f / static_cast<float>(collective_.size());
     const std::vector<float> any = flat_.narrow(0, flags, static_cast<int64_t>(had.size())).to_vector<float>();
     for (size_t i = 0; i < params_.size(); ++i) {
         if (any[i] == 0.0f) continue;  // no rank had a gradient here
-        params_[i].set_grad(flat_.narrow(0, offsets_[i], params_[i].numel()).reshape(params_[i].shape()).clone());
+        params_[i].set_grad(flat_.narrow(0, offsets_[i], params_[i].numel()).reshape(params_[i].shape()) *
+                            inverse_ranks);
     }
 }
 
