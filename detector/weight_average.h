@@ -22,7 +22,7 @@ public:
     // Starts as a copy of the model's state.
     WeightAverage(const Module& model, float decay, int64_t ramp);
 
-    float decay_at(int64_t step) const;           // d_t above
+    float decay_at(int64_t step) const;              // d_t above
     void update(const Module& model, int64_t step);  // after optimizer step `step` (1-based)
 
     // The averaged state, under the model's names, and as kept in a checkpoint: the same

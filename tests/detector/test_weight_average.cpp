@@ -22,7 +22,8 @@ namespace {
 
 // A linear layer and a batch norm: parameters and running statistics.
 struct Small : Module {
-    explicit Small(Generator& gen) : linear(std::make_shared<Linear>(3, 2, gen)), norm(std::make_shared<BatchNorm2d>(2)) {
+    explicit Small(Generator& gen)
+        : linear(std::make_shared<Linear>(3, 2, gen)), norm(std::make_shared<BatchNorm2d>(2)) {
         register_module("linear", linear);
         register_module("norm", norm);
     }
@@ -113,8 +114,7 @@ TEST_CASE("SwappedWeights puts the average in for its scope and the model's own 
         CHECK(values(model.linear->weight) == values(ema.state()[0].second));
         CHECK(values(model.linear->weight) != moved);
         throw std::runtime_error("an evaluation that fails");
-    } catch (const std::runtime_error&) {
-    }
+    } catch (const std::runtime_error&) {}
     CHECK(values(model.linear->weight) == moved);
     CHECK(moved != own);
 }
