@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "detector/trainer.h"
 #include "engine/autograd.h"
 #include "engine/error.h"
 #include "engine/serialize.h"
@@ -36,12 +37,13 @@ std::vector<std::string> run_classes(const std::string& run) {
 InitFromReport init_from_run(Module& model, const std::string& run, const std::vector<std::string>& classes) {
     InitFromReport report;
     const bool bare_file = fs::path(run).extension() == ".safetensors";
-    // A run trained with --ema: its averaged weights, the ones it evaluated and saved as the model.
-    const fs::path averaged = fs::path(run) / "ema.safetensors";
-    report.file = bare_file              ? run
-                  : fs::exists(averaged) ? averaged.string()
-                                         : (fs::path(run) / "checkpoint.safetensors").string();
-    FOCAL_CHECK(fs::exists(report.file), "[train] --init-from: ", report.file, " does not exist");
+    if (bare_file) FOCAL_CHECK(fs::exists(run), "[train] --init-from: ", run, " does not exist");
+    // A run folder: its last weights (the averaged ones for a run trained with --ema).
+    try {
+        report.file = bare_file ? run : run_weights_file(run, "last");
+    } catch (const Error& e) {
+        fail("[train] --init-from: ", e.what());
+    }
     const std::vector<std::string> trained_on = bare_file ? std::vector<std::string>{} : run_classes(run);
     const bool other_classes = !trained_on.empty() && trained_on != classes;
     const SafetensorsFile source = load_safetensors(report.file);

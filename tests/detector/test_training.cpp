@@ -12,53 +12,16 @@
 #include "detector/stop_request.h"
 #include "detector/trainer.h"
 #include "file_size_limit.h"
+#include "small_run.h"
 
 using namespace focal;
 using namespace focal::detector;
 namespace fs = std::filesystem;
 
-namespace {
-
-fs::path shapes_dir() {
-    static fs::path dir = [] {
-        std::string name = "focal_shapes_";
-        name.append(std::to_string(::getpid()));
-        fs::path d = fs::temp_directory_path() / name;
-        data::ShapesOptions options;
-        options.images = 48;
-        options.size = 64;
-        options.seed = 3;
-        data::write_shapes_dataset(d.string(), options);
-        return d;
-    }();
-    return dir;
-}
-
-TrainConfig small_config(const std::string& out) {
-    TrainConfig c;
-    c.data = shapes_dir().string();
-    c.split = "trainval";
-    c.val_split = "test";
-    c.preset = "demo";
-    c.image_size = 64;
-    c.batch = 4;
-    c.epochs = 2;
-    c.max_iters = 4;
-    c.warmup_iters = 2;
-    c.workers = 1;
-    c.out = out;
-    c.progress = false;
-    c.log_every = 1;
-    return c;
-}
-
-fs::path run_dir(const char* name) {
-    fs::path d = shapes_dir().parent_path() / ("focal_run_" + std::string(name) + "_" + std::to_string(::getpid()));
-    fs::remove_all(d);
-    return d;
-}
-
-}  // namespace
+using focal::test::file_bytes;
+using focal::test::run_dir;
+using focal::test::shapes_dir;
+using focal::test::small_config;
 
 TEST_CASE("training writes its run files and the loss falls") {
     fs::path out = run_dir("basic");
@@ -118,13 +81,6 @@ TEST_CASE("resume is exact: an interrupted run and an uninterrupted one agree st
     fs::remove_all(whole);
     fs::remove_all(parts);
 }
-
-namespace {
-std::string file_bytes(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-}  // namespace
 
 TEST_CASE("a stop request mid-epoch checkpoints, and --resume continues bitwise as if never stopped") {
     fs::path whole = run_dir("stop_whole");

@@ -2,17 +2,15 @@
 // is what a run evaluates and saves, and --resume continues it bit for bit.
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 
-#include "data/shapes.h"
 #include "detector/evaluate.h"
 #include "detector/trainer.h"
 #include "detector/weight_average.h"
 #include "layers/layers.h"
+#include "small_run.h"
 
 using namespace focal;
 using namespace focal::detector;
@@ -32,12 +30,6 @@ struct Small : Module {
 };
 
 std::vector<float> values(const Tensor& t) { return t.to_vector<float>(); }
-
-fs::path scratch(const char* name) {
-    fs::path d = fs::temp_directory_path() / ("focal_ema_" + std::string(name) + "_" + std::to_string(::getpid()));
-    fs::remove_all(d);
-    return d;
-}
 
 }  // namespace
 
@@ -120,52 +112,24 @@ TEST_CASE("SwappedWeights puts the average in for its scope and the model's own 
 }
 
 namespace {
-fs::path shapes_dir() {
-    static fs::path dir = [] {
-        fs::path d = scratch("shapes");
-        data::ShapesOptions options;
-        options.images = 48;
-        options.size = 64;
-        options.seed = 3;
-        data::write_shapes_dataset(d.string(), options);
-        return d;
-    }();
-    return dir;
-}
-
+// small_config with AdamW and a fast-ramping average.
 TrainConfig ema_config(const fs::path& out) {
-    TrainConfig c;
-    c.data = shapes_dir().string();
-    c.split = "trainval";
-    c.val_split = "test";
-    c.preset = "demo";
-    c.image_size = 64;
-    c.batch = 4;
-    c.epochs = 2;
-    c.max_iters = 4;
-    c.warmup_iters = 2;
-    c.workers = 1;
-    c.out = out.string();
-    c.progress = false;
+    TrainConfig c = test::small_config(out.string());
+    c.log_every = 10;
     c.optimizer = "adamw";
     c.lr = 0.003f;
     c.ema = 0.9f;
     c.ema_ramp = 4;
     return c;
 }
-
-std::string file_bytes(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 }  // namespace
 
 TEST_CASE("a run with --ema evaluates and saves the average; --weights last loads it") {
-    const fs::path out = scratch("run");
+    const fs::path out = test::run_dir("ema");
     const TrainConfig c = ema_config(out);
     train(c);
     REQUIRE(fs::exists(out / "ema.safetensors"));
-    CHECK(file_bytes(out / "ema.safetensors") != file_bytes(out / "checkpoint.safetensors"));
+    CHECK(test::file_bytes(out / "ema.safetensors") != test::file_bytes(out / "checkpoint.safetensors"));
     CHECK(run_weights_file(out.string(), "last") == (out / "ema.safetensors").string());
     // metrics.json (the last epoch's evaluation) is the average's: the loaded "last" model,
     // evaluated again, gives the same mAP.
@@ -179,7 +143,7 @@ TEST_CASE("a run with --ema evaluates and saves the average; --weights last load
 }
 
 TEST_CASE("--resume continues the average bit for bit") {
-    const fs::path whole = scratch("whole"), parts = scratch("parts");
+    const fs::path whole = test::run_dir("ema_whole"), parts = test::run_dir("ema_parts");
     TrainConfig c = ema_config(whole);
     c.val_split = "";
     c.epochs = 3;
@@ -194,8 +158,8 @@ TEST_CASE("--resume continues the average bit for bit") {
     rest.out = parts.string();
     rest.resume = true;
     train(rest);
-    CHECK(file_bytes(parts / "ema.safetensors") == file_bytes(whole / "ema.safetensors"));
-    CHECK(file_bytes(parts / "checkpoint.safetensors") == file_bytes(whole / "checkpoint.safetensors"));
+    CHECK(test::file_bytes(parts / "ema.safetensors") == test::file_bytes(whole / "ema.safetensors"));
+    CHECK(test::file_bytes(parts / "checkpoint.safetensors") == test::file_bytes(whole / "checkpoint.safetensors"));
     fs::remove_all(whole);
     fs::remove_all(parts);
 }
