@@ -15,8 +15,8 @@ namespace focal::test {
 
 inline std::filesystem::path shapes_dir() {
     static const std::filesystem::path dir = [] {
-        const std::filesystem::path d = std::filesystem::temp_directory_path() /
-                                        ("focal_shapes_" + std::to_string(::getpid()));
+        const std::filesystem::path d =
+            std::filesystem::temp_directory_path() / ("focal_shapes_" + std::to_string(::getpid()));
         data::ShapesOptions options;
         options.images = 48;
         options.size = 64;
