@@ -89,8 +89,14 @@ std::vector<std::shared_ptr<Node>> topological_order(const std::vector<std::shar
 }
 
 void accumulate_leaf(TensorImpl& leaf, const Tensor& g) {
-    // A fresh tensor each time: the gradient never aliases another tensor's storage.
-    leaf.grad = leaf.grad.defined() ? add(leaf.grad, g) : g.clone();
+    // A fresh tensor each time, so the gradient aliases no other tensor's storage, unless
+    // the leaf names a buffer for it (Tensor::set_grad_buffer): then the gradient is copied
+    // there, at the cost of the clone, and later ones (a parameter used twice, a second
+    // backward) add into it in place.
+    const bool in_buffer = leaf.grad_buffer.defined();
+    if (!leaf.grad.defined()) leaf.grad = in_buffer ? leaf.grad_buffer.copy_(g) : g.clone();
+    else if (in_buffer && leaf.grad.impl() == leaf.grad_buffer.impl()) leaf.grad.add_(g);
+    else leaf.grad = add(leaf.grad, g);
 }
 
 }  // namespace

@@ -203,6 +203,12 @@ const std::shared_ptr<Node>& Tensor::grad_fn() const { return impl_->grad_fn; }
 Tensor Tensor::grad() const { return impl_->grad; }
 void Tensor::set_grad(const Tensor& grad) const { impl_->grad = grad; }
 void Tensor::zero_grad() const { impl_->grad = Tensor(); }
+void Tensor::set_grad_buffer(const Tensor& buffer) const {
+    FOCAL_CHECK(!buffer.defined() || (buffer.shape() == shape() && buffer.dtype() == dtype() &&
+                                      buffer.device() == device() && buffer.is_contiguous()),
+                "[set_grad_buffer] a gradient buffer must be contiguous with the tensor's shape, dtype and device");
+    impl_->grad_buffer = buffer;
+}
 
 Tensor& Tensor::requires_grad_(bool on) {
     if (!is_leaf())

@@ -96,6 +96,10 @@ public:
     Tensor grad() const;  // undefined until a backward pass reaches this leaf
     void set_grad(const Tensor& grad) const;
     void zero_grad() const;  // drops the gradient (like PyTorch's set_to_none)
+    // Where backward writes this leaf's next gradient instead of a fresh tensor: a view into
+    // data-parallel training's flat buffer (engine/dist/gradient_reducer.h), so the gradient
+    // needs no second copy before the all-reduce. Undefined (the default): a fresh tensor.
+    void set_grad_buffer(const Tensor& buffer) const;
     const std::shared_ptr<Node>& grad_fn() const;
     void backward() const;                    // from a one-element tensor, seed 1
     void backward(const Tensor& grad) const;  // with a given output gradient
@@ -116,6 +120,7 @@ struct TensorImpl {
     DType dtype = DType::F32;
     bool requires_grad = false;     // set by the user on leaves, by record() on op outputs
     Tensor grad;                    // accumulated by backward() on leaves
+    Tensor grad_buffer;             // if defined, backward's first gradient is written here
     std::shared_ptr<Node> grad_fn;  // the op that made this tensor; null on leaves
 };
 

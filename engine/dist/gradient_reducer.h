@@ -1,7 +1,11 @@
 // Averages parameter gradients over the ranks after backward, as PyTorch's
 // DistributedDataParallel does (Li et al. 2020, "PyTorch Distributed", sec. 3.2): the
-// gradients are packed into one flat buffer, last parameter first (the order backward
-// produces them), all-reduced bucket by bucket, and unpacked.
+// gradients live in one flat buffer, last parameter first (the order backward produces
+// them), which is all-reduced bucket by bucket and scaled by 1 / ranks in place. Each
+// parameter names its slot as its gradient buffer (Tensor::set_grad_buffer), so backward
+// writes the gradient there instead of into a fresh tensor, and the averaged gradient is
+// the slot itself: no pack or unpack copies (DDP's gradient_as_bucket_view). A gradient
+// set some other way is copied into its slot first.
 //
 //   flat = [ grad(p_last) | ... | grad(p_0) | had_grad(p_last) ... had_grad(p_0) ]
 //          |-- bucket 0 --|-- bucket 1 --| ...                 (bucket_bytes each)
@@ -26,6 +30,9 @@ namespace focal::dist {
 class GradientReducer {
 public:
     GradientReducer(Collective& collective, std::vector<Tensor> params, std::size_t bucket_bytes = 4u << 20);
+    ~GradientReducer();  // the parameters get fresh gradients again
+    GradientReducer(const GradientReducer&) = delete;
+    GradientReducer& operator=(const GradientReducer&) = delete;
     void average();  // every parameter's .grad() becomes the mean over the ranks
     std::size_t buckets() const { return bucket_starts_.size(); }
     int64_t elements() const { return flat_.numel(); }
@@ -34,6 +41,7 @@ private:
     Collective& collective_;
     std::vector<Tensor> params_;    // in packing order (reversed)
     std::vector<int64_t> offsets_;  // of each parameter's gradient in flat_
+    std::vector<Tensor> slots_;     // views of flat_, each in its parameter's shape
     std::vector<int64_t> bucket_starts_;
     Tensor flat_;
 };

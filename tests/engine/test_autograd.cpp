@@ -130,3 +130,33 @@ TEST_CASE("backward from several outputs rejects mismatched seeds") {
                          doctest::Contains("output 1 does not require grad"), Error);
     CHECK_FALSE(x.grad().defined());  // validation comes before any gradient is written
 }
+
+TEST_CASE("a gradient buffer receives the gradient; later ones add into it in place") {
+    Tensor x = Tensor::from_vector(std::vector<float>{2.0f, -1.0f}, {2}).requires_grad_();
+    Tensor storage = Tensor::full({5}, 9.0f);
+    const Tensor buffer = storage.narrow(0, 1, 2);  // a view, as data-parallel slots are
+    x.set_grad_buffer(buffer);
+    sum(x * x).backward();  // 2x, from two edges into x
+    CHECK(x.grad().impl() == buffer.impl());
+    CHECK(storage.to_vector<float>() == std::vector<float>{9.0f, 4.0f, -2.0f, 9.0f, 9.0f});
+    sum(x).backward();  // + 1, a second backward
+    CHECK(x.grad().impl() == buffer.impl());
+    CHECK(storage.to_vector<float>() == std::vector<float>{9.0f, 5.0f, -1.0f, 9.0f, 9.0f});
+    x.zero_grad();
+    sum(3.0f * x).backward();  // the buffer again, overwritten
+    CHECK(x.grad().impl() == buffer.impl());
+    CHECK(storage.to_vector<float>() == std::vector<float>{9.0f, 3.0f, 3.0f, 9.0f, 9.0f});
+    // A gradient that is not the buffer (set by hand) accumulates into a fresh tensor.
+    x.set_grad(Tensor::ones({2}));
+    sum(x).backward();
+    CHECK_FALSE(x.grad().same_storage(storage));
+    CHECK(x.grad().to_vector<float>() == std::vector<float>{2.0f, 2.0f});
+    x.set_grad_buffer(Tensor());
+    x.zero_grad();
+    sum(x).backward();
+    CHECK_FALSE(x.grad().same_storage(storage));
+    CHECK(storage.to_vector<float>() == std::vector<float>{9.0f, 3.0f, 3.0f, 9.0f, 9.0f});
+
+    CHECK_THROWS_WITH_AS(x.set_grad_buffer(Tensor::zeros({3})), doctest::Contains("[set_grad_buffer]"), Error);
+    CHECK_THROWS_WITH_AS(x.set_grad_buffer(Tensor::zeros({2, 2}).select(1, 0)), doctest::Contains("contiguous"), Error);
+}
