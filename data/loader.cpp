@@ -21,7 +21,10 @@ Sample load_sample(const Dataset& dataset, std::size_t index, bool keep_difficul
     return s;
 }
 
-Sample prepare_sample(const Dataset& dataset, std::size_t index, const LoaderOptions& o, Rng& rng) {
+namespace {
+
+// One image, augmented on its own (when enabled) and letterboxed.
+Sample prepare_image(const Dataset& dataset, std::size_t index, const LoaderOptions& o, Rng& rng) {
     Sample s = load_sample(dataset, index, o.keep_difficult);
     if (!o.augment) {
         letterbox(s, o.image_size);
@@ -35,6 +38,36 @@ Sample prepare_sample(const Dataset& dataset, std::size_t index, const LoaderOpt
     if (flip) hflip(s);
     color_jitter(s, rng, o.jitter);
     return s;
+}
+
+}  // namespace
+
+Sample prepare_sample(const Dataset& dataset, std::size_t index, const LoaderOptions& o, Rng& rng) {
+    // Mosaic and mixup draw from the stream only when they are on, so that runs without them
+    // see the same samples as before they existed.
+    const bool mosaic_on = o.augment && o.mosaic_probability > 0, mixup_on = o.augment && o.mixup_probability > 0;
+    if (!mosaic_on && !mixup_on) return prepare_image(dataset, index, o, rng);
+    const std::size_t items = o.max_items > 0 ? std::min(o.max_items, dataset.size()) : dataset.size();
+    const auto another = [&] { return std::size_t(rng.uniform_int(0, int(items) - 1)); };
+    Sample s;
+    if (mosaic_on && rng.chance(o.mosaic_probability)) {
+        std::array<Sample, 4> parts;
+        parts[0] = prepare_image(dataset, index, o, rng);
+        for (std::size_t k = 1; k < parts.size(); ++k) parts[k] = prepare_image(dataset, another(), o, rng);
+        s = mosaic(std::move(parts), o.image_size, rng, o.mosaic, o.crop);
+    } else {
+        s = prepare_image(dataset, index, o, rng);
+    }
+    if (mixup_on && rng.chance(o.mixup_probability))
+        s = mixup(std::move(s), prepare_image(dataset, another(), o, rng), rng, o.mixup);
+    return s;
+}
+
+int batch_image_size(const LoaderOptions& o, int epoch, std::size_t batch) {
+    if (o.sizes.empty()) return o.image_size;
+    // Its own stream, apart from the shuffle's and the images': mix_seed's third key.
+    Rng rng(mix_seed(o.seed ^ 0x6d756c7469ull, std::uint64_t(epoch), batch));  // "multi"
+    return o.sizes[std::size_t(rng.uniform_int(0, int(o.sizes.size()) - 1))];
 }
 
 Batch make_batch(const Dataset& dataset, const std::vector<std::size_t>& indices, const LoaderOptions& o, int epoch) {
@@ -63,6 +96,7 @@ Batch make_batch(const Dataset& dataset, const std::vector<std::size_t>& indices
 Loader::Loader(const Dataset& dataset, const LoaderOptions& options) : dataset_(dataset), options_(options) {
     check(options.batch_size > 0, "[loader] batch size must be positive, got ", options.batch_size);
     check(options.image_size > 0, "[loader] image size must be positive, got ", options.image_size);
+    for (int size : options.sizes) check(size > 0, "[loader] multi-scale sizes must be positive, got ", size);
     check(options.workers >= 0, "[loader] workers must be >= 0, got ", options.workers);
     check(dataset.size() > 0, "[loader] the dataset is empty");
     check(options.shards >= 1 && options.shard >= 0 && options.shard < options.shards, "[loader] shard ", options.shard,
@@ -122,7 +156,10 @@ Batch Loader::build(std::size_t b) const {
     const std::size_t n = end - begin, shards = std::size_t(options_.shards), shard = std::size_t(options_.shard);
     const std::vector<std::size_t> indices(order_.begin() + std::ptrdiff_t(begin + n * shard / shards),
                                            order_.begin() + std::ptrdiff_t(begin + n * (shard + 1) / shards));
-    return make_batch(dataset_, indices, options_, epoch_);
+    if (options_.sizes.empty()) return make_batch(dataset_, indices, options_, epoch_);
+    LoaderOptions sized = options_;
+    sized.image_size = batch_image_size(options_, epoch_, b);
+    return make_batch(dataset_, indices, sized, epoch_);
 }
 
 void Loader::work() {

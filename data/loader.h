@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "data/dataset.h"
+#include "data/mosaic.h"
 #include "data/transforms.h"
 
 namespace focal::data {
@@ -21,6 +22,9 @@ namespace focal::data {
 struct LoaderOptions {
     int batch_size = 8;
     int image_size = 256;  // letterboxed to image_size x image_size
+    // Multi-scale training (as YOLO's): when not empty, each batch's size is drawn from these
+    // by (seed, epoch, batch), the same on every data-parallel rank; image_size is unused.
+    std::vector<int> sizes;
     bool shuffle = true;
     bool drop_last = false;
     bool augment = true;  // colour jitter, scale-crop and flip; false = letterbox only (eval)
@@ -28,6 +32,13 @@ struct LoaderOptions {
     float flip_probability = 0.5f;
     ScaleCropOptions crop;
     JitterOptions jitter;
+    // Samples made of several images (data/mosaic.h), when augmenting: the chance that a
+    // sample is a mosaic of itself and 3 others, then the chance that it is blended with one
+    // more. Each other image is drawn by the sample's own stream and augmented alone.
+    float mosaic_probability = 0.0f;
+    float mixup_probability = 0.0f;
+    MosaicOptions mosaic;
+    MixupOptions mixup;
     bool keep_difficult = true;  // false drops 'difficult' objects from the targets
     std::size_t max_items = 0;   // > 0: only the dataset's first max_items items (smoke runs)
     std::uint64_t seed = 0;
@@ -58,8 +69,12 @@ struct Batch {
 // The image and targets of dataset item `index`, before any transform.
 Sample load_sample(const Dataset& dataset, std::size_t index, bool keep_difficult = true);
 
-// One sample as the loader prepares it: augment (when enabled), letterbox.
+// One sample as the loader prepares it: augment (when enabled), letterbox; with mosaic or
+// mixup on, several images, the others drawn among the first max_items (or all) of the set.
 Sample prepare_sample(const Dataset& dataset, std::size_t index, const LoaderOptions& options, Rng& rng);
+
+// The size of batch `batch` of epoch `epoch`: image_size, or with multi-scale one of sizes.
+int batch_image_size(const LoaderOptions& options, int epoch, std::size_t batch);
 
 // The batch of the given dataset indices; item i draws from Rng(mix_seed(seed, epoch, i)).
 Batch make_batch(const Dataset& dataset, const std::vector<std::size_t>& indices, const LoaderOptions& options,

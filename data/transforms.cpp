@@ -26,10 +26,6 @@ Box Sample::footprint() const {
     return intersect(all, frame.apply({0, 0, float(source_width), float(source_height)}));
 }
 
-namespace {
-
-// Copies the part of `src` that falls in the window [x0, x0 + w) x [y0, y0 + h) (which may
-// reach outside `src`) onto a w x h canvas of `fill`.
 Image cut_window(const Image& src, int x0, int y0, int w, int h, Rgb fill) {
     Image out(w, h, 3);
     for (int y = 0; y < h; ++y)
@@ -40,6 +36,8 @@ Image cut_window(const Image& src, int x0, int y0, int w, int h, Rgb fill) {
         std::copy(src.at(xa, y), src.at(xa, y) + 3 * std::max(0, xb - xa), out.at(xa - x0, y - y0));
     return out;
 }
+
+namespace {
 
 // Moves boxes by (-x0, -y0) into a w x h window, clipping; drops those cut off too much.
 // Returns how many survive, and with `commit` applies the result to the sample.

@@ -40,6 +40,10 @@ constexpr Rgb kMeanRgb = {124, 116, 104};
 // `fill`. Boxes scale by the exact per-axis ratio of the rounded new size.
 void letterbox(Sample& s, int size, Rgb fill = kMeanRgb);
 
+// Copies the part of `src` that falls in the window [x0, x0 + w) x [y0, y0 + h) (which may
+// reach outside `src`) onto a w x h canvas of `fill`. Pixels only; boxes are the caller's.
+Image cut_window(const Image& src, int x0, int y0, int w, int h, Rgb fill = kMeanRgb);
+
 // Mirrors left-right: a box [x1, x2) becomes [W - x2, W - x1).
 void hflip(Sample& s);
 

@@ -39,6 +39,10 @@ using EpochList = std::vector<int>;
     X(float, crop_probability, 0.5f, "--crop-probability", Fraction, "chance of a random scale-crop per image")       \
     X(float, min_zoom, 0.5f, "", Positive, "smallest scale-crop zoom, < 1 zooms out (--zoom MIN MAX)")                \
     X(float, max_zoom, 2.0f, "", Positive, "largest scale-crop zoom (--zoom MIN MAX)")                                \
+    X(float, mosaic, 0.0f, "--mosaic", Fraction, "chance of a 4-image mosaic per training image (YOLOv4)")            \
+    X(float, multi_scale, 0.0f, "--multi-scale", FractionBelowOne,                                                    \
+      "train each batch at a size drawn from image size x [1 - F, 1 + F], multiples of 32 (0: off)")                  \
+    X(float, mixup, 0.0f, "--mixup", Fraction, "chance of blending a training image with another (mixup)")            \
     X(int, workers, 2, "--workers", NonNegative, "data loading threads")                                              \
     /* model */                                                                                                       \
     X(std::string, preset, "demo", "--preset", NotEmpty, "model preset: demo, tiny, resnet18 or resnet34")            \

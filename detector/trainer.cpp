@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <span>
 
@@ -78,6 +79,22 @@ void print_progress(bool tty, int epoch, int epochs, size_t it, size_t iters, do
                  box, tty ? "   " : "\n");
     std::fflush(stderr);
 }
+
+}  // namespace
+
+std::vector<int> multi_scale_sizes(int size, float fraction) {
+    if (fraction <= 0) return {};
+    constexpr int kStep = 32;  // the backbone's stride: every pyramid level an integer size
+    const int lo = std::max(kStep, int(std::ceil(size * (1 - fraction) / kStep)) * kStep);
+    const int hi = int(std::floor(size * (1 + fraction) / kStep)) * kStep;
+    std::vector<int> sizes;
+    for (int s = lo; s <= hi; s += kStep) sizes.push_back(s);
+    FOCAL_CHECK(!sizes.empty(), "[train] --multi-scale ", fraction, " at image size ", size, " leaves no multiple of ",
+                kStep, " between ", size * (1 - fraction), " and ", size * (1 + fraction));
+    return sizes;
+}
+
+namespace {
 
 LrSchedule make_schedule(const TrainConfig& c, int64_t total_steps) {
     LrSchedule s;
@@ -182,6 +199,9 @@ struct TrainingRun {
         lo.crop_probability = c.crop_probability;
         lo.crop.min_zoom = c.min_zoom;
         lo.crop.max_zoom = c.max_zoom;
+        lo.sizes = multi_scale_sizes(static_cast<int>(image_size), c.multi_scale);
+        lo.mosaic_probability = c.mosaic;
+        lo.mixup_probability = c.mixup;
         lo.seed = c.seed;
         lo.workers = c.workers;
         lo.shard = parallel.rank(), lo.shards = parallel.size();
@@ -370,8 +390,8 @@ std::optional<EpochRecord> train_one_epoch(TrainingRun& run, Progress& progress,
                                            const TrainHooks& hooks) {
     const TrainConfig& c = run.config;
     const int epoch = progress.epoch;
-    const std::vector<Box>& anchors = run.anchors();
-    const Tensor anchor_tensor = anchors_tensor(anchors);
+    // Batches come in one size, or several with --multi-scale, each with its own anchors.
+    std::map<int, Tensor> anchor_tensors;  // by batch height (batches are square)
     const BoxCoder& coder = run.model.coder;
     const MatcherConfig matcher;
     const bool tty = c.progress && run.parallel.root() && ::isatty(2);
@@ -385,6 +405,10 @@ std::optional<EpochRecord> train_one_epoch(TrainingRun& run, Progress& progress,
     while (it < run.iters_per_epoch && run.loader.next(b)) {
         Tensor x = Tensor::from_vector(b.images, {b.n, 3, b.h, b.w}, run.device);
         HeadOutputs out = run.model.forward(x);
+        const std::vector<Box>& anchors = run.model.anchors(b.h, b.w);
+        auto [cached, fresh] = anchor_tensors.try_emplace(b.h);
+        if (fresh) cached->second = anchors_tensor(anchors);
+        const Tensor& anchor_tensor = cached->second;
         FOCAL_CHECK(out.cls_logits.size(1) == static_cast<int64_t>(anchors.size()), "[train] the heads scored ",
                     out.cls_logits.size(1), " anchors, the anchor generator made ", anchors.size());
         TrainingTargets targets = build_targets(anchors, b, matcher, coder);

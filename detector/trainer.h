@@ -56,6 +56,10 @@ struct TrainHooks {
 // and returns with stopped_by set; --resume continues bitwise as if never stopped.
 TrainResult train(const TrainConfig& config, const TrainHooks& hooks = {});
 
+// --multi-scale F: the training sizes, multiples of 32 from size x (1 - F) to size x (1 + F)
+// (YOLO's multi-scale training, Redmon & Farhadi 2017, sec. 2); empty when F is 0 (off).
+std::vector<int> multi_scale_sizes(int size, float fraction);
+
 // A model and everything needed to run it, loaded from a run directory.
 struct LoadedRun {
     RetinaNetConfig model_config;

@@ -184,3 +184,55 @@ TEST_CASE("a worker's error reaches the trainer for the batch it hit, naming the
     o.batch_size = 0;
     CHECK_THROWS_AS(Loader(ds, o), focal::Error);
 }
+
+TEST_CASE("mosaic and mixup batches: seeded, boxes inside, and unlike the plain ones") {
+    const Dataset ds = shapes();
+    LoaderOptions o;
+    o.batch_size = 8;
+    o.image_size = 64;
+    o.workers = 0;
+    const std::vector<Batch> plain = epoch(ds, o, 2);
+    o.mosaic_probability = 1.0f;
+    o.mixup_probability = 0.5f;
+    const std::vector<Batch> mixed = epoch(ds, o, 2);
+    o.workers = 2;
+    CHECK(same(mixed, epoch(ds, o, 2)));
+    CHECK_FALSE(same(mixed, plain));
+    REQUIRE(mixed.size() == plain.size());
+    std::size_t plain_boxes = 0, mixed_boxes = 0;
+    for (std::size_t i = 0; i < mixed.size(); ++i) {
+        CHECK(mixed[i].ids == plain[i].ids);  // the order does not change
+        for (int k = 0; k < mixed[i].n; ++k) {
+            plain_boxes += plain[i].boxes[std::size_t(k)].size();
+            mixed_boxes += mixed[i].boxes[std::size_t(k)].size();
+            for (const Box& box : mixed[i].boxes[std::size_t(k)]) {
+                CHECK(box.valid());
+                CHECK(box.x1 >= 0);
+                CHECK(box.y2 <= 64);
+            }
+        }
+    }
+    CHECK(mixed_boxes > plain_boxes);  // four images' objects in one picture, some of them cut
+}
+
+TEST_CASE("multi-scale: each batch's size is drawn by (seed, epoch, batch), the same in every shard") {
+    const Dataset ds = shapes();
+    LoaderOptions o;
+    o.batch_size = 4;
+    o.sizes = {32, 48, 64};
+    o.workers = 0;
+    std::set<int> seen;
+    const std::vector<Batch> batches = epoch(ds, o, 1);
+    for (std::size_t b = 0; b < batches.size(); ++b) {
+        CHECK(batches[b].h == batch_image_size(o, 1, b));
+        CHECK(batches[b].w == batches[b].h);
+        CHECK(batches[b].images.size() == std::size_t(batches[b].n) * 3 * batches[b].h * batches[b].h);
+        seen.insert(batches[b].h);
+    }
+    CHECK(seen.size() == 3);  // 12 batches over 3 sizes
+    o.shards = 2, o.shard = 1;
+    const std::vector<Batch> shard = epoch(ds, o, 1);
+    for (std::size_t b = 0; b < shard.size(); ++b) CHECK(shard[b].h == batches[b].h);
+    o.sizes = {64, 0};
+    CHECK_THROWS_WITH_AS(Loader(ds, o), doctest::Contains("multi-scale sizes must be positive, got 0"), focal::Error);
+}

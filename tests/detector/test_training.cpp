@@ -82,6 +82,40 @@ TEST_CASE("resume is exact: an interrupted run and an uninterrupted one agree st
     fs::remove_all(parts);
 }
 
+TEST_CASE("--multi-scale, --mosaic and --mixup train at several sizes, and resume stays exact") {
+    CHECK(multi_scale_sizes(128, 0.25f) == std::vector<int>{96, 128, 160});
+    CHECK(multi_scale_sizes(256, 0.5f) == std::vector<int>{128, 160, 192, 224, 256, 288, 320, 352, 384});
+    CHECK(multi_scale_sizes(256, 0.0f).empty());
+    CHECK_THROWS_WITH_AS(multi_scale_sizes(40, 0.1f), doctest::Contains("no multiple of 32 between 36 and 44"), Error);
+
+    fs::path whole = run_dir("mixed_whole"), parts = run_dir("mixed_parts");
+    TrainConfig c = small_config(whole.string());
+    c.val_split = "";
+    c.image_size = 128;
+    c.multi_scale = 0.25f;
+    c.mosaic = 1.0f;
+    c.mixup = 0.5f;
+    c.schedule = "constant";
+    c.warmup_iters = 0;
+    TrainResult uninterrupted = train(c);
+    REQUIRE(uninterrupted.step_losses.size() == 8);
+    for (double l : uninterrupted.step_losses) CHECK(std::isfinite(l));
+    TrainConfig one = c;
+    one.out = parts.string();
+    one.epochs = 1;
+    TrainResult r1 = train(one);
+    TrainConfig rest = c;
+    rest.out = parts.string();
+    rest.resume = true;
+    TrainResult r2 = train(rest);
+    std::vector<double> joined = r1.step_losses;
+    joined.insert(joined.end(), r2.step_losses.begin(), r2.step_losses.end());
+    REQUIRE(joined.size() == uninterrupted.step_losses.size());
+    for (size_t i = 0; i < joined.size(); ++i) CHECK(joined[i] == uninterrupted.step_losses[i]);  // bitwise
+    fs::remove_all(whole);
+    fs::remove_all(parts);
+}
+
 TEST_CASE("a stop request mid-epoch checkpoints, and --resume continues bitwise as if never stopped") {
     fs::path whole = run_dir("stop_whole");
     TrainConfig c = small_config(whole.string());
