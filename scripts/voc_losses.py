@@ -20,13 +20,15 @@ finished runs and resumes an interrupted one, so a long comparison survives a re
         --epochs 6 --seeds 2
 """
 import argparse
-import csv
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
+
+from run_files import mean_std, read_json, read_json_lines, run_command, write_atomically, write_csv
+
+WHO = "voc_losses"
 
 LOSSES = [
     # name, label, focal train flags
@@ -63,16 +65,6 @@ def parse_args():
     return a
 
 
-def run_command(command, log_path):
-    """Runs a focal command, its output appended to log_path; raises naming the command."""
-    with open(log_path, "a") as log:
-        log.write("$ " + " ".join(command) + "\n")
-        log.flush()
-        status = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT)
-    if status != 0:
-        raise SystemExit(f"voc_losses: '{' '.join(command)}' failed with status {status}; see {log_path}")
-
-
 def train_and_score(a, loss, flags, seed, runs_dir):
     """One run folder, trained (or resumed) and scored; returns its row for voc_runs.csv."""
     name = f"{loss}_s{seed}"
@@ -90,11 +82,11 @@ def train_and_score(a, loss, flags, seed, runs_dir):
     if os.path.exists(os.path.join(run, "config.json")):
         train.append("--resume")
     started = time.time()
-    run_command(train, log_path)
+    run_command(train, log_path, WHO)
     run_command([a.focal, "eval", "--run", run, "--split", a.val_split, "--weights", "last", "--threads",
-                 str(a.threads), "--device", a.device], log_path)
-    metrics = read_json(os.path.join(run, "metrics.json"))
-    epochs = [json.loads(line) for line in open(os.path.join(run, "log.jsonl"))]
+                 str(a.threads), "--device", a.device], log_path, WHO)
+    metrics = read_json(os.path.join(run, "metrics.json"), WHO)
+    epochs = read_json_lines(os.path.join(run, "log.jsonl"), WHO)
     curve = [(e["epoch"], e["map50_area"]) for e in epochs if e.get("type") == "epoch" and "map50_area" in e]
     row = {
         "loss": loss, "seed": seed, "epochs": a.epochs,
@@ -104,34 +96,6 @@ def train_and_score(a, loss, flags, seed, runs_dir):
     }
     write_atomically(scored, json.dumps(row, indent=1))
     return row
-
-
-def read_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        raise SystemExit(f"voc_losses: cannot read {path}: {e}")
-
-
-def write_atomically(path, text):
-    temporary = path + ".tmp"
-    with open(temporary, "w") as f:
-        f.write(text)
-    os.replace(temporary, path)
-
-
-def write_csv(path, header, rows):
-    temporary = path + ".tmp"
-    with open(temporary, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(header)
-        w.writerows(rows)
-    os.replace(temporary, path)
-
-
-def mean_std(values):
-    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
 def summarise(a, rows):
