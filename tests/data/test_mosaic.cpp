@@ -4,10 +4,12 @@
 
 #include <cmath>
 
+#include "bright_box.h"
 #include "data/mosaic.h"
 #include "engine/error.h"
 
 using namespace focal::data;
+using focal::test::bright_box;
 
 namespace {
 
@@ -25,17 +27,6 @@ Sample part(const Box* b, int label = 2) {
     s.labels = {label};
     s.difficult = {0};
     return s;
-}
-
-// The box of the pixels brighter than half way between the grey and the white.
-Box bright_box(const Image& im) {
-    Box b{1e9f, 1e9f, -1e9f, -1e9f};
-    for (int y = 0; y < im.height; ++y)
-        for (int x = 0; x < im.width; ++x)
-            if (im.at(x, y)[0] > 145)
-                b = {std::min(b.x1, float(x)), std::min(b.y1, float(y)), std::max(b.x2, float(x + 1)),
-                     std::max(b.y2, float(y + 1))};
-    return b;
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 // Transforms keep boxes on the pixels: a drawn rectangle is found where its box says.
 #include <doctest/doctest.h>
 
+#include "bright_box.h"
 #include "data/transforms.h"
 #include "engine/error.h"
 
 using namespace focal::data;
+using focal::test::bright_box;
 
 namespace {
 
@@ -18,17 +20,6 @@ Sample rectangle_sample(int w, int h, Box b) {
     s.labels = {3};
     s.difficult = {0};
     return s;
-}
-
-// The box of the pixels brighter than half way (where an edge pixel is more than half covered).
-Box bright_box(const Image& im) {
-    Box b{1e9f, 1e9f, -1e9f, -1e9f};
-    for (int y = 0; y < im.height; ++y)
-        for (int x = 0; x < im.width; ++x)
-            if (im.at(x, y)[0] > 145)
-                b = {std::min(b.x1, float(x)), std::min(b.y1, float(y)), std::max(b.x2, float(x + 1)),
-                     std::max(b.y2, float(y + 1))};
-    return b;
 }
 
 bool near(const Box& a, const Box& b, float tolerance) {

@@ -23,6 +23,28 @@ using focal::test::run_dir;
 using focal::test::shapes_dir;
 using focal::test::small_config;
 
+namespace {
+
+// Trains `c` whole, then again into `parts` as one epoch and a --resume of the rest: the
+// joined step losses must equal the uninterrupted run's, bit for bit. Returns those losses.
+std::vector<double> check_resume_is_exact(const TrainConfig& c, const fs::path& parts) {
+    const TrainResult uninterrupted = train(c);
+    TrainConfig one = c;
+    one.out = parts.string();
+    one.epochs = 1;
+    std::vector<double> joined = train(one).step_losses;
+    TrainConfig rest = c;
+    rest.out = parts.string();
+    rest.resume = true;
+    const TrainResult r2 = train(rest);
+    joined.insert(joined.end(), r2.step_losses.begin(), r2.step_losses.end());
+    REQUIRE(joined.size() == uninterrupted.step_losses.size());
+    for (size_t i = 0; i < joined.size(); ++i) CHECK(joined[i] == uninterrupted.step_losses[i]);  // bitwise
+    return uninterrupted.step_losses;
+}
+
+}  // namespace
+
 TEST_CASE("training writes its run files and the loss falls") {
     fs::path out = run_dir("basic");
     TrainConfig c = small_config(out.string());
@@ -65,19 +87,7 @@ TEST_CASE("resume is exact: an interrupted run and an uninterrupted one agree st
     c.epochs = 3;
     c.schedule = "constant";
     c.warmup_iters = 0;
-    TrainResult uninterrupted = train(c);
-    TrainConfig one = c;
-    one.out = parts.string();
-    one.epochs = 1;
-    TrainResult r1 = train(one);
-    TrainConfig rest = c;
-    rest.out = parts.string();
-    rest.resume = true;
-    TrainResult r2 = train(rest);
-    std::vector<double> joined = r1.step_losses;
-    joined.insert(joined.end(), r2.step_losses.begin(), r2.step_losses.end());
-    REQUIRE(joined.size() == uninterrupted.step_losses.size());
-    for (size_t i = 0; i < joined.size(); ++i) CHECK(joined[i] == uninterrupted.step_losses[i]);  // bitwise
+    check_resume_is_exact(c, parts);
     fs::remove_all(whole);
     fs::remove_all(parts);
 }
@@ -97,21 +107,9 @@ TEST_CASE("--multi-scale, --mosaic and --mixup train at several sizes, and resum
     c.mixup = 0.5f;
     c.schedule = "constant";
     c.warmup_iters = 0;
-    TrainResult uninterrupted = train(c);
-    REQUIRE(uninterrupted.step_losses.size() == 8);
-    for (double l : uninterrupted.step_losses) CHECK(std::isfinite(l));
-    TrainConfig one = c;
-    one.out = parts.string();
-    one.epochs = 1;
-    TrainResult r1 = train(one);
-    TrainConfig rest = c;
-    rest.out = parts.string();
-    rest.resume = true;
-    TrainResult r2 = train(rest);
-    std::vector<double> joined = r1.step_losses;
-    joined.insert(joined.end(), r2.step_losses.begin(), r2.step_losses.end());
-    REQUIRE(joined.size() == uninterrupted.step_losses.size());
-    for (size_t i = 0; i < joined.size(); ++i) CHECK(joined[i] == uninterrupted.step_losses[i]);  // bitwise
+    const std::vector<double> losses = check_resume_is_exact(c, parts);
+    REQUIRE(losses.size() == 8);
+    for (double l : losses) CHECK(std::isfinite(l));
     fs::remove_all(whole);
     fs::remove_all(parts);
 }
