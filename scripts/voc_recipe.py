@@ -46,6 +46,10 @@ VARIANTS = {
     "crop": ("scale-crop always, zoom 0.3-2", {"--crop-probability": ["1"], "--zoom": ["0.3", "2"]}),
     "size320": ("320 px input", {"--image-size": ["320"]}),
     "lr4e-3": ("lr 0.004", {"--lr": ["0.004"]}),
+    # `focal inspect --anchors` on the sample's train split at 256 px: size 2.5 x stride covers
+    # 95.6 % of the boxes with an anchor of IoU >= .5, the default 4 x stride 88.8 %.
+    "anchors2.5": ("anchors fitted to the boxes (2.5 x stride)",
+                   {"--model": ['{"head_norm_groups": 32, "anchors": {"size_per_stride": 2.5}}']}),
 }
 
 

@@ -42,17 +42,19 @@ TEST_CASE("focal eval's COCO figures equal the Python reference on a real run's 
                   (dir / "coco").string() + log) == 0);
     REQUIRE(shell(kFocal + " convert --data " + (dir / "coco").string() + " --split val --to yolo --out " +
                   (dir / "yolo").string() + log) == 0);
-    // `focal inspect` counts the same on the three (its --json figures).
+    // `focal inspect` counts the same on the three (its --json figures), and fits anchors the same.
     std::vector<json> counts;
     for (const auto& [data, format] : {std::pair{voc, std::string("voc")}, std::pair{dir / "coco", std::string("coco")},
                                        std::pair{dir / "yolo", std::string("yolo")}}) {
         const fs::path out = dir / ("inspect-" + format + ".json");
-        REQUIRE(shell(kFocal + " inspect --data " + data.string() + " --format " + format + " --split val --json " +
-                      out.string() + log) == 0);
+        REQUIRE(shell(kFocal + " inspect --data " + data.string() + " --format " + format +
+                      " --split val --anchors --json " + out.string() + log) == 0);
         const json j = read_json(out);
         CHECK(j.at("format") == format);
         counts.push_back({j.at("images"), j.at("objects"), j.at("per_class"), j.at("per_class_difficult"),
-                          j.at("box_size_quantiles"), j.at("classes")});
+                          j.at("box_size_quantiles"), j.at("classes"), j.at("anchor_fit")});
+        CHECK(j.at("anchor_fit").at("unsized_images") == 0);
+        CHECK(j.at("anchor_fit").at("candidates").size() == 7);  // 2 .. 6, the preset's 4 among them
     }
     CHECK(counts[1] == counts[0]);
     CHECK(counts[2] == counts[0]);
