@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <type_traits>
 
 #include "commands.h"
@@ -36,6 +37,36 @@ void add_setting_flag(CLI::App* cmd, const std::string& flag, T& field, const st
     }
 }
 
+// Whether the command line set this setting's own flag ("!--no-x" flags by their name).
+bool flag_given(const CLI::App* cmd, std::string flag) {
+    if (flag.empty()) return false;
+    if (flag.front() == '!') flag.erase(0, 1);
+    return cmd->count(flag) > 0;
+}
+
+// --recipe FILE: training settings in config.json's names (detector/train_config.h), any
+// subset; a run's own config.json is one. The command line wins over the file, setting by
+// setting; --model patches merge over the recipe's model, and --loss-param / --box-param
+// override its loss parameters key by key.
+void apply_recipe(const std::string& path, const CLI::App* cmd, detector::TrainConfig& c) {
+    std::ifstream in(path);
+    FOCAL_CHECK(in.good(), "[train] --recipe ", path, ": cannot open");
+    const nlohmann::json recipe = nlohmann::json::parse(in, nullptr, false);
+    FOCAL_CHECK(!recipe.is_discarded(), "[train] --recipe ", path, ": not valid JSON");
+    detector::TrainConfig from_file;
+    try {
+        from_file = detector::train_config_from_json(recipe);
+    } catch (const Error& e) {
+        fail("[train] --recipe ", path, ": ", e.what());
+    }
+    const float min_zoom = c.min_zoom, max_zoom = c.max_zoom;  // --zoom's, if given (parsed already)
+#define FOCAL_RECIPE_SETTING(type, name, value, flag, rule, help) \
+    if (recipe.contains(#name) && !flag_given(cmd, flag)) c.name = from_file.name;
+    FOCAL_TRAIN_SETTINGS(FOCAL_RECIPE_SETTING)
+#undef FOCAL_RECIPE_SETTING
+    if (cmd->count("--zoom") > 0) c.min_zoom = min_zoom, c.max_zoom = max_zoom;
+}
+
 // SIGTERM / SIGINT (a cluster's preemption, a Ctrl-C): the first asks the trainer to stop
 // after the current step and write a checkpoint; a second exits at once, and the last
 // complete checkpoint stays intact (checkpoints are written atomically).
@@ -60,6 +91,7 @@ void add_train(CLI::App& app) {
     auto box_params = std::make_shared<std::vector<std::string>>();
     auto gamma = std::make_shared<float>(NAN), alpha = std::make_shared<float>(NAN);
     auto model = std::make_shared<std::vector<std::string>>();
+    auto recipe = std::make_shared<std::string>();
     CLI::App* cmd = app.add_subcommand("train", "Train a RetinaNet on a VOC-format dataset");
 #define FOCAL_SETTING_FLAG(type, name, value, flag, rule, help) \
     add_setting_flag(cmd, flag, c->name, help, detector::SettingRule::rule);
@@ -78,13 +110,17 @@ void add_train(CLI::App& app) {
     cmd->add_option("--model", *model,
                     "JSON merge patch over the preset's model config (repeatable), "
                     "e.g. '{\"anchors\": {\"strides\": [4, 8, 16, 32]}}'");
+    cmd->add_option("--recipe", *recipe,
+                    "training settings from a JSON file (config.json's names, e.g. recipes/voc.json or a run's "
+                    "config.json); flags given here win");
     cmd->add_option("--gamma", *gamma, "shortcut for --loss-param gamma=G");
     cmd->add_option("--alpha", *alpha, "shortcut for --loss-param alpha=A");
     cmd->add_option("--loss-param", *cls_params, "classification loss parameter key=value (repeatable)");
     cmd->add_option("--box-param", *box_params, "box loss parameter key=value (repeatable)");
     cmd->callback([=] {
-        c->cls_params = losses::parse_loss_params(*cls_params);
-        c->box_params = losses::parse_loss_params(*box_params);
+        if (!recipe->empty()) apply_recipe(*recipe, cmd, *c);
+        for (const auto& [key, v] : losses::parse_loss_params(*cls_params)) c->cls_params[key] = v;
+        for (const auto& [key, v] : losses::parse_loss_params(*box_params)) c->box_params[key] = v;
         if (!std::isnan(*gamma)) c->cls_params["gamma"] = *gamma;
         if (!std::isnan(*alpha)) c->cls_params["alpha"] = *alpha;
         for (const std::string& patch : *model) {

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "detector/train_config.h"
 #include "run_focal.h"
 
@@ -117,6 +119,49 @@ TEST_CASE("a rejected loss parameter or optimizer leaves no run folder behind") 
     CHECK(!fs::exists(out));
     CHECK(run_focal(base + " --cls-loss nope", output) == 1);
     CHECK(!fs::exists(out));
+}
+
+TEST_CASE("--recipe: a file of settings under the command line; recipes/ load; a bad file is named") {
+    const fs::path dir = fs::path(FOCAL_BINARY_DIR) / "test_cli_data";
+    std::string output;
+    if (!fs::exists(dir / "classes.txt"))
+        REQUIRE(run_focal("make-shapes --out " + dir.string() + " --images 10 --size 64", output) == 0);
+    const fs::path out = fs::path(FOCAL_BINARY_DIR) / "test_cli_recipe", recipe = out.string() + ".json";
+    std::ofstream(recipe) << R"({"preset": "demo", "lr": 0.003, "epochs": 5, "augment": false, "min_zoom": 0.4,
+        "model": {"head_norm_groups": 8}, "cls_params": {"gamma": 1, "alpha": 0.5}})";
+    fs::remove_all(out);
+    const std::string train = "train --data " + dir.string() + " --split all --val-split '' --image-size 64" +
+                              " --max-iters 1 --batch 2 --workers 0 --quiet --out " + out.string();
+    REQUIRE(run_focal(train + " --recipe " + recipe.string() + " --epochs 1 --gamma 3 --model " +
+                          "'{\"head_channels\": 16}'",
+                      output) == 0);
+    const nlohmann::json c = nlohmann::json::parse(read_text(out / "config.json"));
+    const nlohmann::json& t = c.contains("train") ? c.at("train") : c;
+    CHECK(t.at("lr") == doctest::Approx(0.003));  // the recipe's
+    CHECK(t.at("augment") == false);
+    CHECK(t.at("min_zoom") == doctest::Approx(0.4));
+    CHECK(t.at("epochs") == 1);                                                   // the command line's
+    CHECK(t.at("cls_params") == nlohmann::json{{"alpha", 0.5}, {"gamma", 3.0}});  // merged key by key
+    CHECK(t.at("model") == nlohmann::json{{"head_channels", 16}, {"head_norm_groups", 8}});
+
+    // Every recipe shipped in recipes/ is a valid set of settings (checked before any data is read).
+    for (const auto& shipped : fs::directory_iterator(fs::path(FOCAL_SOURCE_DIR) / "recipes")) {
+        CAPTURE(shipped.path());
+        fs::remove_all(out);
+        CHECK(run_focal("train --recipe " + shipped.path().string() + " --data nowhere --out " + out.string(),
+                        output) == 1);
+        CHECK(output.find("nowhere") != std::string::npos);  // it got as far as the dataset
+    }
+
+    std::ofstream(recipe) << R"({"lr": 0.1, "learning_rate": 0.1})";
+    CHECK(run_focal(train + " --recipe " + recipe.string(), output) == 1);
+    CHECK(output == "focal: error: [train] --recipe " + recipe.string() +
+                        ": [config] unknown training setting 'learning_rate'\n");
+    std::ofstream(recipe) << "{ not json";
+    CHECK(run_focal(train + " --recipe " + recipe.string(), output) == 1);
+    CHECK(output == "focal: error: [train] --recipe " + recipe.string() + ": not valid JSON\n");
+    CHECK(run_focal(train + " --recipe " + out.string() + "-missing.json", output) == 1);
+    CHECK(output.find("-missing.json: cannot open") != std::string::npos);
 }
 
 namespace {
