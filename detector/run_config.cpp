@@ -181,7 +181,8 @@ json to_json(const RetinaNetConfig& c) {
               {"in_channels", c.backbone.in_channels},
               {"stem_channels", c.backbone.stem_channels},
               {"stage_channels", c.backbone.stage_channels},
-              {"blocks_per_stage", c.backbone.blocks_per_stage}}},
+              {"blocks_per_stage", c.backbone.blocks_per_stage},
+              {"norm_groups", c.backbone.norm_groups}}},
             {"fpn",
              {{"in_channels", c.fpn.in_channels}, {"channels", c.fpn.channels}, {"extra_levels", c.fpn.extra_levels}}},
             {"anchors",
@@ -211,6 +212,7 @@ RetinaNetConfig retinanet_config_from_json(const json& j) {
     c.backbone.stem_channels = model_setting<int64_t>(b, "stem_channels", "backbone");
     c.backbone.stage_channels = model_setting<V>(b, "stage_channels", "backbone");
     c.backbone.blocks_per_stage = model_setting<V>(b, "blocks_per_stage", "backbone");
+    c.backbone.norm_groups = b.contains("norm_groups") ? model_setting<int64_t>(b, "norm_groups", "backbone") : 0;
     const json& f = field(j, "fpn", "");
     c.fpn.in_channels = model_setting<V>(f, "in_channels", "fpn");
     c.fpn.channels = model_setting<int64_t>(f, "channels", "fpn");

@@ -20,6 +20,8 @@ struct BackboneConfig {
     int64_t stem_channels = 32;
     std::vector<int64_t> stage_channels{64, 128, 256, 256};  // outputs at strides 4, 8, 16, 32
     std::vector<int64_t> blocks_per_stage{1, 1, 1, 1};
+    int64_t norm_groups = 0;  // "plain" only: 0 = BatchNorm; G > 0 = GroupNorm of G groups (Wu & He 2018),
+                              // which does not depend on the batch, so small batches train as well
 };
 
 class Backbone : public Module {
@@ -47,22 +49,29 @@ protected:
 // The backbone config.kind names; throws naming the known kinds otherwise.
 std::shared_ptr<Backbone> make_backbone(const BackboneConfig& config, Generator& gen);
 
-// conv3x3 + BN + ReLU, conv3x3 + BN, + identity (or, when the block changes the stride or the
-// width, + downsample(x) = BN(conv1x1 stride s (x)), torchvision's "option B"), ReLU.
+// The normalisation after a backbone conv: BatchNorm2d(channels) for norm_groups 0, else
+// GroupNorm(norm_groups, channels); throws when the channels do not split into the groups.
+std::shared_ptr<Layer> make_norm(int64_t channels, int64_t norm_groups);
+
+// conv3x3 + norm + ReLU, conv3x3 + norm, + identity (or, when the block changes the stride or
+// the width, + downsample(x) = norm(conv1x1 stride s (x)), torchvision's "option B"), ReLU.
+// The norms are batch norms named bn1, bn2 (torchvision's names), or group norms gn1, gn2.
 class BasicBlock : public Layer {
 public:
-    BasicBlock(int64_t in_channels, int64_t out_channels, int64_t stride, Generator& gen);
-    BasicBlock(int64_t channels, Generator& gen) : BasicBlock(channels, channels, 1, gen) {}
+    BasicBlock(int64_t in_channels, int64_t out_channels, int64_t stride, Generator& gen, int64_t norm_groups = 0);
+    BasicBlock(int64_t channels, Generator& gen, int64_t norm_groups = 0)
+        : BasicBlock(channels, channels, 1, gen, norm_groups) {}
     Tensor forward(const Tensor& x) override;
 
 private:
     std::shared_ptr<Conv2d> conv1_, conv2_;
-    std::shared_ptr<BatchNorm2d> bn1_, bn2_;
+    std::shared_ptr<Layer> norm1_, norm2_;
     std::shared_ptr<Sequential> downsample_;  // null: the identity
 };
 
-// conv3x3 stride 2 (no bias) + BN + ReLU: the stem and each stage's entry.
-std::shared_ptr<Sequential> conv_bn_relu(int64_t in, int64_t out, int64_t stride, Generator& gen);
+// conv3x3 stride 2 (no bias) + norm (make_norm) + ReLU: the stem and each stage's entry.
+std::shared_ptr<Sequential> conv_bn_relu(int64_t in, int64_t out, int64_t stride, Generator& gen,
+                                         int64_t norm_groups = 0);
 
 // The "plain" kind. State names: stem.*, stages.<i>.0.* (the entry), stages.<i>.<b>.* (blocks).
 class PlainBackbone : public Backbone {

@@ -33,6 +33,8 @@ struct StemParts : Module {
 ResNet::ResNet(const BackboneConfig& cfg, Generator& gen) : Backbone(cfg) {
     FOCAL_CHECK(!cfg.stage_channels.empty() && cfg.stage_channels.size() == cfg.blocks_per_stage.size(),
                 "[resnet] stage_channels and blocks_per_stage must be non-empty and of equal length");
+    FOCAL_CHECK(cfg.norm_groups == 0, "[resnet] torchvision's ResNet has batch norms; norm_groups must be 0, got ",
+                cfg.norm_groups);
     conv1_ = register_module("conv1",
                              std::make_shared<Conv2d>(Conv2dSpec{cfg.in_channels, cfg.stem_channels, 7, 2, 3, 1, false},
                                                       gen));

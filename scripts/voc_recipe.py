@@ -50,6 +50,8 @@ VARIANTS = {
     # 95.6 % of the boxes with an anchor of IoU >= .5, the default 4 x stride 88.8 %.
     "anchors2.5": ("anchors fitted to the boxes (2.5 x stride)",
                    {"--model": ['{"head_norm_groups": 32, "anchors": {"size_per_stride": 2.5}}']}),
+    "backbone_gn": ("GroupNorm (16 groups) in the backbone, not BatchNorm",
+                    {"--model": ['{"head_norm_groups": 32, "backbone": {"norm_groups": 16}}']}),
 }
 
 

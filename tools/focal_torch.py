@@ -14,34 +14,42 @@ import torch
 from torch import nn
 
 
-def conv_bn_relu(cin, cout, stride):  # focal's conv_bn_relu: 3x3, no bias
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())
+def norm(channels, groups):  # focal's make_norm: batch norm, or group norm when groups > 0
+    return nn.GroupNorm(groups, channels) if groups > 0 else nn.BatchNorm2d(channels)
+
+
+def conv_bn_relu(cin, cout, stride, groups=0):  # focal's conv_bn_relu: 3x3, no bias
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), norm(cout, groups), nn.ReLU())
 
 
 class BasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride=1):
+    def __init__(self, cin, cout, stride=1, groups=0):
         super().__init__()
+        self.norm_names = ("gn1", "gn2") if groups > 0 else ("bn1", "bn2")  # focal's state names
         self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
+        setattr(self, self.norm_names[0], norm(cout, groups))
         self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
+        setattr(self, self.norm_names[1], norm(cout, groups))
         self.downsample = None
         if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, 0, bias=False), nn.BatchNorm2d(cout))
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, 0, bias=False), norm(cout, groups))
 
     def forward(self, x):
-        y = torch.relu(self.bn1(self.conv1(x)))
-        y = self.bn2(self.conv2(y))
+        norm1, norm2 = (getattr(self, name) for name in self.norm_names)
+        y = torch.relu(norm1(self.conv1(x)))
+        y = norm2(self.conv2(y))
         return torch.relu(y + (self.downsample(x) if self.downsample is not None else x))
 
 
 class PlainBackbone(nn.Module):
     def __init__(self, c):
         super().__init__()
-        self.stem = conv_bn_relu(c["in_channels"], c["stem_channels"], 2)
+        groups = c.get("norm_groups", 0)
+        self.stem = conv_bn_relu(c["in_channels"], c["stem_channels"], 2, groups)
         stages, cin = [], c["stem_channels"]
         for cout, n in zip(c["stage_channels"], c["blocks_per_stage"]):
-            stages.append(nn.Sequential(conv_bn_relu(cin, cout, 2), *[BasicBlock(cout, cout) for _ in range(n)]))
+            blocks = [BasicBlock(cout, cout, 1, groups) for _ in range(n)]
+            stages.append(nn.Sequential(conv_bn_relu(cin, cout, 2, groups), *blocks))
             cin = cout
         self.stages = nn.ModuleList(stages)
 

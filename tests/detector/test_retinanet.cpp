@@ -107,7 +107,11 @@ TEST_CASE("--model patches the preset's config, and a mistyped key fails naming 
     CHECK(m.head_channels == 48);
     CHECK(m.anchors.scales == preset.anchors.scales);  // untouched keys keep the preset's values
     CHECK(m.backbone.stage_channels == preset.backbone.stage_channels);
+    CHECK(m.backbone.norm_groups == 0);  // batch norms unless asked
     CHECK(m.num_classes == 5);
+    c.model = nlohmann::json::parse(R"({"backbone": {"norm_groups": 16}})");
+    CHECK(model_config_for(c, 5, false).backbone.norm_groups == 16);
+    CHECK(retinanet_config_from_json(to_json(model_config_for(c, 5, false))).backbone.norm_groups == 16);
 
     c.model = nlohmann::json::parse(R"({"anchors": {"stride": [4]}})");
     CHECK_THROWS_WITH_AS(model_config_for(c, 5, false), doctest::Contains("unknown model setting 'anchors.stride'"),

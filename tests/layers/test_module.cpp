@@ -1,6 +1,7 @@
 // Modules: names as PyTorch's state_dict, train/eval, state loading, the tiny backbone and FPN.
 #include <doctest/doctest.h>
 
+#include "engine/error.h"
 #include "layers/backbone.h"
 #include "layers/fpn.h"
 
@@ -79,6 +80,34 @@ TEST_CASE("the tiny backbone + FPN: shapes, strides, parameter count") {
     CHECK(backbone.num_parameters() + fpn.num_parameters() == expected);
     CHECK(backbone.state().front().first == "stem.0.weight");
     CHECK(fpn.state().back().first == "p7.bias");
+}
+
+TEST_CASE("the plain backbone with group norms: same shapes and parameters, no batch statistics, batch-independent") {
+    BackboneConfig config;
+    config.norm_groups = 16;
+    Generator gen(3), gen_bn(3);
+    PlainBackbone gn(config, gen), bn(BackboneConfig{}, gen_bn);
+    CHECK(gn.num_parameters() == bn.num_parameters());  // a GN has BN's weight and bias
+    int batch_norms = 0;
+    gn.apply([&](Module& m) { batch_norms += dynamic_cast<BatchNorm2d*>(&m) != nullptr; });
+    CHECK(batch_norms == 0);
+    CHECK(gn.state().size() < bn.state().size());  // no running mean / variance
+    bool named_gn = false;
+    for (const auto& [name, tensor] : gn.state()) named_gn |= name == "stages.0.1.gn1.weight";
+    CHECK(named_gn);
+    // In training mode each image's features do not depend on the rest of the batch.
+    const Tensor two = Tensor::randn({2, 3, 32, 32}, gen);
+    const std::vector<Tensor> together = gn.forward(two);
+    const std::vector<Tensor> alone = gn.forward(two.slice(0, 0, 1));
+    REQUIRE(together.size() == 4);
+    CHECK(together[0].shape() == Shape{2, 64, 8, 8});
+    const std::vector<float> first = together[3].slice(0, 0, 1).contiguous().to_vector<float>();
+    const std::vector<float> by_itself = alone[3].to_vector<float>();
+    REQUIRE(first.size() == by_itself.size());
+    for (std::size_t i = 0; i < first.size(); ++i) CHECK(first[i] == doctest::Approx(by_itself[i]).epsilon(1e-4));
+    config.norm_groups = 7;  // 32 stem channels do not split into 7 groups
+    CHECK_THROWS_WITH_AS(PlainBackbone(config, gen), doctest::Contains("32 channels do not split into 7 groups"),
+                         Error);
 }
 
 TEST_CASE("the FPN handles odd sizes by cropping the upsampled level") {

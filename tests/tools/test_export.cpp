@@ -77,7 +77,8 @@ TEST_CASE("focal export: ONNX Runtime gives focal's outputs to 1e-4, with a dyna
         std::string name, flags;
     } cases[] = {
         {"demo_sigmoid", "--preset demo"},  // focal's plain backbone, GroupNorm heads, K logits
-        {"resnet18_softmax", "--preset resnet18 --cls-loss ce --image-size 64"},  // K + 1 logits
+        {"demo_gn_backbone", "--preset demo --model '{\"backbone\": {\"norm_groups\": 8}}'"},  // GroupNorm throughout
+        {"resnet18_softmax", "--preset resnet18 --cls-loss ce --image-size 64"},               // K + 1 logits
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
