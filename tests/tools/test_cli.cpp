@@ -164,6 +164,35 @@ TEST_CASE("--recipe: a file of settings under the command line; recipes/ load; a
     CHECK(output.find("-missing.json: cannot open") != std::string::npos);
 }
 
+TEST_CASE("recipes/voc.json: a smoke run of README's VOC recipe on a few images of the VOC sample") {
+    const fs::path voc = focal::test::voc_sample();
+    if (voc.empty()) {
+        MESSAGE("skipped: the VOC sample (../shared/data/VOCdevkit) is absent");
+        return;
+    }
+    const fs::path out = fs::path(FOCAL_BINARY_DIR) / "test_cli_voc_recipe";
+    fs::remove_all(out);
+    std::string output;
+    REQUIRE_MESSAGE(run_focal("train --recipe " FOCAL_SOURCE_DIR "/recipes/voc.json --data " + voc.string() +
+                                  " --out " + out.string() +
+                                  " --max-images 16 --epochs 1 --max-iters 2 --eval-every 1 --workers 1 --quiet",
+                              output) == 0,
+                    output);
+    const nlohmann::json recipe = nlohmann::json::parse(read_text(FOCAL_SOURCE_DIR "/recipes/voc.json"));
+    const nlohmann::json config = nlohmann::json::parse(read_text(out / "config.json"));
+    const nlohmann::json& t = config.contains("train") ? config.at("train") : config;
+    for (const auto& [key, value] : recipe.items()) {
+        CAPTURE(key);
+        if (key == "epochs" || key == "eval_every") continue;  // the command line's
+        if (value.is_number_float())
+            CHECK(t.at(key).get<double>() == doctest::Approx(value.get<double>()).epsilon(1e-6));  // stored as float
+        else CHECK(t.at(key) == value);
+    }
+    CHECK(read_text(out / "log.jsonl").find("\"map50_voc07\"") != std::string::npos);  // validated
+    REQUIRE(run_focal("eval --run " + out.string() + " --split val --max-images 16", output) == 0);
+    CHECK(output.find("mAP") != std::string::npos);
+}
+
 namespace {
 
 // Starts focal with `args` in the background, its output into `log`; the child's pid.
