@@ -74,13 +74,80 @@ std::string relative_to(const std::string& path, const std::string& root) {
     return r.empty() || r.rfind("..", 0) == 0 ? path : r;
 }
 
+DatasetParts read_split(const std::string& path, DatasetFormat format, const DatasetOptions& options) {
+    return format == DatasetFormat::Voc    ? read_voc(path, options)
+           : format == DatasetFormat::Coco ? read_coco(path, options)
+                                           : read_yolo(path, options);
+}
+
+// A union of splits, "a+b" (VOC 07+12: "VOC2007/trainval+VOC2012/trainval"): each part read
+// alone, then concatenated in order. The parts must share the format's class list, and an image
+// may appear once. When the parts live in different folders, each annotation's source names
+// its folder ("VOC2012/Annotations/x.xml"), so messages stay unambiguous.
+DatasetParts read_union(const std::string& path, DatasetFormat format, const DatasetOptions& options,
+                        const std::vector<std::string>& names) {
+    const std::string tag = std::string("[") + format_name(format) + "] ";
+    std::vector<DatasetParts> parts;
+    for (const std::string& name : names) {
+        check(!name.empty(), tag, "--split '", options.split, "': an empty part in a union of splits (a+b)");
+        DatasetOptions one = options;
+        one.split = name;
+        parts.push_back(read_split(path, format, one));
+    }
+    bool one_root = true;
+    for (const DatasetParts& p : parts) one_root = one_root && p.root == parts[0].root;
+
+    DatasetParts all;
+    all.root = parts[0].root;
+    all.split = options.split;
+    all.classes = parts[0].classes;
+    all.class_source = parts[0].class_source;
+    all.category_ids = parts[0].category_ids;
+    std::map<std::string, std::string> split_of_image;
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+        DatasetParts& p = parts[k];
+        check(p.classes == all.classes, tag, "split '", names[k], "' has its own class list (", p.class_source,
+              "), not split '", names[0], "''s (", all.class_source, "); --classes gives one for all");
+        for (std::string& w : p.warnings) all.warnings.push_back(std::move(w));
+        all.skipped_images += p.skipped_images;
+        all.skipped_objects += p.skipped_objects;
+        for (std::size_t i = 0; i < p.items.size(); ++i) {
+            Annotation& a = p.items[i];
+            if (!one_root) a.source = (fs::path(p.root).filename() / a.source).string();
+            const auto [it, fresh] = split_of_image.emplace(fs::weakly_canonical(p.image_paths[i]).string(), names[k]);
+            if (!fresh) {
+                const std::string message =
+                    tag + a.source + ": its image " + p.image_paths[i] + " is in split '" + it->second + "' too";
+                check(options.skip_bad, message);
+                all.warnings.push_back(message + " (image skipped)");
+                ++all.skipped_images;
+                continue;
+            }
+            all.items.push_back(std::move(a));
+            all.image_paths.push_back(std::move(p.image_paths[i]));
+        }
+    }
+    return all;
+}
+
+std::vector<std::string> split_union(const std::string& split) {
+    std::vector<std::string> names;
+    if (split.find('+') == std::string::npos || fs::exists(split)) return names;  // a file's name may hold '+'
+    for (std::size_t start = 0;;) {
+        const std::size_t plus = split.find('+', start);
+        names.push_back(split.substr(start, plus - start));
+        if (plus == std::string::npos) return names;
+        start = plus + 1;
+    }
+}
+
 }  // namespace
 
 Dataset Dataset::open(const std::string& path, const DatasetOptions& options) {
     const DatasetFormat format = options.format.empty() ? detect_format(path) : parse_format(options.format);
-    DatasetParts parts = format == DatasetFormat::Voc    ? read_voc(path, options)
-                         : format == DatasetFormat::Coco ? read_coco(path, options)
-                                                         : read_yolo(path, options);
+    const std::vector<std::string> union_names = split_union(options.split);
+    DatasetParts parts =
+        union_names.empty() ? read_split(path, format, options) : read_union(path, format, options, union_names);
     const std::string tag = std::string("[") + format_name(format) + "] ";
     const bool skip = options.skip_bad;
 

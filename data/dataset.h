@@ -31,7 +31,8 @@ DatasetFormat detect_format(const std::string& path);
 struct DatasetOptions {
     std::string format;              // "" = detect_format(path); else voc, coco or yolo
     std::string split = "trainval";  // a split name (each format's splits: docs/data.md), "all",
-                                     // or a .txt file of ids (VOC) or image paths (YOLO)
+                                     // or a .txt file of ids (VOC) or image paths (YOLO); "a+b"
+                                     // is their union; VOC names a year's split "VOC2012/train"
     int year = 0;                    // VOC only: VOCdevkit/VOC<year>; 0 picks VOC2007
     // Class list: "" = the format's own (VOC: classes.txt or the 20 VOC classes; COCO: the
     // categories; YOLO: data.yaml's names or classes.txt); "voc"; "auto" = the names found in

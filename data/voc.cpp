@@ -1,10 +1,12 @@
 #include "data/voc.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "engine/error.h"
 #include "engine/util.h"
@@ -122,19 +124,36 @@ std::vector<std::string> parse_split_list(std::string_view text, const std::stri
     return ids;
 }
 
+namespace {
+
+// A split that names its year, "VOC2012/trainval" -> {2012, "trainval"}; else {0, split}.
+// A file of ids that happens to be called so is taken as the file.
+std::pair<int, std::string> split_year(const std::string& split) {
+    const std::size_t slash = split.find('/');
+    if (slash != 7 || split.rfind("VOC", 0) != 0 || fs::exists(split)) return {0, split};
+    const std::string digits = split.substr(3, 4);
+    if (!std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); })) return {0, split};
+    return {std::stoi(digits), split.substr(slash + 1)};
+}
+
+}  // namespace
+
 DatasetParts read_voc(const std::string& path, const DatasetOptions& options) {
     DatasetParts ds;
-    ds.root = resolve_voc_root(path, options.year);
+    const auto [year_of_split, split_name] = split_year(options.split);
+    check(year_of_split == 0 || options.year == 0 || options.year == year_of_split, "[voc] --split ", options.split,
+          " names its year, so --year ", options.year, " does not apply");
+    ds.root = resolve_voc_root(path, year_of_split != 0 ? year_of_split : options.year);
     ds.split = options.split;
     const fs::path root(ds.root);
     const bool skip = options.skip_bad;
 
     std::vector<std::string> ids;
-    if (options.split == "all") {
+    if (split_name == "all") {
         ids = all_annotation_ids(root);
         check(!ids.empty(), "[voc] ", (root / "Annotations").string(), " holds no .xml files");
     } else {
-        const std::string file = split_file(root, options.split);
+        const std::string file = split_file(root, split_name);
         const std::string source = fs::relative(file, root).string();
         std::vector<std::string> dropped;
         ids = read_split_file(file, source, skip ? &dropped : nullptr);

@@ -28,7 +28,7 @@ using EpochList = std::vector<int>;
     X(std::string, data, "", "--data", NotEmpty, "dataset: VOC, COCO or YOLO folder (docs/data.md)")                  \
     X(std::string, format, "", "--format", Any, "dataset format: voc, coco or yolo ('': from the layout)")            \
     X(std::string, split, "train", "--split", NotEmpty,                                                               \
-      "training split (a split name, docs/data.md; a .txt list; or all)")                                             \
+      "training split: a name, a .txt list or all (docs/data.md); a+b unites splits; VOC2012/train names a year")     \
     X(std::string, val_split, "val", "--val-split", Any, "split evaluated during training ('' for none)")             \
     X(int, year, 0, "--year", NonNegative, "VOC year inside a VOCdevkit (0: 2007)")                                   \
     X(std::string, classes, "", "--classes", Any,                                                                     \

@@ -74,6 +74,52 @@ TEST_CASE("layouts: a VOCdevkit folder (VOC2007 unless --year), a VOC20XX folder
     CHECK(open_error(dir / "nowhere").find("is not a folder") != std::string::npos);
 }
 
+TEST_CASE("a union of splits (a+b) and splits that name their year: VOC 07+12") {
+    TempDir dir;
+    make_voc(dir / "VOCdevkit/VOC2007");
+    make_voc(dir / "VOCdevkit/VOC2012");
+    write_file(dir / "VOCdevkit/VOC2007/ImageSets/Main/val.txt", "c\n");
+    write_file(dir / "VOCdevkit/VOC2012/ImageSets/Main/train.txt", "b\na\n");
+    const std::string devkit = dir / "VOCdevkit";
+
+    const Dataset year = Dataset::open(devkit, split("VOC2012/train"));
+    CHECK(year.size() == 2);
+    CHECK(year.annotation(0).id == "b");
+    CHECK(year.split() == "VOC2012/train");
+
+    // 07+12: each part in order, sources naming their folder, labels resolved over the union.
+    const Dataset both = Dataset::open(devkit, split("VOC2007/train+VOC2012/train"));
+    REQUIRE(both.size() == 5);
+    CHECK(both.annotation(0).source == "VOC2007/Annotations/a.xml");
+    CHECK(both.annotation(3).source == "VOC2012/Annotations/b.xml");
+    CHECK(both.image_path(4) == dir / "VOCdevkit/VOC2012/JPEGImages/a.jpg");
+    CHECK(both.annotation(3).objects.at(0).label == 14);  // person
+    CHECK(both.split() == "VOC2007/train+VOC2012/train");
+
+    // A part without a year is --year's (2007). An image in two parts is an error, or with
+    // skip_bad kept once; parts of one folder keep their plain sources.
+    const Dataset mixed = Dataset::open(devkit, split("val+VOC2012/train"));
+    CHECK(mixed.annotation(0).source == "VOC2007/Annotations/c.xml");
+    const std::string twice = open_error(devkit, split("train+val"));
+    CHECK(twice.find("Annotations/c.xml: its image") != std::string::npos);
+    CHECK(twice.find("is in split 'train' too") != std::string::npos);
+    DatasetOptions skip = split("train+val");
+    skip.skip_bad = true;
+    const Dataset skipped = Dataset::open(devkit, skip);
+    CHECK(skipped.size() == 3);
+    CHECK(skipped.skipped_images() == 1);
+    CHECK(skipped.annotation(0).source == "Annotations/a.xml");
+
+    // Bad parts name what is wrong.
+    CHECK(open_error(devkit, split("train+")).find("an empty part") != std::string::npos);
+    CHECK(open_error(devkit, split("VOC2010/train")).find("VOC2010/Annotations") != std::string::npos);
+    DatasetOptions clash = split("VOC2012/train");
+    clash.year = 2007;
+    CHECK(open_error(devkit, clash).find("names its year, so --year 2007 does not apply") != std::string::npos);
+    write_file(dir / "VOCdevkit/VOC2012/classes.txt", "dog\ncat\nperson\n");
+    CHECK(open_error(devkit, split("VOC2007/train+VOC2012/train")).find("has its own class list") != std::string::npos);
+}
+
 TEST_CASE("a split file: ids in order, CRLF and blank lines tolerated; boxes and flags kept") {
     TempDir dir;
     make_voc(dir / "VOC2007");
