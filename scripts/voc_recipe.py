@@ -3,7 +3,7 @@
 
 Every variant is README's VOC recipe (the `tiny` preset with GroupNorm heads, AdamW lr .002,
 weight decay .05, cosine, warm-up 300, 256 px, batch 8, the prior bias) with some settings
-changed (VARIANTS below; `--variants` picks some). Each run gets the same training time, not
+changed (VARIANTS below; `--variants` picks some, `a+b` combines levers). Each run gets the same training time, not
 the same epochs, since a lever can cost speed (a mosaic decodes four images, 320 px has 1.6x
 the pixels of 256): a pilot of --pilot-iters iterations measures the variant's images/s on
 this machine, and the run trains for as many whole epochs as fit in --minutes at that speed
@@ -64,7 +64,8 @@ def parse_args():
     p.add_argument("--out", default="results/voc_recipe", help="output folder (calling again continues it)")
     p.add_argument("--minutes", type=float, default=60, help="training time of every run (the equal budget)")
     p.add_argument("--seeds", type=int, default=2, help="training seeds per variant")
-    p.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated, from: " + ", ".join(VARIANTS))
+    p.add_argument("--variants", default=",".join(VARIANTS),
+                   help="comma-separated, from: " + ", ".join(VARIANTS) + "; a+b combines two levers")
     p.add_argument("--pilot-iters", type=int, default=24, help="iterations of each variant's speed pilot")
     p.add_argument("--threads", type=int, default=0, help="compute threads (0: all cores)")
     p.add_argument("--max-iters", type=int, default=0, help="iterations per epoch at most (smoke runs; 0: all)")
@@ -72,7 +73,8 @@ def parse_args():
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     a = p.parse_args()
     a.variants = [v for v in a.variants.split(",") if v]
-    unknown = [v for v in a.variants if v not in VARIANTS]
+    unknown = [v for v in a.variants if any(part not in VARIANTS or (part == "base" and part != v)
+                                            for part in parts_of(v))]
     if unknown or not a.variants:
         p.error(f"--variants: unknown {', '.join(unknown) or '(none given)'}; known: {', '.join(VARIANTS)}")
     if "base" not in a.variants:
@@ -84,9 +86,35 @@ def parse_args():
     return a
 
 
+def merge_patch(target, patch):
+    """RFC 7386 merge patch of two --model objects (what `focal train --model` applies too)."""
+    merged = dict(target)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_patch(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def parts_of(variant):
+    """A variant's levers: "ema+anchors2.5" combines two (their flags together), "ema" is one."""
+    return variant.split("+")
+
+
+def label_of(variant):
+    return "; ".join(VARIANTS[part][0] for part in parts_of(variant))
+
+
 def flags_of(variant):
     merged = dict(RECIPE)
-    merged.update(VARIANTS[variant][1])
+    for part in parts_of(variant):
+        for flag, values in VARIANTS[part][1].items():
+            if flag == "--model":  # levers that each patch the model combine their patches
+                values = [json.dumps(merge_patch(json.loads(merged[flag][0]), json.loads(values[0])))]
+            merged[flag] = values
     return [word for flag, values in merged.items() for word in [flag] + values]
 
 
@@ -173,7 +201,7 @@ def summarise(a, rows, speeds):
             cells += [f"{v:.4f}" for v in mean_std([r[m] for r in runs])]
         differences = [r["map50_voc07"] - base[r["seed"]]["map50_voc07"] for r in runs if r["seed"] in base]
         cells += [f"{v:+.4f}" for v in mean_std(differences)]
-        summary.append([variant, VARIANTS[variant][0], len(runs), runs[0]["epochs"],
+        summary.append([variant, label_of(variant), len(runs), runs[0]["epochs"],
                         f"{speeds[variant]['images_per_s']:.2f}",
                         f"{mean_std([r['train_minutes'] for r in runs])[0]:.1f}"] + cells)
     header = ["variant", "label", "seeds", "epochs", "pilot_images_per_s", "train_minutes"]
@@ -187,17 +215,22 @@ def report(a, summary):
         "# Levers of the VOC recipe at equal training time (scripts/voc_recipe.py)", "",
         f"Every run: README's VOC recipe with one change, trained for the whole epochs of the {a.train_split} "
         f"split that fit in {a.minutes:g} minutes at the speed its pilot measured, scored on the "
-        f"{a.val_split} split with the last weights; seeds 0..{a.seeds - 1}; mean ± sample std; the "
-        "difference from the recipe is paired by seed.", "",
+        f"{a.val_split} split with the last weights; "
+        + (f"seeds 0..{a.seeds - 1}; mean ± sample std; the difference from the recipe is paired by seed."
+           if a.seeds > 1 else "seed 0 alone, so no spread is shown: read differences against run-to-run noise."),
+        "",
         "| variant | epochs | training min | val mAP@0.5 (VOC07) | vs recipe | area | COCO AP |",
         "|---|---|---|---|---|---|---|",
     ]
+    def spread(std):  # one seed has none to show
+        return f" ± {std.lstrip('+-')}" if a.seeds > 1 else ""
+
     for s in summary:
         variant, label, _, epochs, _, minutes = s[:6]
         voc07, voc07_std, area, area_std, coco, coco_std, diff, diff_std = s[6:]
-        versus = "" if variant == "base" else f"{diff} ± {diff_std.lstrip('+-')}"
-        lines.append(f"| {label} | {epochs} | {minutes} | {voc07} ± {voc07_std} | {versus} | {area} ± {area_std} "
-                     f"| {coco} ± {coco_std} |")
+        versus = "" if variant == "base" else diff + spread(diff_std)
+        lines.append(f"| {label} | {epochs} | {minutes} | {voc07}{spread(voc07_std)} | {versus} "
+                     f"| {area}{spread(area_std)} | {coco}{spread(coco_std)} |")
     write_atomically(os.path.join(a.out, "recipe.md"), "\n".join(lines) + "\n")
 
 

@@ -94,6 +94,21 @@ class VocRecipe(unittest.TestCase):
                 expected = 1 if log.endswith("_pilot.log") else 2  # a pilot; or one train, one eval
                 self.assertEqual(f.read().count("$ "), expected, log)
 
+    def test_combined_levers_merge_their_flags(self):
+        sys.path.insert(0, os.path.dirname(SCRIPT))
+        import voc_recipe
+        flags = voc_recipe.flags_of("ema+anchors2.5+backbone_gn")
+        value = {flags[i]: flags[i + 1] for i in range(len(flags) - 1) if flags[i].startswith("--")}
+        self.assertEqual(value["--ema"], "0.999")
+        self.assertEqual(value["--lr"], "0.002")  # the recipe's, unchanged
+        self.assertEqual(json.loads(value["--model"]), {"head_norm_groups": 32, "anchors": {"size_per_stride": 2.5},
+                                                        "backbone": {"norm_groups": 16}})
+        self.assertEqual(voc_recipe.label_of("ema+mosaic"),
+                         "+ EMA of the weights (decay .999, ramp 1000); + mosaic (p .5)")
+        bad = self.compare("--variants", "ema+base")
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("unknown ema+base", bad.stderr)
+
     def test_bad_arguments_are_named(self):
         bad = self.compare(data=os.path.join(self.dir, "no_such_set"))
         self.assertNotEqual(bad.returncode, 0)
