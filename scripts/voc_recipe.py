@@ -3,9 +3,9 @@
 
 Every variant is README's VOC recipe (the `tiny` preset with GroupNorm heads, AdamW lr .002,
 weight decay .05, cosine, warm-up 300, 256 px, batch 8, the prior bias) with some settings
-changed (VARIANTS below; `--variants` picks some, `a+b` combines levers). Each run gets the same training time, not
-the same epochs, since a lever can cost speed (a mosaic decodes four images, 320 px has 1.6x
-the pixels of 256): a pilot of --pilot-iters iterations measures the variant's images/s on
+changed (VARIANTS below; `--variants` picks some, `a+b` combines levers). Each run gets the
+same training time, not the same epochs, since a lever can cost speed (a mosaic decodes four
+images, 320 px has 1.6x the pixels of 256): a pilot of --pilot-iters iterations measures the variant's images/s on
 this machine, and the run trains for as many whole epochs as fit in --minutes at that speed
 (at least one; the cosine schedule spans them). It is scored once, at the end, on
 --val-split with `focal eval` (the last weights; with --ema, the average).
@@ -37,7 +37,7 @@ RECIPE = {
 }
 
 VARIANTS = {
-    # name: (label, flags over RECIPE)
+    # name: (label, flags over RECIPE; a --model patch is merged into the recipe's, RFC 7386)
     "base": ("README's recipe", {}),
     "ema": ("+ EMA of the weights (decay .999, ramp 1000)", {"--ema": ["0.999"], "--ema-ramp": ["1000"]}),
     "mosaic": ("+ mosaic (p .5)", {"--mosaic": ["0.5"]}),
@@ -48,10 +48,9 @@ VARIANTS = {
     "lr4e-3": ("lr 0.004", {"--lr": ["0.004"]}),
     # `focal inspect --anchors` on the sample's train split at 256 px: size 2.5 x stride covers
     # 95.6 % of the boxes with an anchor of IoU >= .5, the default 4 x stride 88.8 %.
-    "anchors2.5": ("anchors fitted to the boxes (2.5 x stride)",
-                   {"--model": ['{"head_norm_groups": 32, "anchors": {"size_per_stride": 2.5}}']}),
+    "anchors2.5": ("anchors fitted to the boxes (2.5 x stride)", {"--model": ['{"anchors": {"size_per_stride": 2.5}}']}),
     "backbone_gn": ("GroupNorm (16 groups) in the backbone, not BatchNorm",
-                    {"--model": ['{"head_norm_groups": 32, "backbone": {"norm_groups": 16}}']}),
+                    {"--model": ['{"backbone": {"norm_groups": 16}}']}),
 }
 
 
@@ -112,7 +111,7 @@ def flags_of(variant):
     merged = dict(RECIPE)
     for part in parts_of(variant):
         for flag, values in VARIANTS[part][1].items():
-            if flag == "--model":  # levers that each patch the model combine their patches
+            if flag == "--model":  # a patch over the recipe's model and the other levers' patches
                 values = [json.dumps(merge_patch(json.loads(merged[flag][0]), json.loads(values[0])))]
             merged[flag] = values
     return [word for flag, values in merged.items() for word in [flag] + values]
@@ -213,7 +212,7 @@ def summarise(a, rows, speeds):
 def report(a, summary):
     lines = [
         "# Levers of the VOC recipe at equal training time (scripts/voc_recipe.py)", "",
-        f"Every run: README's VOC recipe with one change, trained for the whole epochs of the {a.train_split} "
+        f"Every run: README's VOC recipe with the changes its row names, trained for the whole epochs of the {a.train_split} "
         f"split that fit in {a.minutes:g} minutes at the speed its pilot measured, scored on the "
         f"{a.val_split} split with the last weights; "
         + (f"seeds 0..{a.seeds - 1}; mean ± sample std; the difference from the recipe is paired by seed."
