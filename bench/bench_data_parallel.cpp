@@ -5,7 +5,9 @@
 // "efficiency" = images/s of 2 ranks / images/s of 1 rank (1.0: the ranks cost nothing).
 // It also times the gradient all-reduce of a step (pack into one flat buffer, bucketed
 // MPI_Iallreduce, unpack: engine/dist/gradient_reducer.h) against a raw MPI_Allreduce of the
-// same bytes ("allreduce_ratio" = raw time / ours), and models on paper what N ranks on N
+// same bytes ("allreduce_ratio" = raw time / ours), the 2-rank step with the buckets
+// all-reduced during backward (the default) against after it ("overlap_gain" = time after /
+// time during, steps in alternation), and models on paper what N ranks on N
 // machines would give: step = compute of the global batch / N + a ring all-reduce of the
 // gradient bytes, 2 (N - 1) / N x bytes / bandwidth, at the bandwidths printed.
 // Checks first: the loss is finite and falls, and the all-reduce returns the mean.
@@ -92,16 +94,25 @@ int worker(int threads, int steps) {
         sgd.step();
         loss_value = parallel.gather_losses(loss.total.item(), 0, 0, b.n).total;
     };
+    parallel.watch_gradients(params);  // as the trainer does: buckets start during backward
     step();
     const double first = loss_value;
-    double best = 1e30;
+    double best = 1e30, best_after_backward = 1e30;
     for (int i = 0; i < steps; ++i) {
-        const double start = bench::now_seconds();
-        step();
-        best = std::min(best, bench::now_seconds() - start);
+        for (bool overlap : {true, false}) {  // in alternation: the all-reduce during backward, or after it
+            parallel.set_overlap(overlap);
+            const double start = bench::now_seconds();
+            step();
+            double& kept = overlap ? best : best_after_backward;
+            kept = std::min(kept, bench::now_seconds() - start);
+        }
     }
+    parallel.set_overlap(true);
     bench::require(std::isfinite(loss_value) && loss_value < first, "data-parallel step: loss finite and falling");
-    nlohmann::json result = {{"ranks", parallel.size()}, {"threads", threads}, {"step_s", best}};
+    nlohmann::json result = {{"ranks", parallel.size()},
+                             {"threads", threads},
+                             {"step_s", best},
+                             {"step_s_no_overlap", best_after_backward}};
     int64_t elements = 0;
     for (const Tensor& p : params) elements += p.numel();
     result["gradient_bytes"] = elements * 4;
@@ -164,13 +175,14 @@ int main(int argc, char** argv) {
     const std::string self = argv[0], work = " --worker ";
     const std::string mpirun = "OMP_NUM_THREADS=1 mpirun --allow-run-as-root --oversubscribe --bind-to none "
                                "--mca btl tcp,self --mca btl_tcp_if_include lo -np 2 ";
-    double one = 1e30, two = 1e30, ours = 1e30, raw = 1e30;
+    double one = 1e30, two = 1e30, two_no_overlap = 1e30, ours = 1e30, raw = 1e30;
     nlohmann::json last;
     for (int r = 0; r < rounds; ++r) {  // alternate, so both see the same machine
         one = std::min(
             one, run_result("OMP_NUM_THREADS=2 " + self + work + "2 " + std::to_string(steps))["step_s"].get<double>());
         last = run_result(mpirun + self + work + "1 " + std::to_string(steps));
         two = std::min(two, last["step_s"].get<double>());
+        two_no_overlap = std::min(two_no_overlap, last["step_s_no_overlap"].get<double>());
         ours = std::min(ours, last["allreduce_s"].get<double>());
         raw = std::min(raw, last["raw_allreduce_s"].get<double>());
     }
@@ -182,6 +194,9 @@ int main(int argc, char** argv) {
     std::printf("gradient all-reduce of %.1f MB per step: ours %.2f ms, raw MPI_Allreduce %.2f ms (ratio %.3f), "
                 "%.1f%% of the 2-rank step\n",
                 bytes / 1e6, 1e3 * ours, 1e3 * raw, raw / ours, 100 * ours / two);
+    std::printf("2-rank step with the buckets all-reduced during backward %.0f ms, after it %.0f ms "
+                "(overlap gain %.3f)\n",
+                1e3 * two, 1e3 * two_no_overlap, two_no_overlap / two);
     // On paper: N ranks, one per machine, each as fast as one of these ranks (1 core).
     const double per_image = (two - ours) / (kBatch / 2.0), global = 64;
     std::printf("on paper, global batch %.0f, %.2f s of compute per image per rank, ring all-reduce "
@@ -204,6 +219,8 @@ int main(int argc, char** argv) {
                               {"size", kSize},
                               {"step_ms_1rank_2threads", 1e3 * one},
                               {"step_ms_2ranks_1thread", 1e3 * two},
+                              {"step_ms_2ranks_no_overlap", 1e3 * two_no_overlap},
+                              {"overlap_gain", two_no_overlap / two},
                               {"images_per_s_1rank", ips1},
                               {"images_per_s_2ranks", ips2},
                               {"allreduce_ms", 1e3 * ours},

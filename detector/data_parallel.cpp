@@ -111,10 +111,19 @@ DataParallel::StepLoss DataParallel::gather_losses(double total, double cls, dou
     return s;
 }
 
+void DataParallel::watch_gradients(const std::vector<Tensor>& params) {
+    if (size() > 1 && !reducer_) reducer_ = std::make_unique<dist::GradientReducer>(*world_, params);
+}
+
 void DataParallel::average_gradients(const std::vector<Tensor>& params) {
     if (size() == 1) return;
-    if (!reducer_) reducer_ = std::make_unique<dist::GradientReducer>(*world_, params);
+    watch_gradients(params);
     reducer_->average();
+}
+
+void DataParallel::set_overlap(bool on) {
+    FOCAL_CHECK(size() == 1 || reducer_, "[dist] set_overlap before the gradients are watched");
+    if (reducer_) reducer_->set_overlap(on);
 }
 
 std::uint64_t dataset_fingerprint(const data::Dataset& dataset, std::size_t items) {

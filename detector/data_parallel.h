@@ -66,8 +66,14 @@ public:
     };
     StepLoss gather_losses(double total, double cls, double box, int images);
 
-    // Every parameter's gradient becomes the mean over the ranks (engine/dist/gradient_reducer.h).
+    // Before the first backward: from then on each step's backward starts the all-reduce of
+    // a bucket of gradients as soon as they are final (engine/dist/gradient_reducer.h).
+    // Without it, the first average_gradients() does, and the first step's all waits for it.
+    void watch_gradients(const std::vector<Tensor>& params);
+    // After backward: every parameter's gradient becomes the mean over the ranks.
     void average_gradients(const std::vector<Tensor>& params);
+    // Off: every bucket is all-reduced after backward (to measure the overlap; on by default).
+    void set_overlap(bool on);
 
 private:
     std::unique_ptr<dist::Collective> world_;

@@ -304,6 +304,7 @@ void start_data_parallel(TrainingRun& run) {
                          ? std::to_string(run.config.batch / parallel.size()).c_str()
                          : "about batch / ranks",
                      run.config.sync_bn ? "synchronised (--sync-bn)" : "per rank");
+    parallel.watch_gradients(run.trainable);  // the all-reduce overlaps every step's backward
 }
 
 // A new run writes config.json (after --init-from's weights, read first so that a bad one

@@ -130,9 +130,26 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& s
     }
     std::vector<std::shared_ptr<Node>> order = topological_order(root_nodes);
     root_nodes.clear();  // the order holds them now; released node by node below
+    // Leaves with a grad-ready hook (Tensor::set_grad_ready_hook): how many edges of the nodes
+    // still to run lead to each. When the last of them has run, the leaf's gradient is final.
+    std::unordered_map<TensorImpl*, int> edges_left;
+    for (const std::shared_ptr<Node>& node : order)
+        for (const Edge& edge : node->edges)
+            if (edge.leaf && edge.leaf->grad_ready) ++edges_left[edge.leaf.get()];
+    const auto leaf_edges_done = [&edges_left](const Node& node) {
+        if (edges_left.empty()) return;
+        for (const Edge& edge : node.edges)
+            if (edge.leaf && edge.leaf->grad_ready) {
+                TensorImpl& leaf = *edge.leaf;
+                if (--edges_left.at(&leaf) == 0 && leaf.grad.defined()) leaf.grad_ready();
+            }
+    };
     for (std::shared_ptr<Node>& node : order) {
         auto it = pending.find(node.get());
-        if (it == pending.end()) continue;  // no gradient reached this node
+        if (it == pending.end()) {  // no gradient reached this node
+            leaf_edges_done(*node);
+            continue;
+        }
         Tensor dy = std::move(it->second);
         pending.erase(it);
         FOCAL_CHECK(static_cast<bool>(node->backward), "[backward] the graph through '", node->name,
@@ -153,6 +170,7 @@ void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& s
                 if (!fresh) slot->second = add(slot->second, g);
             }
         }
+        leaf_edges_done(*node);
         // Release what this node held: its saved tensors (in the closure) and its edges.
         node->backward = nullptr;
         node->edges.clear();

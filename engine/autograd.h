@@ -4,7 +4,9 @@
 // Edge per input, and the backward closure written right under the forward (docs/design.md, "Ops and their gradients").
 // backward() walks the graph in topological order (iteratively: a chain of any depth is
 // fine), calls each closure once with the gradient of the node's output, and releases the
-// node's closure and edges as it goes, so the graph's memory is freed by the pass.
+// node's closure and edges as it goes, so the graph's memory is freed by the pass. A leaf
+// with a grad-ready hook (Tensor::set_grad_ready_hook) has it called as soon as the last
+// node with an edge to it has run, not at the end of the pass.
 #pragma once
 #include <functional>
 #include <memory>

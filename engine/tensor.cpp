@@ -209,6 +209,7 @@ void Tensor::set_grad_buffer(const Tensor& buffer) const {
                 "[set_grad_buffer] a gradient buffer must be contiguous with the tensor's shape, dtype and device");
     impl_->grad_buffer = buffer;
 }
+void Tensor::set_grad_ready_hook(std::function<void()> hook) const { impl_->grad_ready = std::move(hook); }
 
 Tensor& Tensor::requires_grad_(bool on) {
     if (!is_leaf())

@@ -2,6 +2,7 @@
 // autograd links. A Tensor is a cheap handle (a shared pointer); views share storage.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <span>
@@ -100,6 +101,12 @@ public:
     // data-parallel training's flat buffer (engine/dist/gradient_reducer.h), so the gradient
     // needs no second copy before the all-reduce. Undefined (the default): a fresh tensor.
     void set_grad_buffer(const Tensor& buffer) const;
+    // Called once per backward pass, right after this leaf's gradient for that pass is final
+    // (every op that feeds it has run), while backward goes on with the rest of the graph:
+    // data-parallel training starts the all-reduce of a bucket there (engine/dist/
+    // gradient_reducer.h), as PyTorch DDP does from its autograd hooks. Not called when no
+    // gradient reached the leaf. An empty function (the default) removes it.
+    void set_grad_ready_hook(std::function<void()> hook) const;
     const std::shared_ptr<Node>& grad_fn() const;
     void backward() const;                    // from a one-element tensor, seed 1
     void backward(const Tensor& grad) const;  // with a given output gradient
@@ -118,10 +125,11 @@ struct TensorImpl {
     Strides strides;
     int64_t offset = 0;
     DType dtype = DType::F32;
-    bool requires_grad = false;     // set by the user on leaves, by record() on op outputs
-    Tensor grad;                    // accumulated by backward() on leaves
-    Tensor grad_buffer;             // if defined, backward's first gradient is written here
-    std::shared_ptr<Node> grad_fn;  // the op that made this tensor; null on leaves
+    bool requires_grad = false;        // set by the user on leaves, by record() on op outputs
+    Tensor grad;                       // accumulated by backward() on leaves
+    Tensor grad_buffer;                // if defined, backward's first gradient is written here
+    std::function<void()> grad_ready;  // if set, called when backward has made `grad` final
+    std::shared_ptr<Node> grad_fn;     // the op that made this tensor; null on leaves
 };
 
 // Operators (defined with the element-wise ops).

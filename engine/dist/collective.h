@@ -41,6 +41,12 @@ public:
     virtual void all_reduce_sum(Tensor& t) = 0;
     void all_reduce_average(Tensor& t);  // the sum, times 1 / size()
     virtual void broadcast(Tensor& t, int root) = 0;
+    // The all-reduce of `t`, started and not waited for, so that backward can go on while it
+    // runs (engine/dist/gradient_reducer.h): `t` must stay untouched until wait_all(), which
+    // finishes every started one. Every rank starts them in the same order. The default runs
+    // it to the end at once.
+    virtual void start_all_reduce_sum(Tensor& t) { all_reduce_sum(t); }
+    virtual void wait_all() {}
 
     // Small host values, for counts, losses and checks.
     virtual void all_reduce_sum(std::span<double> values) = 0;

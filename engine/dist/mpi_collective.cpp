@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <exception>
 #include <thread>
+#include <vector>
 
 #include "engine/dist/backends.h"
 #include "engine/error.h"
@@ -51,15 +52,29 @@ public:
     std::string name() const override { return "mpi"; }
 
     void all_reduce_sum(Tensor& t) override {
+        start_all_reduce_sum(t);
+        wait_all();
+    }
+
+    void start_all_reduce_sum(Tensor& t) override {
         float* data = host_floats(t, "all_reduce");
         for (int64_t done = 0, n = t.numel(); done < n;) {  // MPI counts are ints
             const int count = static_cast<int>(std::min<int64_t>(n - done, INT_MAX));
-            MPI_Request r;
+            MPI_Request& r = started_.emplace_back();
             check(MPI_Iallreduce(MPI_IN_PLACE, data + done, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &r),
                   "MPI_Iallreduce");
-            wait(r, "all_reduce");
             done += count;
         }
+        // MPI moves a non-blocking collective's bytes only inside MPI calls (no progress
+        // thread): testing the started ones here moves them on while backward computes.
+        int all_done = 0;
+        check(MPI_Testall(static_cast<int>(started_.size()), started_.data(), &all_done, MPI_STATUSES_IGNORE),
+              "MPI_Testall");
+    }
+
+    void wait_all() override {
+        for (MPI_Request& r : started_) wait(r, "all_reduce");
+        started_.clear();
     }
 
     void broadcast(Tensor& t, int root) override {
@@ -154,6 +169,7 @@ private:
 
     int rank_ = 0, size_ = 1;
     bool failed_ = false;
+    std::vector<MPI_Request> started_;  // by start_all_reduce_sum, until wait_all (null once done)
 };
 
 }  // namespace

@@ -41,11 +41,24 @@ public:
     std::string name() const override { return "nccl"; }
 
     void all_reduce_sum(Tensor& t) override {
-        if (t.device() == Device::CPU) return host_->all_reduce_sum(t);
+        start_all_reduce_sum(t);
+        wait_all();
+    }
+
+    // Queued on the backend's stream after the kernels that wrote `t`, so the host goes on
+    // queueing backward's kernels; the GPU runs it in stream order (no second stream yet).
+    void start_all_reduce_sum(Tensor& t) override {
+        if (t.device() == Device::CPU) return host_->start_all_reduce_sum(t);
         float* data = device_floats(t, "all_reduce");
         check(ncclAllReduce(data, data, static_cast<size_t>(t.numel()), ncclFloat, ncclSum, comm_, cuda::stream()),
               "ncclAllReduce");
-        wait("all_reduce");
+        queued_ = true;
+    }
+
+    void wait_all() override {
+        host_->wait_all();
+        if (queued_) wait("all_reduce");
+        queued_ = false;
     }
 
     void broadcast(Tensor& t, int root) override {
@@ -101,6 +114,7 @@ private:
     std::unique_ptr<Collective> host_;  // MPI: bootstrap, host values, CPU tensors
     ncclComm_t comm_ = nullptr;
     bool failed_ = false;
+    bool queued_ = false;  // an all-reduce started on the stream and not yet waited for
 };
 
 }  // namespace

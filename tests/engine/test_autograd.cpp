@@ -160,3 +160,30 @@ TEST_CASE("a gradient buffer receives the gradient; later ones add into it in pl
     CHECK_THROWS_WITH_AS(x.set_grad_buffer(Tensor::zeros({3})), doctest::Contains("[set_grad_buffer]"), Error);
     CHECK_THROWS_WITH_AS(x.set_grad_buffer(Tensor::zeros({2, 2}).select(1, 0)), doctest::Contains("contiguous"), Error);
 }
+
+TEST_CASE("a leaf's grad-ready hook runs once, as soon as its gradient is final, before backward ends") {
+    const Tensor x = Tensor::from_vector(std::vector<float>{1.0f, -2.0f, 3.0f}, {3});
+    Tensor w1 = Tensor::from_vector(std::vector<float>{0.5f, 1.0f, -1.0f}, {3}).requires_grad_();
+    Tensor w2 = Tensor::from_vector(std::vector<float>{2.0f, 3.0f, 4.0f}, {3}).requires_grad_();
+    Tensor elsewhere = Tensor::ones({3}).requires_grad_();
+    std::vector<std::vector<float>> w1_at_its_hook;
+    std::vector<bool> w1_reached_at_w2_hook;
+    int elsewhere_calls = 0;
+    w1.set_grad_ready_hook([&] { w1_at_its_hook.push_back(w1.grad().to_vector<float>()); });
+    w2.set_grad_ready_hook([&] { w1_reached_at_w2_hook.push_back(w1.grad().defined()); });
+    elsewhere.set_grad_ready_hook([&] { ++elsewhere_calls; });
+    const Tensor unwalked = sum(elsewhere * x);  // a graph this backward does not walk
+
+    // y = sum(w2 * (w1 * x + w1)), w1 on two paths: dy/dw1 = w2 * (x + 1), dy/dw2 = w1 * (x + 1).
+    sum(w2 * (w1 * x + w1)).backward();
+    CHECK(w1_reached_at_w2_hook == std::vector<bool>{false});  // w2 was final before backward reached w1
+    REQUIRE(w1_at_its_hook.size() == 1);                       // once, after both of w1's paths
+    CHECK(w1_at_its_hook[0] == std::vector<float>{4.0f, -3.0f, 16.0f});
+    CHECK(w1.grad().to_vector<float>() == w1_at_its_hook[0]);
+    CHECK(elsewhere_calls == 0);
+
+    w1.set_grad_ready_hook({}), w2.set_grad_ready_hook({});  // removed: backward calls nothing
+    sum(w2 * w1).backward();
+    CHECK(w1_at_its_hook.size() == 1);
+    CHECK(w1_reached_at_w2_hook.size() == 1);
+}

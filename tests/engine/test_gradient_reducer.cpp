@@ -4,6 +4,8 @@
 // averaged gradient must be (own + 1) / 2, or (0 + 1) / 2 where this rank had none.
 #include <doctest/doctest.h>
 
+#include <functional>
+
 #include "engine/dist/gradient_reducer.h"
 #include "engine/engine.h"
 
@@ -41,10 +43,11 @@ TEST_CASE("the reducer averages gradients in their bucket slots, with no copy af
     Tensor b = Tensor::from_vector(std::vector<float>{0.5f, -0.5f}, {2}).requires_grad_();
     Tensor unused = Tensor::ones({3}).requires_grad_();  // no gradient on this rank
     PeerOfOnes peer;
-    // 8 bytes a bucket: 4 + 2 + 3 gradient elements and 3 flags make 6 buckets.
+    // 8 bytes a bucket: 4 + 2 + 3 gradient elements make 5 buckets, all-reduced with the 3 flags
+    // in 6 calls. `unused`, packed first, has no gradient: every bucket waits for average().
     dist::GradientReducer reducer(peer, {w, b, unused}, 8);
     CHECK(reducer.elements() == 12);
-    CHECK(reducer.buckets() == 6);
+    CHECK(reducer.buckets() == 5);
 
     for (int step = 0; step < 2; ++step) {  // the second step reuses the slots
         CAPTURE(step);
@@ -55,6 +58,7 @@ TEST_CASE("the reducer averages gradients in their bucket slots, with no copy af
         peer.calls = 0;
         reducer.average();
         CHECK(peer.calls == 6);
+        CHECK(reducer.started_during_backward() == 0);
         CHECK(w.grad().impl() == written.impl());  // the slot backward wrote is the result
         CHECK(w.grad().shape() == Shape{2, 2});
         CHECK(w.grad().to_vector<float>() == plus_one_halved({2 * k, 4 * k, 6 * k, 8 * k}));
@@ -88,4 +92,44 @@ TEST_CASE("a parameter no rank gave a gradient keeps none") {
     a.zero_grad();
     sum(a).backward();
     CHECK(a.grad().to_vector<float>() == std::vector<float>{1.0f, 1.0f});
+}
+
+TEST_CASE("buckets start during backward, in order, as soon as their gradients are final") {
+    class Watching : public PeerOfOnes {
+    public:
+        std::function<void()> on_start;
+        void start_all_reduce_sum(Tensor& t) override {
+            on_start();
+            all_reduce_sum(t);
+        }
+        using PeerOfOnes::all_reduce_sum;
+    };
+    const Tensor x = Tensor::from_vector(std::vector<float>{1.0f, 2.0f, 3.0f}, {3});
+    Tensor w1 = Tensor::ones({3}).requires_grad_(), w2 = Tensor::full({3}, 2.0f).requires_grad_();
+    Watching peer;
+    std::vector<bool> backward_reached_w1;  // at each start
+    peer.on_start = [&] { backward_reached_w1.push_back(w1.grad().defined()); };
+    // One bucket a parameter, last parameter first: [w2], [w1], then the flags.
+    dist::GradientReducer reducer(peer, {w1, w2}, 3 * sizeof(float));
+    REQUIRE(reducer.buckets() == 2);
+    for (bool overlap : {true, false}) {
+        CAPTURE(overlap);
+        reducer.set_overlap(overlap);
+        w1.zero_grad(), w2.zero_grad();
+        backward_reached_w1.clear();
+        sum(w2 * (w1 * x)).backward();  // dw1 = w2 x = (2, 4, 6), dw2 = w1 x = (1, 2, 3)
+        // With the overlap, w2's bucket started before backward reached w1, w1's when it was final.
+        CHECK(backward_reached_w1 == (overlap ? std::vector<bool>{false, true} : std::vector<bool>{}));
+        reducer.average();
+        CHECK(reducer.started_during_backward() == (overlap ? 2u : 0u));
+        CHECK(backward_reached_w1.size() == 3);  // + the flags, after backward
+        CHECK(w1.grad().to_vector<float>() == std::vector<float>{1.5f, 2.5f, 3.5f});
+        CHECK(w2.grad().to_vector<float>() == std::vector<float>{1.0f, 1.5f, 2.0f});
+    }
+
+    // A second backward before average() would add into a bucket already on its way.
+    reducer.set_overlap(true);
+    w1.zero_grad(), w2.zero_grad();
+    sum(w2 * (w1 * x)).backward();
+    CHECK_THROWS_WITH_AS(sum(w2 * (w1 * x)).backward(), doctest::Contains("a second backward pass"), Error);
 }
