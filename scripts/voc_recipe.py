@@ -6,7 +6,7 @@ weight decay .05, cosine, warm-up 300, 256 px, batch 8, the prior bias) with som
 changed (VARIANTS below; `--variants` picks some, `a+b` combines levers). Each run gets the
 same training time, not the same epochs, since a lever can cost speed (a mosaic decodes four
 images, 320 px has 1.6x the pixels of 256): a pilot of --pilot-iters iterations measures the variant's images/s on
-this machine, and the run trains for as many whole epochs as fit in --minutes at that speed
+this machine over its second half, and the run trains for as many whole epochs as fit in --minutes at that speed
 (at least one; the cosine schedule spans them). It is scored once, at the end, on
 --val-split with `focal eval` (the last weights; with --ema, the average).
 
@@ -45,6 +45,7 @@ VARIANTS = {
     "multiscale": ("+ multi-scale (256 px +- 25 %)", {"--multi-scale": ["0.25"]}),
     "crop": ("scale-crop always, zoom 0.3-2", {"--crop-probability": ["1"], "--zoom": ["0.3", "2"]}),
     "size320": ("320 px input", {"--image-size": ["320"]}),
+    "size192": ("192 px input (more epochs in the budget)", {"--image-size": ["192"]}),
     "lr4e-3": ("lr 0.004", {"--lr": ["0.004"]}),
     # `focal inspect --anchors` on the sample's train split at 256 px: size 2.5 x stride covers
     # 95.6 % of the boxes with an anchor of IoU >= .5, the default 4 x stride 88.8 %.
@@ -65,7 +66,8 @@ def parse_args():
     p.add_argument("--seeds", type=int, default=2, help="training seeds per variant")
     p.add_argument("--variants", default=",".join(VARIANTS),
                    help="comma-separated, from: " + ", ".join(VARIANTS) + "; a+b combines two levers")
-    p.add_argument("--pilot-iters", type=int, default=24, help="iterations of each variant's speed pilot")
+    p.add_argument("--pilot-iters", type=int, default=64,
+                   help="iterations of each variant's speed pilot (its second half is timed)")
     p.add_argument("--threads", type=int, default=0, help="compute threads (0: all cores)")
     p.add_argument("--max-iters", type=int, default=0, help="iterations per epoch at most (smoke runs; 0: all)")
     p.add_argument("--max-epochs", type=int, default=0, help="epochs per run at most (smoke runs; 0: no cap)")
@@ -135,15 +137,27 @@ def pilot(a, variant, runs_dir):
         os.rmdir(run)
     iters = min(a.pilot_iters, a.max_iters) if a.max_iters else a.pilot_iters
     command = train_command(a, variant, 0, run, iters)
-    command += ["--epochs", "1", "--eval-every", "0", "--log-every", str(iters), "--quiet"]
+    command += ["--epochs", "1", "--eval-every", "0", "--log-every", str(max(1, iters // 8)), "--quiet"]
     run_command(command, os.path.join(runs_dir, f"{variant}_pilot.log"), WHO)
     steps = [r for r in read_json_lines(os.path.join(run, "log.jsonl"), WHO) if r.get("type") == "step"]
     if not steps:
         raise SystemExit(f"{WHO}: the pilot of {variant} logged no step; see {run}")
-    speed = {"images_per_s": steps[-1]["images_per_s"], "images": read_json(os.path.join(run, "config.json"),
-                                                                              WHO)["images"]}
+    speed = {"images_per_s": steady_speed(steps), "images": read_json(os.path.join(run, "config.json"),
+                                                                      WHO)["images"]}
     write_atomically(measured, json.dumps(speed))
     return speed
+
+
+def steady_speed(steps):
+    """Images/s over the second half of a pilot's step records, whose images_per_s counts from
+    the epoch's start: the first iterations (allocations, caches, and with --multi-scale a new
+    shape every few steps) are slower than the rest of a run, by up to a third on 24 of them."""
+    last = steps[-1]
+    middle = next((r for r in steps if r["iter"] >= last["iter"] / 2 and r is not last), None)
+    if middle is None:  # one record: the rate from the start is all there is
+        return last["images_per_s"]
+    seconds = lambda r: r["iter"] * BATCH / r["images_per_s"]  # since the epoch started
+    return (last["iter"] - middle["iter"]) * BATCH / (seconds(last) - seconds(middle))
 
 
 def epochs_for(a, speed):

@@ -109,6 +109,14 @@ class VocRecipe(unittest.TestCase):
         self.assertNotEqual(bad.returncode, 0)
         self.assertIn("unknown ema+base", bad.stderr)
 
+    def test_the_pilot_times_its_second_half(self):
+        sys.path.insert(0, os.path.dirname(SCRIPT))
+        import voc_recipe
+        # 8 iterations of 8 images: the first 4 took 8 s in all, the last 4 took 2 s (16 images/s).
+        steps = [{"iter": 4, "images_per_s": 32 / 8}, {"iter": 8, "images_per_s": 64 / 10}]
+        self.assertAlmostEqual(voc_recipe.steady_speed(steps), 16.0)
+        self.assertAlmostEqual(voc_recipe.steady_speed(steps[1:]), 6.4)  # one record: from the start
+
     def test_bad_arguments_are_named(self):
         bad = self.compare(data=os.path.join(self.dir, "no_such_set"))
         self.assertNotEqual(bad.returncode, 0)
