@@ -54,7 +54,11 @@ void GradientReducer::gradient_ready(std::size_t i) {
     FOCAL_CHECK(!packed_[i], "[dist] a second backward pass before the gradients were averaged: data-parallel ",
                 "training all-reduces each step's gradients during its one backward pass");
     pack(i);
-    start_ready_buckets();
+    // Synchronised batch norm (BatchNormSync) all-reduces during backward too. Buckets started
+    // between its calls would be ordered by which parameters each rank's backward has reached,
+    // which differs when one rank's batch gives some parameter no gradient (a box head without
+    // positives), and the ranks' collectives would no longer match: they wait for average().
+    if (BatchNormSync::current() == nullptr) start_ready_buckets();
 }
 
 void GradientReducer::pack(std::size_t i) {

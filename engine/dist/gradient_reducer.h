@@ -15,7 +15,9 @@
 // with the earlier layers. Every rank starts the buckets in index order, as collectives must
 // be started (a bucket waits for the ones before it), so a rank whose backward did not reach
 // some parameter (a box head without positives) starts that bucket and the ones after it in
-// average(), after backward, which packs what is left and waits for everything.
+// average(), after backward, which packs what is left and waits for everything. Under
+// synchronised batch norm, whose backward makes collectives of its own, every bucket starts
+// in average(): their order among those calls could differ from rank to rank.
 //
 // A parameter no gradient reached packs zeros; its flag counts the ranks where one did, and
 // afterwards it has a gradient on every rank exactly when it had one on some rank, so the

@@ -127,6 +127,19 @@ TEST_CASE("buckets start during backward, in order, as soon as their gradients a
         CHECK(w2.grad().to_vector<float>() == std::vector<float>{1.0f, 1.5f, 2.0f});
     }
 
+    // Under synchronised batch norm (collectives of its own during backward) every bucket
+    // waits for average(), so that the ranks' collectives come in one order.
+    {
+        const dist::BatchNormSync sync_bn(&peer);
+        w1.zero_grad(), w2.zero_grad();
+        backward_reached_w1.clear();
+        sum(w2 * (w1 * x)).backward();
+        CHECK(backward_reached_w1.empty());
+        reducer.average();
+        CHECK(reducer.started_during_backward() == 0);
+        CHECK(w1.grad().to_vector<float>() == std::vector<float>{1.5f, 2.5f, 3.5f});
+    }
+
     // A second backward before average() would add into a bucket already on its way.
     reducer.set_overlap(true);
     w1.zero_grad(), w2.zero_grad();
