@@ -46,6 +46,8 @@ VARIANTS = {
     "crop": ("scale-crop always, zoom 0.3-2", {"--crop-probability": ["1"], "--zoom": ["0.3", "2"]}),
     "size320": ("320 px input", {"--image-size": ["320"]}),
     "size192": ("192 px input (more epochs in the budget)", {"--image-size": ["192"]}),
+    "size160": ("160 px input (more epochs in the budget)", {"--image-size": ["160"]}),
+    "size224": ("224 px input (more epochs in the budget)", {"--image-size": ["224"]}),
     "lr4e-3": ("lr 0.004", {"--lr": ["0.004"]}),
     # `focal inspect --anchors` on the sample's train split at 256 px: size 2.5 x stride covers
     # 95.6 % of the boxes with an anchor of IoU >= .5, the default 4 x stride 88.8 %.
