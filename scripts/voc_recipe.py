@@ -7,8 +7,9 @@ changed (VARIANTS below; `--variants` picks some, `a+b` combines levers). Each r
 same training time, not the same epochs, since a lever can cost speed (a mosaic decodes four
 images, 320 px has 1.6x the pixels of 256): a pilot of --pilot-iters iterations measures the
 variant's images/s on this machine over its second half, and the run trains for as many whole
-epochs as fit in --minutes at that speed (at least one; the cosine schedule spans them). It is scored once, at the end, on
---val-split with `focal eval` (the last weights; with --ema, the average).
+epochs as fit in --minutes at that speed (at least one; the cosine schedule spans them). It is
+scored once, at the end, on --val-split with `focal eval` (the last weights; with --ema, the
+average).
 
 Writes into OUT: runs/<variant>_s<seed>/ (focal run folders), runs/<variant>_pilot/,
 recipe_runs.csv (every run: epochs, training minutes, mAP), recipe_summary.csv (per variant:
