@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """FL vs alpha-balanced CE vs OHEM 1:3 on Pascal VOC, at an equal budget, over several seeds.
 
-Every run is README's VOC recipe (the `tiny` preset with GroupNorm heads, AdamW, cosine
+Every run is the 256 px VOC recipe (the `tiny` preset with GroupNorm heads, AdamW, cosine
 schedule, 256 px, batch 8, the prior bias) with only the classification loss changed:
 
     fl        focal loss, gamma 2, alpha .25          (Lin et al. 2017, eq. 5)
@@ -37,7 +37,7 @@ LOSSES = [
     ("ohem", "OHEM 1:3 (CE)", ["--cls-loss", "ohem", "--loss-param", "ratio=3"]),
 ]
 
-# README's VOC recipe, less the epochs (the budget is a flag here).
+# The 256 px VOC recipe, less the epochs (the budget is a flag here).
 RECIPE = [
     "--preset", "tiny", "--model", '{"head_norm_groups": 32}', "--optimizer", "adamw", "--lr", "0.002",
     "--weight-decay", "0.05", "--schedule", "cosine", "--warmup", "300",
@@ -130,7 +130,7 @@ def summarise(a, rows):
 def report(a, by_loss, labels, margins):
     lines = [
         "# FL vs alpha-CE vs OHEM 1:3 on Pascal VOC (scripts/voc_losses.py)", "",
-        f"Every run: README's VOC recipe (`tiny`, GroupNorm heads, AdamW lr 0.002, weight decay 0.05, cosine, "
+        f"Every run: the 256 px VOC recipe (`tiny`, GroupNorm heads, AdamW lr 0.002, weight decay 0.05, cosine, "
         f"warm-up 300, batch 8, 256 px, the prior bias), {a.epochs} epochs of the {a.train_split} split, "
         f"scored on the {a.val_split} split with the last weights; seeds 0..{a.seeds - 1}; mean ± sample std; "
         f"margins paired by seed.", "",

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Which training levers lift the VOC recipe, at equal wall time, over several seeds.
 
-Every variant is README's VOC recipe (the `tiny` preset with GroupNorm heads, AdamW lr .002,
+Every variant is the 256 px VOC recipe (the `tiny` preset with GroupNorm heads, AdamW lr .002,
 weight decay .05, cosine, warm-up 300, 256 px, batch 8, the prior bias) with some settings
 changed (VARIANTS below; `--variants` picks some, `a+b` combines levers). Each run gets the
 same training time, not the same epochs, since a lever can cost speed (a mosaic decodes four
@@ -30,7 +30,8 @@ from run_files import mean_std, read_json, read_json_lines, run_command, write_a
 
 WHO = "voc_recipe"
 
-# README's VOC recipe, as flag -> values; a variant's flags replace or add to these.
+# The 256 px VOC recipe (recipes/voc.json before this comparison chose 160 px), as flag -> values;
+# a variant's flags replace or add to these.
 BATCH = 8
 RECIPE = {
     "--batch": [str(BATCH)], "--preset": ["tiny"], "--model": ['{"head_norm_groups": 32}'], "--optimizer": ["adamw"], "--lr": ["0.002"],
@@ -39,7 +40,7 @@ RECIPE = {
 
 VARIANTS = {
     # name: (label, flags over RECIPE; a --model patch is merged into the recipe's, RFC 7386)
-    "base": ("README's recipe", {}),
+    "base": ("the 256 px recipe", {}),
     "ema": ("+ EMA of the weights (decay .999, ramp 1000)", {"--ema": ["0.999"], "--ema-ramp": ["1000"]}),
     "mosaic": ("+ mosaic (p .5)", {"--mosaic": ["0.5"]}),
     "mixup": ("+ mixup (p .2)", {"--mixup": ["0.2"]}),
@@ -229,7 +230,7 @@ def summarise(a, rows, speeds):
 def report(a, summary):
     lines = [
         "# Levers of the VOC recipe at equal training time (scripts/voc_recipe.py)", "",
-        f"Every run: README's VOC recipe with the changes its row names, trained for the whole epochs of the {a.train_split} "
+        f"Every run: the 256 px VOC recipe with the changes its row names, trained for the whole epochs of the {a.train_split} "
         f"split that fit in {a.minutes:g} minutes at the speed its pilot measured, scored on the "
         f"{a.val_split} split with the last weights; "
         + (f"seeds 0..{a.seeds - 1}; mean ± sample std; the difference from the recipe is paired by seed."

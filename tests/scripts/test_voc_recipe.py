@@ -83,7 +83,7 @@ class VocRecipe(unittest.TestCase):
             self.assertAlmostEqual(float(s["voc07_minus_base_mean"]), statistics.mean(paired), places=3)
         with open(os.path.join(self.out, "recipe.md")) as f:
             report = f.read()
-        for label in ("README's recipe", "+ EMA of the weights", "+ mosaic (p .5)", "seeds 0..1"):
+        for label in ("the 256 px recipe", "+ EMA of the weights", "+ mosaic (p .5)", "seeds 0..1"):
             self.assertIn(label, report)
 
     def test_second_call_reuses_every_run(self):
