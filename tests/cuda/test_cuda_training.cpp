@@ -81,7 +81,8 @@ Step tiny_step(const data::Batch& b, Device device) {
     loss.total.backward();
     Step s{loss.total.item(), {}};
     for (const auto& [name, p] : model.named_parameters()) {
-        REQUIRE_MESSAGE(p.grad().defined(), name);
+        const std::string parameter = name;  // clang 14 cannot capture a structured binding
+        REQUIRE_MESSAGE(p.grad().defined(), parameter);
         s.grads.emplace_back(name, p.grad().to(Device::CPU));
     }
     return s;

@@ -205,7 +205,8 @@ TEST_CASE("the marker focal-shapes.txt: written, read back, and refused when wro
         {head + "images 4\nsize 64\nseed 0\nmin_object 6\nmax_object 3\nmax_object 3\n", "max_object is given twice"},
     };
     for (const auto& [text, message] : bad) {
-        CAPTURE(text);
+        const auto& marker = text;  // clang 14 cannot capture a structured binding
+        CAPTURE(marker);
         CHECK_THROWS_WITH_AS(parse_shapes_marker(text, "focal-shapes.txt"), doctest::Contains(message.c_str()),
                              focal::Error);
     }

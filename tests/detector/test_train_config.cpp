@@ -94,7 +94,8 @@ TEST_CASE("config.json values of the wrong type or range are Errors naming the s
         {json::array({1, 2}), "must be a JSON object, got an array"},
     };
     for (const auto& [j, message] : bad) {
-        CAPTURE(j.dump());
+        const std::string text = j.dump();  // clang 14 cannot capture a structured binding
+        CAPTURE(text);
         CHECK_THROWS_WITH_AS(train_config_from_json(j), doctest::Contains(message.c_str()), Error);
     }
     // A deeply nested model patch is refused before anything copies or merges it (both recurse).

@@ -78,7 +78,8 @@ TEST_CASE("freeze_stages fixes the stem and the first layers; frozen batch norms
     Tensor x = Tensor::randn({2, 3, 64, 64}, gen);
     sum(net.forward(x).back()).backward();
     for (const auto& [name, p] : net.named_parameters()) {
-        CAPTURE(name);
+        const std::string& parameter = name;  // clang 14 cannot capture a structured binding
+        CAPTURE(parameter);
         CHECK(p.grad().defined() == p.requires_grad());
     }
     CHECK_THROWS_WITH_AS(net.freeze_stages(6), doctest::Contains("this backbone has 5"), Error);
@@ -99,7 +100,8 @@ TEST_CASE("a backbone with frozen batch norm computes in training mode what it c
     CHECK(net.forward(x).back().to_vector<float>() == expected);
     for (const auto& [name, p] : net.named_parameters())
         if (name.find("bn") != std::string::npos || name.find("downsample.1") != std::string::npos) {
-            CAPTURE(name);
+            const std::string& parameter = name;  // clang 14 cannot capture a structured binding
+            CAPTURE(parameter);
             CHECK_FALSE(p.requires_grad());
         }
 }

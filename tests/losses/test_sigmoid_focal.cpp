@@ -94,7 +94,9 @@ TEST_CASE("gamma = 0 with alpha off is BCE exactly, gradients included") {
 TEST_CASE("exact at logits of +-100: softplus forms, no log(0)") {
     Tensor x = Tensor::from_vector(std::vector<float>{100, -100, 100, -100}, {4});
     Tensor t = Tensor::from_vector(std::vector<float>{0, 1, 1, 0}, {4});
-    for (const auto& [name, fl] : focal_impls()) {
+    for (const auto& impl : focal_impls()) {
+        const std::string& name = impl.first;  // not a structured binding: clang 14 cannot capture one
+        const FocalFn& fl = impl.second;
         CAPTURE(name);
         std::vector<float> v = fl(x, t, 0.25f, 2.0f, Reduction::None).to_vector<float>();
         CHECK(v[0] == 75.0f);  // (1 - alpha) * 1^2 * 100: the wrong side costs exactly |x|
@@ -118,7 +120,9 @@ TEST_CASE("gradients stay finite for gamma < 1 as p_t -> 1, and vanish") {
     Tensor t = Tensor::ones({int64_t(xs.size())});  // p_t = sigmoid(x) -> 1
     for (float gamma : {0.0f, 0.1f, 0.5f, 0.9f, 1.0f, 2.0f}) {
         CAPTURE(gamma);
-        for (const auto& [name, fl] : focal_impls()) {
+        for (const auto& impl : focal_impls()) {
+            const std::string& name = impl.first;  // not a structured binding: clang 14 cannot capture one
+            const FocalFn& fl = impl.second;
             CAPTURE(name);
             std::vector<float> g =
                 grad_of([&](const Tensor& in) { return fl(in, t, 0.25f, gamma, Reduction::None); }, x);
@@ -137,7 +141,9 @@ TEST_CASE("no nan for any finite input") {
     // multiplies ce * gamma * q^(gamma - 1) (which overflows) by dq/dx = 0 (see the header).
     const std::vector<float> xs = {-1e37f, -1e30f, -1e4f, -103.5f, -88,  1e-40f, -0.0f,
                                    0,      1e-30f, 88,    103.5f,  1e4f, 1e30f,  1e37f};
-    for (const auto& [name, fl] : focal_impls()) {
+    for (const auto& impl : focal_impls()) {
+        const std::string& name = impl.first;  // not a structured binding: clang 14 cannot capture one
+        const FocalFn& fl = impl.second;
         std::vector<float> x, t;
         for (float target : {0.0f, 1.0f, 0.5f, 1e-30f}) {
             for (float v : xs) x.push_back(v), t.push_back(target);
@@ -186,7 +192,9 @@ TEST_CASE("gradcheck: focal (composed and fused) and BCE") {
 TEST_CASE("reductions: none / sum / mean") {
     Generator gen(5);
     Tensor x = Tensor::randn({3, 5}, gen), t = gt(Tensor::rand({3, 5}, gen), 0.5f);
-    for (const auto& [name, fl] : focal_impls()) {
+    for (const auto& impl : focal_impls()) {
+        const std::string& name = impl.first;  // not a structured binding: clang 14 cannot capture one
+        const FocalFn& fl = impl.second;
         CAPTURE(name);
         Tensor none = fl(x, t, 0.25f, 2.0f, Reduction::None);
         CHECK(none.shape() == Shape{3, 5});

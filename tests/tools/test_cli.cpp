@@ -91,8 +91,8 @@ TEST_CASE("every command: a numeric flag out of range is one short line naming t
     };
     for (const auto& [command, flag_value] : cases) {
         std::string output;
-        CAPTURE(command);
-        CAPTURE(flag_value);
+        const std::string line = command + " " + flag_value;  // clang 14 cannot capture a structured binding
+        CAPTURE(line);
         CHECK(run_focal(command + " " + flag_value, output) == 2);
         CAPTURE(output);
         const std::string flag = flag_value.substr(0, flag_value.find(' '));
@@ -182,7 +182,8 @@ TEST_CASE("recipes/voc.json: a smoke run of README's VOC recipe on a few images 
     const nlohmann::json config = nlohmann::json::parse(read_text(out / "config.json"));
     const nlohmann::json& t = config.contains("train") ? config.at("train") : config;
     for (const auto& [key, value] : recipe.items()) {
-        CAPTURE(key);
+        const std::string setting = key;  // clang 14 cannot capture a structured binding
+        CAPTURE(setting);
         if (key == "epochs" || key == "eval_every") continue;  // the command line's
         if (value.is_number_float())
             CHECK(t.at(key).get<double>() == doctest::Approx(value.get<double>()).epsilon(1e-6));  // stored as float

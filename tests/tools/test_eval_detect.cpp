@@ -69,8 +69,8 @@ TEST_CASE("focal eval's per-class AP equals the devkit reference on focal detect
         for (const auto& [key, theirs_key] : {std::pair<std::string, std::string>{"ap50_voc07", "ap_11point"},
                                               std::pair<std::string, std::string>{"ap50_area", "ap_area"}}) {
             const json& theirs = devkit.at(theirs_key).at(name);
-            CAPTURE(name);
-            CAPTURE(key);
+            const std::string what = name + " " + key;  // clang 14 cannot capture a structured binding
+            CAPTURE(what);
             REQUIRE(ours.at(key).is_null() == theirs.is_null());
             if (theirs.is_null()) continue;
             CHECK(std::abs(ours.at(key).get<double>() - theirs.get<double>()) <= 1e-6);

@@ -132,7 +132,8 @@ TEST_CASE("focal experiments --tiny writes every figure's data, the tables and t
             {std::stod(row.at("fraction")), std::stod(row.at("cumulative"))});
     CHECK(curves.size() == 8);  // gamma 0, .5, 1, 2 x positive, negative
     for (const auto& [name, points] : curves) {
-        INFO(name);
+        const std::string curve = name;  // clang 14 cannot capture a structured binding
+        INFO(curve);
         REQUIRE(points.size() > 100);
         CHECK(points.front().first == 0.0);
         CHECK(points.front().second == doctest::Approx(0.0));
