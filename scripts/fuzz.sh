@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Builds every libFuzzer target (fuzz/, clang with ASan + UBSan) in build-fuzz and runs each
+# Builds every libFuzzer target (fuzz/, clang with ASan + UBSan) in build-fuzz (or FUZZ_BUILD_DIR) and runs each
 # from its committed seeds, fuzz/corpus/<name>/, with its dictionary fuzz/<name>.dict:
 #   bash scripts/fuzz.sh                 # 15 s per target (CI: about 2 minutes in all)
 #   bash scripts/fuzz.sh 600             # 10 minutes per target
 #   RUNS=1000000 bash scripts/fuzz.sh    # a number of executions per target instead of a time
 #   TARGETS="safetensors image" bash scripts/fuzz.sh 60
 #   FUZZ_BUILD_DIR=build-asan bash scripts/fuzz.sh   # a clang tree configured already (.ci/run's)
-# New inputs go to build-fuzz/corpus/<name>/ (kept between calls), never into the seeds. A
+# Paths below are in build-fuzz. New inputs go to build-fuzz/corpus/<name>/ (kept between calls), never into the seeds. A
 # finding stops the script with status 1 and leaves build-fuzz/<name>-crash-* (or -leak-,
 # -oom-, -timeout-); reproduce it with build-fuzz/fuzz/fuzz_<name> FILE, fix it, and commit
 # the file to fuzz/corpus/<name>/ as a regression seed. Each target's last lines, with
