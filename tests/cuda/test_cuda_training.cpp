@@ -1,7 +1,8 @@
 // The `tiny` RetinaNet on CUDA against the CPU, end to end (the kernels one by one are in
 // tests/cuda/test_cuda_parity.cpp, whose main() skips this file too without a GPU, and fails
 // it under FOCAL_REQUIRE_CUDA=1):
-//   - one batch: the loss and every parameter's gradient agree to rtol 1e-3;
+//   - one batch: the loss agrees to rtol 1e-3, every parameter's gradient to 4x the CPU's own
+//     sensitivity to rounding (relative L2; the test case says why);
 //   - a seeded 40-step `focal train` run on CUDA: its first 5 losses are the CPU run's to
 //     1e-3, and all 40 are finite;
 //   - two CUDA runs are bitwise equal (losses and checkpoint);
@@ -45,6 +46,17 @@ void check_close(const Tensor& cpu, const Tensor& cuda, const std::string& what)
                              << ")");
 }
 
+// ||b - a|| / ||a||.
+double relative_l2(const Tensor& a, const Tensor& b) {
+    const std::vector<float> x = a.to_vector<float>(), y = b.to_vector<float>();
+    double diff = 0, norm = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+        diff += (double(y[i]) - x[i]) * (double(y[i]) - x[i]);
+        norm += double(x[i]) * x[i];
+    }
+    return norm > 0 ? std::sqrt(diff / norm) : std::sqrt(diff);
+}
+
 // A fixed batch of 256 px random images with three random boxes each (as bench_train_step).
 data::Batch random_batch(int n, int size, int classes, Generator& gen) {
     data::Batch b;
@@ -61,6 +73,15 @@ data::Batch random_batch(int n, int size, int classes, Generator& gen) {
             b.difficult[i].push_back(0);
         }
     }
+    return b;
+}
+
+// The batch with every pixel scaled by 1 + eps * u, u ~ N(0, 1) from `seed`: a change of
+// the order of one float rounding step when eps is 1e-7.
+data::Batch nudged(data::Batch b, float eps, uint64_t seed) {
+    Generator gen(seed);
+    const std::vector<float> u = Tensor::randn({static_cast<int64_t>(b.images.size())}, gen).to_vector<float>();
+    for (size_t i = 0; i < u.size(); ++i) b.images[i] *= 1.0f + eps * u[i];
     return b;
 }
 
@@ -142,15 +163,38 @@ std::string file_bytes(const fs::path& path) {
 // (focal_tests_cuda -ts=training, and -tse=training for the rest).
 TEST_SUITE_BEGIN("training");
 
-TEST_CASE("tiny RetinaNet, one batch: the loss and every parameter's gradient, CPU vs CUDA to rtol 1e-3") {
+// How close can CUDA's gradients be to the CPU's? The tiny RetinaNet at initialisation on
+// noise images is ill-conditioned: its backbone gradients pass through a dozen BatchNorms
+// (train mode, 128 values per channel at the deepest stage) and ReLUs, and the CPU's own
+// gradients move by up to 0.6% (relative L2) when the images move by one rounding step,
+// their small elements by 30% (which is why an element-wise rtol cannot be the test here).
+// CUDA sums in other orders, so its rounding is such a nudge inside every op. The test: each
+// gradient within 4x the CPU's own sensitivity (the largest of three nudges), and within
+// 2e-3 where that is smaller; a wrong gradient is off by O(1).
+TEST_CASE("tiny RetinaNet, one batch: the loss and every parameter's gradient, CPU vs CUDA, to 4x the CPU's "
+          "own sensitivity") {
     Generator gen(7);
     const data::Batch b = random_batch(2, 256, 4, gen);
     const Step cpu = tiny_step(b, Device::CPU), cuda = tiny_step(b, Device::CUDA);
+    const Step nudges[] = {tiny_step(nudged(b, 1e-7f, 1), Device::CPU), tiny_step(nudged(b, -1e-7f, 2), Device::CPU),
+                           tiny_step(nudged(b, 3e-8f, 3), Device::CPU)};
     CHECK(std::isfinite(cpu.loss));
     CHECK(std::abs(cuda.loss - cpu.loss) <= kRtol * std::abs(cpu.loss));
     REQUIRE(cpu.grads.size() == cuda.grads.size());
-    for (size_t i = 0; i < cpu.grads.size(); ++i)
-        check_close(cpu.grads[i].second, cuda.grads[i].second, cpu.grads[i].first);
+    double worst_ratio = 0;
+    std::string worst;
+    for (size_t i = 0; i < cpu.grads.size(); ++i) {
+        const auto& [name, expected] = cpu.grads[i];
+        const double error = relative_l2(expected, cuda.grads[i].second);
+        double own = 0;
+        for (const Step& nudge : nudges) own = std::max(own, relative_l2(expected, nudge.grads[i].second));
+        const double bound = std::max(2e-3, 4 * own);
+        const std::string line = name + ": CPU vs CUDA " + std::to_string(error) + ", CPU vs nudged CPU " +
+                                 std::to_string(own) + ", bound " + std::to_string(bound);
+        CHECK_MESSAGE(error <= bound, line);
+        if (error / bound > worst_ratio) worst_ratio = error / bound, worst = line;
+    }
+    MESSAGE("closest to its bound: " << worst);
 }
 
 TEST_CASE("focal train --device cuda: 40 seeded steps, finite, the first 5 as on the CPU, bitwise run to run; "
