@@ -14,9 +14,19 @@ struct Plus {
     __device__ double operator()(double a, double b) const { return a + b; }
 };
 
-// Element k of channel ch's values, k = i * l + j over (N, L).
-__device__ float channel_value(const float* x, int64_t c, int64_t l, int64_t ch, int64_t k) {
-    return x[((k / l) * c + ch) * l + k % l];
+// Visits this thread's share of channel ch's values, k = threadIdx.x, + blockDim.x, ...
+// below n * l, as offsets (i * c + ch) * l + j of (i, j) = (k / l, k % l), stepping (i, j)
+// rather than dividing k: a 64-bit division per value is slow on a GPU.
+template <class Visit>
+__device__ void for_channel_values(int64_t n, int64_t c, int64_t l, int64_t ch, Visit&& visit) {
+    if (n == 0 || l == 0) return;
+    const int64_t step_i = blockDim.x / l, step_j = blockDim.x % l;
+    int64_t i = threadIdx.x / l, j = threadIdx.x % l;
+    for (; i < n; i += step_i, j += step_j) {
+        if (j >= l) j -= l, ++i;
+        if (i >= n) break;
+        visit((i * c + ch) * l + j);
+    }
 }
 
 // mean[ch] and biased var[ch], the second pass around the (float) mean as on the CPU.
@@ -25,12 +35,11 @@ __global__ void channel_stats_kernel(const float* x, int64_t n, int64_t c, int64
     const int64_t count = n * l;
     for (int64_t ch = blockIdx.x; ch < c; ch += gridDim.x) {
         double total = 0;
-        for (int64_t k = threadIdx.x; k < count; k += blockDim.x) total += channel_value(x, c, l, ch, k);
+        for_channel_values(n, c, l, ch, [&](int64_t at) { total += x[at]; });
         const double m = group_reduce<kThreads>(total, shared, Plus()) / static_cast<double>(count);
         const float mf = static_cast<float>(m);
         double squares = 0;
-        for (int64_t k = threadIdx.x; k < count; k += blockDim.x)
-            squares += math::squared_deviation(channel_value(x, c, l, ch, k), mf);
+        for_channel_values(n, c, l, ch, [&](int64_t at) { squares += math::squared_deviation(x[at], mf); });
         squares = group_reduce<kThreads>(squares, shared, Plus());
         if (threadIdx.x == 0) {
             mean[ch] = mf;
@@ -42,15 +51,13 @@ __global__ void channel_stats_kernel(const float* x, int64_t n, int64_t c, int64
 __global__ void channel_sums_kernel(const float* a, const float* b, const float* b_center, int64_t n, int64_t c,
                                     int64_t l, float* sum_a, float* sum_ab) {
     __shared__ double shared[kThreads];
-    const int64_t count = n * l;
     for (int64_t ch = blockIdx.x; ch < c; ch += gridDim.x) {
         const float center = b_center ? b_center[ch] : 0.0f;
         double sa = 0, sab = 0;
-        for (int64_t k = threadIdx.x; k < count; k += blockDim.x) {
-            const float va = channel_value(a, c, l, ch, k);
-            sa += va;
-            sab += math::centered_product(va, channel_value(b, c, l, ch, k), center);
-        }
+        for_channel_values(n, c, l, ch, [&](int64_t at) {
+            sa += a[at];
+            sab += math::centered_product(a[at], b[at], center);
+        });
         sa = group_reduce<kThreads>(sa, shared, Plus());
         sab = group_reduce<kThreads>(sab, shared, Plus());
         if (threadIdx.x == 0) {

@@ -24,9 +24,12 @@ FOCAL_HD int64_t window_input(int64_t out, int64_t k, int64_t stride, int64_t pa
 
 // The inverse: the output coordinate whose tap `k` reads input coordinate `in`, or -1 when
 // none does (the tap falls between strides, or outside [0, out_size)).
+// Stride 1, the common case, needs no division (64-bit division is slow on a GPU).
 FOCAL_HD int64_t window_output(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dilation, int64_t out_size) {
     const int64_t t = in + pad - k * dilation;
-    if (t < 0 || t % stride != 0) return -1;
+    if (t < 0) return -1;
+    if (stride == 1) return t < out_size ? t : -1;
+    if (t % stride != 0) return -1;
     const int64_t out = t / stride;
     return out < out_size ? out : -1;
 }
@@ -53,15 +56,20 @@ FOCAL_HD int64_t cols_offset(const Conv2dGeometry& g, int64_t r, int64_t n) {
     return g.cols_per_image ? (n * rows + r) * plane : (r * g.batch + n) * plane;
 }
 
-// The column entry (r, n, oh, ow): x[n, c, ih, iw] for r = (c, ki, kj), or 0 where the
-// window leaves x (N, C, H, W).
-FOCAL_HD float im2col_entry(const Conv2dGeometry& g, const float* x, int64_t r, int64_t n, int64_t oh, int64_t ow) {
-    const int64_t kk = g.kernel_h * g.kernel_w;
-    const int64_t c = r / kk, ki = (r % kk) / g.kernel_w, kj = r % g.kernel_w;
+// What tap (ki, kj) of channel c reads for output pixel (oh, ow) of image n: x[n, c, ih, iw],
+// or 0 where the window leaves x (N, C, H, W).
+FOCAL_HD float im2col_tap(const Conv2dGeometry& g, const float* x, int64_t n, int64_t c, int64_t ki, int64_t kj,
+                          int64_t oh, int64_t ow) {
     const int64_t ih = window_input(oh, ki, g.stride_h, g.pad_h, g.dilation_h);
     const int64_t iw = window_input(ow, kj, g.stride_w, g.pad_w, g.dilation_w);
     if (ih < 0 || ih >= g.height || iw < 0 || iw >= g.width) return 0.0f;
     return x[((n * g.channels + c) * g.height + ih) * g.width + iw];
+}
+
+// The column entry (r, n, oh, ow), row r = (c, ki, kj).
+FOCAL_HD float im2col_entry(const Conv2dGeometry& g, const float* x, int64_t r, int64_t n, int64_t oh, int64_t ow) {
+    const int64_t kk = g.kernel_h * g.kernel_w;
+    return im2col_tap(g, x, n, r / kk, (r % kk) / g.kernel_w, r % g.kernel_w, oh, ow);
 }
 
 // The column entry at flat position t of the columns buffer, in either layout: a GPU
