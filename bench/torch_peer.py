@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The PyTorch peer for focal's benchmarks: on the CPU (Debian's python3-torch, oneDNN
-convolutions), or with --device cuda on the GPU (a torch built with CUDA; eager fp32, cuDNN).
+convolutions), or with --device cuda on the GPU (a torch built with CUDA; eager fp32, cuDNN, TF32 off).
 
   torch_peer.py conv --threads T --shapes JSON --serve       forward+backward per conv shape
   torch_peer.py backbone --threads T --batch N --size S --serve
@@ -159,12 +159,18 @@ def main():
               file=sys.stderr)
         sys.exit(3)
     torch.set_num_threads(args.threads)
+    if args.device == "cuda":
+        # Plain fp32 as focal computes: cuDNN's convolutions take TF32 tensor cores by
+        # default (10-bit mantissas), which would be another, cheaper arithmetic.
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     modes = {"conv": bench_conv, "backbone": bench_backbone, "train-step": bench_train_step}
     cases = modes[args.mode](args)
     info = {"torch": torch.__version__, "threads": torch.get_num_threads(), "mkldnn": torch.backends.mkldnn.is_available(),
             "device": args.device}
     if args.device == "cuda":
         info["gpu"] = torch.cuda.get_device_name()
+        info["tf32"] = torch.backends.cudnn.allow_tf32
     if args.serve:
         serve(cases, info)
     else:  # by hand: best of 5 of each case
