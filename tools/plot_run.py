@@ -8,8 +8,12 @@ Needs Debian's python3-matplotlib.
 import argparse
 import json
 import os
+import sys
 
-import matplotlib
+try:
+    import matplotlib
+except ImportError:
+    sys.exit(f"plot_run.py: {sys.executable} has no matplotlib (on Debian: apt-get install python3-matplotlib)")
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
