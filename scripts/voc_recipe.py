@@ -18,6 +18,10 @@ recipe.md. Calling it again reuses finished runs and resumes an interrupted one.
 
     python3 scripts/voc_recipe.py --data ../shared/data/VOCdevkit --out results/voc_recipe \\
         --minutes 60 --seeds 2 --variants base,ema,mosaic
+
+A comparison continued on another machine counts its minutes on the first one: --minutes-of
+names a pilot.json measured there, and the same variant's pilot here scales the budget by the
+two machines' speeds (so 60 minutes of a machine half as fast as this one train 30 minutes here).
 """
 import argparse
 import json
@@ -67,6 +71,10 @@ def parse_args():
     p.add_argument("--val-split", default="val")
     p.add_argument("--out", default="results/voc_recipe", help="output folder (calling again continues it)")
     p.add_argument("--minutes", type=float, default=60, help="training time of every run (the equal budget)")
+    p.add_argument("--minutes-of", metavar="PILOT_JSON",
+                   help="count --minutes on the machine that wrote this <variant>_pilot/pilot.json (a comparison "
+                        "continued on another machine): the budget here is --minutes x its images/s over the same "
+                        "variant's pilot here")
     p.add_argument("--seeds", type=int, default=2, help="training seeds per variant")
     p.add_argument("--variants", default=",".join(VARIANTS),
                    help="comma-separated, from: " + ", ".join(VARIANTS) + "; a+b combines two levers")
@@ -88,6 +96,11 @@ def parse_args():
         p.error("--minutes must be positive, --seeds and --pilot-iters at least 1")
     if not os.path.isdir(a.data):
         p.error(f"--data {a.data}: no such folder")
+    if a.minutes_of:
+        folder = os.path.basename(os.path.dirname(os.path.abspath(a.minutes_of)))
+        a.minutes_of_variant = folder[:-len("_pilot")] if folder.endswith("_pilot") else ""
+        if not os.path.isfile(a.minutes_of) or not all(part in VARIANTS for part in parts_of(a.minutes_of_variant)):
+            p.error(f"--minutes-of {a.minutes_of}: not a pilot.json in a <variant>_pilot folder of a known variant")
     return a
 
 
@@ -164,6 +177,16 @@ def steady_speed(steps):
     return (last["iter"] - middle["iter"]) * BATCH / (seconds(last) - seconds(middle))
 
 
+def minutes_here(a, runs_dir):
+    """--minutes of the machine that measured --minutes-of, in this machine's minutes. The same
+    variant's pilot there and here gives the ratio of the two machines' speeds, so a comparison
+    begun on one machine can go on on a faster or slower one with every run's training still
+    worth the same number of steps of that variant."""
+    there = read_json(a.minutes_of, WHO)["images_per_s"]
+    here = pilot(a, a.minutes_of_variant, runs_dir)["images_per_s"]
+    return a.minutes * there / here
+
+
 def epochs_for(a, speed):
     """Whole epochs of the training set that fit in --minutes at the pilot's speed."""
     images = speed["images"]
@@ -231,7 +254,7 @@ def report(a, summary):
     lines = [
         "# Levers of the VOC recipe at equal training time (scripts/voc_recipe.py)", "",
         f"Every run: the 256 px VOC recipe with the changes its row names, trained for the whole epochs of the {a.train_split} "
-        f"split that fit in {a.minutes:g} minutes at the speed its pilot measured, scored on the "
+        f"split that fit in {a.minutes:.4g} minutes at the speed its pilot measured, scored on the "
         f"{a.val_split} split with the last weights; "
         + (f"seeds 0..{a.seeds - 1}; mean ± sample std; the difference from the recipe is paired by seed."
            if a.seeds > 1 else "seed 0 alone, so no spread is shown: read differences against run-to-run noise."),
@@ -256,6 +279,10 @@ def main():
     runs_dir = os.path.join(a.out, "runs")
     os.makedirs(runs_dir, exist_ok=True)
     speeds, rows = {}, []
+    if a.minutes_of:
+        minutes = a.minutes
+        a.minutes = minutes_here(a, runs_dir)
+        print(f"{WHO}: {minutes:g} min of the machine of {a.minutes_of} are {a.minutes:.2f} min here", flush=True)
     for variant in a.variants:
         speeds[variant] = pilot(a, variant, runs_dir)
         print(f"{WHO}: {variant}: {speeds[variant]['images_per_s']:.2f} images/s -> "

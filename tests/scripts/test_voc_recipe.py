@@ -117,6 +117,25 @@ class VocRecipe(unittest.TestCase):
         self.assertAlmostEqual(voc_recipe.steady_speed(steps), 16.0)
         self.assertAlmostEqual(voc_recipe.steady_speed(steps[1:]), 6.4)  # one record: from the start
 
+    def test_minutes_of_another_machine_scale_the_budget(self):
+        # A machine three times as fast as this one measured ema's pilot: its 0.05 minutes are
+        # 0.15 here, by the ratio of the two ema pilots (this one's is reused, so nothing trains).
+        with open(os.path.join(self.out, "runs", "ema_pilot", "pilot.json")) as f:
+            here = json.load(f)["images_per_s"]
+        there = os.path.join(self.dir, "elsewhere", "ema_pilot")
+        os.makedirs(there, exist_ok=True)
+        with open(os.path.join(there, "pilot.json"), "w") as f:
+            json.dump({"images_per_s": 3 * here, "images": 30}, f)
+        scaled = self.compare("--minutes-of", os.path.join(there, "pilot.json"))
+        self.assertEqual(scaled.returncode, 0, scaled.stderr)
+        self.assertIn("0.05 min of the machine of", scaled.stdout)
+        self.assertIn("are 0.15 min here", scaled.stdout)
+        not_a_pilot = os.path.join(self.dir, "elsewhere", "pilot.json")
+        shutil.copy(os.path.join(there, "pilot.json"), not_a_pilot)
+        bad = self.compare("--minutes-of", not_a_pilot)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("not a pilot.json in a <variant>_pilot folder", bad.stderr)
+
     def test_bad_arguments_are_named(self):
         bad = self.compare(data=os.path.join(self.dir, "no_such_set"))
         self.assertNotEqual(bad.returncode, 0)
