@@ -3,8 +3,9 @@
 // channel of one image; a dx plane: one channel of one image) and its y over chunks of the
 // line of up to 16 entries per thread, so a thread decodes its line once for all its
 // entries and each pixel with 32-bit maths: 64-bit divisions per element (a flat index
-// decoded whole) made them the slowest kernels of a training step. col2im is a gather: each input pixel sums the column
-// entries that read it, in tap order, so no two threads write one address.
+// decoded whole) made them the slowest kernels of a training step. col2im is a gather:
+// each input pixel sums the column entries that read it, in tap order, so no two threads
+// write one address.
 #include <climits>
 
 #include "engine/cuda/cuda_kernels.h"

@@ -72,8 +72,9 @@ FOCAL_HD float im2col_entry(const Conv2dGeometry& g, const float* x, int64_t r, 
     return im2col_tap(g, x, n, r / kk, (r % kk) / g.kernel_w, r % g.kernel_w, oh, ow);
 }
 
-// The column entry at flat position t of the columns buffer, in either layout: a GPU
-// thread per t writes the buffer in order.
+// The column entry at flat position t of the columns buffer, in either layout: the flat
+// form that tests/engine/test_shared_kernels.cpp sweeps (the CUDA kernel decodes a line
+// once and its pixels, then calls im2col_tap).
 FOCAL_HD float im2col_at(const Conv2dGeometry& g, const float* x, int64_t t) {
     const int64_t plane = g.out_h * g.out_w, rows = g.channels * g.kernel_h * g.kernel_w;
     const int64_t l = t % plane, line = t / plane;  // line = r * N + n, or n * rows + r
